@@ -1,0 +1,50 @@
+// The error types raised to Python and MT_CHECK, which builds a message from its arguments.
+#pragma once
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mytensor {
+
+// Registered with Python in bindings/errors.cpp: ShapeError(ValueError), DTypeError(TypeError),
+// DeviceError(RuntimeError), CudaError(RuntimeError). std::invalid_argument arrives as ValueError
+// and std::out_of_range as IndexError.
+struct ShapeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct DTypeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct DeviceError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct CudaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Prints a shape as PyTorch does in messages: (4, 3); a 0-d shape is ().
+std::string shape_str(const std::vector<int64_t>& shape);
+
+namespace detail {
+inline void append(std::ostringstream&) {}
+template <class T, class... Rest>
+void append(std::ostringstream& ss, const T& v, const Rest&... rest) {
+  ss << v;
+  append(ss, rest...);
+}
+template <class E, class... Args>
+[[noreturn]] void throw_error(const Args&... args) {
+  std::ostringstream ss;
+  append(ss, args...);
+  throw E(ss.str());
+}
+}  // namespace detail
+
+}  // namespace mytensor
+
+// MT_CHECK(cond, ErrorType, message parts...): throws ErrorType with the parts streamed together.
+#define MT_CHECK(cond, Err, ...)                               \
+  do {                                                         \
+    if (!(cond)) ::mytensor::detail::throw_error<Err>(__VA_ARGS__); \
+  } while (0)

@@ -1,0 +1,178 @@
+// Per-element math, shared by the CPU and CUDA backends (host + device).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#ifdef __CUDACC__
+#define MT_HOST_DEVICE __host__ __device__ __forceinline__
+#else
+#define MT_HOST_DEVICE inline
+#endif
+
+namespace mytensor::functors {
+
+// Overloads so one functor body serves float and double on host and device.
+MT_HOST_DEVICE float exp_(float x) { return expf(x); }
+MT_HOST_DEVICE double exp_(double x) { return exp(x); }
+MT_HOST_DEVICE float log_(float x) { return logf(x); }
+MT_HOST_DEVICE double log_(double x) { return log(x); }
+MT_HOST_DEVICE float sqrt_(float x) { return sqrtf(x); }
+MT_HOST_DEVICE double sqrt_(double x) { return sqrt(x); }
+MT_HOST_DEVICE float tanh_(float x) { return tanhf(x); }
+MT_HOST_DEVICE double tanh_(double x) { return tanh(x); }
+MT_HOST_DEVICE float erf_(float x) { return erff(x); }
+MT_HOST_DEVICE double erf_(double x) { return erf(x); }
+MT_HOST_DEVICE float pow_(float x, float y) { return powf(x, y); }
+MT_HOST_DEVICE double pow_(double x, double y) { return pow(x, y); }
+// Integer power by repeated squaring (std::pow would go through double and round).
+template <class T>
+MT_HOST_DEVICE T ipow_(T base, T exp) {
+  if (exp < 0) return base == 1 ? 1 : 0;
+  T result = 1;
+  while (exp) {
+    if (exp & 1) result *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return result;
+}
+
+// ---- unary ------------------------------------------------------------------------------------
+struct Neg {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return -x; }
+};
+struct Exp {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return exp_(x); }
+};
+struct Log {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return log_(x); }
+};
+struct Sqrt {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return sqrt_(x); }
+};
+struct Rsqrt {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return T(1) / sqrt_(x); }
+};
+struct Abs {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return x < T(0) ? -x : x; }
+};
+// NOTE: relu'(0) is 0, as in PyTorch (see ReluBackward).
+struct Relu {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); }
+};
+// Stable on both tails: never exponentiates a large positive number.
+struct Sigmoid {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const {
+    if (x >= T(0)) return T(1) / (T(1) + exp_(-x));
+    T e = exp_(x);
+    return e / (T(1) + e);
+  }
+};
+struct Tanh {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return tanh_(x); }
+};
+// The exact (erf) GELU, PyTorch's default approximate='none'.
+struct Gelu {
+  template <class T> MT_HOST_DEVICE T operator()(T x) const {
+    return T(0.5) * x * (T(1) + erf_(x * T(0.70710678118654752440)));
+  }
+};
+struct PowScalar {
+  double exponent;
+  template <class T> MT_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      return pow_(x, static_cast<T>(exponent));
+    } else {
+      return ipow_(x, static_cast<T>(exponent));
+    }
+  }
+};
+struct Clamp {
+  double lo, hi;  // +-inf when a bound is absent
+  template <class T> MT_HOST_DEVICE T operator()(T x) const {
+    // NaN stays NaN, as in PyTorch.
+    if (x != x) return x;
+    double v = static_cast<double>(x);
+    return static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+  }
+};
+
+// ---- fused backward of unary ops: (grad, saved) -> grad_in ------------------------------------
+struct ReluBackward {  // saved: the output
+  template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return y > T(0) ? g : T(0); }
+};
+struct SigmoidBackward {  // saved: the output
+  template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return g * y * (T(1) - y); }
+};
+struct TanhBackward {  // saved: the output
+  template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return g * (T(1) - y * y); }
+};
+struct GeluBackward {  // saved: the input
+  template <class T> MT_HOST_DEVICE T operator()(T g, T x) const {
+    T cdf = T(0.5) * (T(1) + erf_(x * T(0.70710678118654752440)));
+    T pdf = exp_(T(-0.5) * x * x) * T(0.39894228040143267794);
+    return g * (cdf + x * pdf);
+  }
+};
+
+// ---- binary -----------------------------------------------------------------------------------
+struct Add {
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return a + b; }
+};
+struct Sub {
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return a - b; }
+};
+struct Mul {
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return a * b; }
+};
+// Integer division is never reached: div promotes integers to float (true division, as PyTorch).
+struct Div {
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return a / b; }
+};
+struct Pow {
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      return pow_(a, b);
+    } else {
+      return ipow_(a, b);
+    }
+  }
+};
+// maximum/minimum propagate NaN, as in PyTorch.
+struct Maximum {
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const {
+    if (a != a) return a;
+    if (b != b) return b;
+    return a > b ? a : b;
+  }
+};
+struct Minimum {
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const {
+    if (a != a) return a;
+    if (b != b) return b;
+    return a < b ? a : b;
+  }
+};
+
+// ---- comparisons: (T, T) -> bool --------------------------------------------------------------
+struct Eq {
+  template <class T> MT_HOST_DEVICE bool operator()(T a, T b) const { return a == b; }
+};
+struct Ne {
+  template <class T> MT_HOST_DEVICE bool operator()(T a, T b) const { return a != b; }
+};
+struct Lt {
+  template <class T> MT_HOST_DEVICE bool operator()(T a, T b) const { return a < b; }
+};
+struct Le {
+  template <class T> MT_HOST_DEVICE bool operator()(T a, T b) const { return a <= b; }
+};
+struct Gt {
+  template <class T> MT_HOST_DEVICE bool operator()(T a, T b) const { return a > b; }
+};
+struct Ge {
+  template <class T> MT_HOST_DEVICE bool operator()(T a, T b) const { return a >= b; }
+};
+
+}  // namespace mytensor::functors

@@ -1,0 +1,46 @@
+// Plain parameter structs passed from core/ops to the backends (validated, resolved values).
+#pragma once
+#include <cstdint>
+
+namespace mytensor {
+
+// A contiguous tensor read as (outer, r, inner): r is the reduced extent.
+struct ReduceDims {
+  int64_t outer = 1, r = 1, inner = 1;
+};
+
+// A contiguous tensor read as (outer, n, inner) around an indexed dim of size n.
+struct IndexDims {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+};
+
+struct Pool2dParams {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  bool count_include_pad = true;  // avg_pool2d only
+};
+
+struct AdamParams {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  int64_t step = 1;      // the step being taken, counted from 1 (for bias correction)
+  bool decoupled = false;  // AdamW: weight decay applied to the parameter, not the gradient
+  bool amsgrad = false;
+  bool maximize = false;
+};
+
+struct SgdParams {
+  double lr = 1e-2, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
+  bool nesterov = false;
+  bool first_step = false;  // momentum buffers are initialised to the gradient on the first step
+  bool maximize = false;
+};
+
+}  // namespace mytensor
