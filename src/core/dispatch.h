@@ -12,17 +12,17 @@ struct TypeTag {
   using type = T;
 };
 
-// Which dtypes a kernel accepts. Float16/BFloat16 are not dispatched yet.
+// Which dtypes a kernel is compiled for. Float16/BFloat16 are not dispatched yet.
 enum class Accepts { Floating, Numeric, All };
 
-template <class F>
-decltype(auto) dispatch(DType dtype, Accepts accepts, const char* op, F&& f) {
+template <Accepts accepts, class F>
+decltype(auto) dispatch(DType dtype, const char* op, F&& f) {
   switch (dtype) {
     case DType::Float32: return f(TypeTag<float>{});
     case DType::Float64: return f(TypeTag<double>{});
     default: break;
   }
-  if (accepts != Accepts::Floating) {
+  if constexpr (accepts != Accepts::Floating) {
     switch (dtype) {
       case DType::Int64: return f(TypeTag<int64_t>{});
       case DType::Int32: return f(TypeTag<int32_t>{});
@@ -30,7 +30,9 @@ decltype(auto) dispatch(DType dtype, Accepts accepts, const char* op, F&& f) {
       default: break;
     }
   }
-  if (accepts == Accepts::All && dtype == DType::Bool) return f(TypeTag<bool>{});
+  if constexpr (accepts == Accepts::All) {
+    if (dtype == DType::Bool) return f(TypeTag<bool>{});
+  }
   detail::throw_error<DTypeError>("[", op, "] dtype ", dtype_name(dtype), " is not supported",
                                   accepts == Accepts::Floating ? " (expected float32 or float64)" : "");
 }

@@ -1,0 +1,128 @@
+"""``backward()``: an iterative topological walk of the graph that accumulates leaf gradients."""
+
+from __future__ import annotations
+
+from mytensor.autograd import grad_mode
+from mytensor.autograd.function import AccumulateGrad
+
+
+def _accumulate(tensor, grad) -> None:
+    # Out of place: a gradient object may be shared between several inputs of one backward.
+    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+def run_backward(roots, root_grads, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Backpropagates ``root_grads`` from ``roots`` through the recorded graph.
+
+    Nodes run in dependency order (Kahn's algorithm, no recursion, so depth is unbounded); each
+    node's incoming gradients are summed in a buffer that is dropped once the node has run.
+    """
+    # Sinks and the nodes to start from.
+    buffers: dict = {}
+    start = []
+    for t, g in zip(roots, root_grads):
+        node = t.grad_fn if t.grad_fn is not None else AccumulateGrad(t)
+        nr = t._output_nr if t.grad_fn is not None else 0
+        _add_to_buffer(buffers, node, nr, g)
+        start.append(node)
+
+    # Count, for every reachable node, how many edges lead into it.
+    deps: dict = {}
+    seen = set()
+    stack = []
+    for node in start:
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, AccumulateGrad):
+            continue
+        for edge in node.edges:
+            if edge is None:
+                continue
+            nxt = edge[0]
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if id(nxt) not in seen:
+                seen.add(id(nxt))
+                stack.append(nxt)
+
+    ready = [n for n in _unique(start) if deps.get(n, 0) == 0]
+    with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if isinstance(node, AccumulateGrad):
+                if grads is not None:
+                    _accumulate(node.leaf, grads[0])
+                continue
+            if grads is None:  # no gradient reached this node: release its inputs unvisited
+                _release_edges(node, deps, ready)
+                continue
+            _run_node(node, grads, retain_graph, buffers, deps, ready)
+
+
+def _release_edges(node, deps, ready) -> None:
+    for edge in node.edges:
+        if edge is not None:
+            deps[edge[0]] -= 1
+            if deps[edge[0]] == 0:
+                ready.append(edge[0])
+
+
+def _unique(nodes):
+    out, ids = [], set()
+    for n in nodes:
+        if id(n) not in ids:
+            ids.add(id(n))
+            out.append(n)
+    return out
+
+
+def _add_to_buffer(buffers, node, output_nr, grad) -> None:
+    slot = buffers.get(node)
+    if slot is None:
+        n_out = 1 if isinstance(node, AccumulateGrad) else len(node.output_meta)
+        slot = buffers[node] = [None] * n_out
+    slot[output_nr] = grad if slot[output_nr] is None else slot[output_nr] + grad
+
+
+def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
+    from mytensor.creation import zeros
+
+    name = node.name()
+    # Outputs that received no gradient contribute zeros.
+    grads = [
+        g if g is not None else zeros(shape, dtype=dtype, device=device)
+        for g, (shape, dtype, device) in zip(grads, node.output_meta)
+    ]
+    if node.retained:
+        for nr, ref in node.retained.items():
+            t = ref()
+            if t is not None:
+                _accumulate(t, grads[nr])
+    if node.ctx._freed:
+        node.ctx.saved_tensors  # raises the "backward through the graph a second time" error
+    result = node.fn.backward(node.ctx, *grads)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) < len(node.edges):
+        raise RuntimeError(
+            f"[{name}] backward returned {len(result)} gradients, expected {len(node.edges)} "
+            "(one per positional input of forward)"
+        )
+    for i, (edge, g) in enumerate(zip(node.edges, result)):
+        if edge is None:
+            continue
+        if g is not None:
+            shape, dtype, device = node.input_meta[i]
+            if g.shape != shape or g.dtype is not dtype or g.device != device:
+                raise RuntimeError(
+                    f"[{name}] returned an invalid gradient for input {i}: got shape "
+                    f"{g.shape}, {g.dtype} on {g.device}, expected shape {shape}, {dtype} on "
+                    f"{device}"
+                )
+            _add_to_buffer(buffers, edge[0], edge[1], g)
+    _release_edges(node, deps, ready)
+    if not retain_graph:
+        node.ctx._free()

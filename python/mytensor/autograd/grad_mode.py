@@ -1,0 +1,49 @@
+"""``no_grad`` / ``enable_grad``: whether ops record the graph (per thread, as in PyTorch)."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+def set_grad_enabled(mode: bool) -> None:
+    _state.enabled = bool(mode)
+
+
+class _GradMode:
+    """A context manager and decorator that sets grad mode, restoring the previous one on exit."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self._prev = is_grad_enabled()
+        set_grad_enabled(self.mode)
+
+    def __exit__(self, *exc) -> None:
+        set_grad_enabled(self._prev)
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Disables graph recording: ``with mt.no_grad(): ...`` or ``@mt.no_grad()``."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Re-enables graph recording inside a ``no_grad`` region."""
+
+    mode = True

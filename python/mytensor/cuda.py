@@ -1,0 +1,55 @@
+"""``mt.cuda``: what CUDA support was compiled in and what the GPUs hold."""
+
+from __future__ import annotations
+
+from mytensor import _C
+
+
+def is_available() -> bool:
+    """True when mytensor was built with CUDA and a GPU is visible."""
+    return _C.cuda_is_available()
+
+
+def is_compiled() -> bool:
+    """True when the CUDA backend was compiled into this build."""
+    return _C.cuda_is_compiled()
+
+
+def device_count() -> int:
+    return _C.cuda_device_count()
+
+
+def synchronize(device: int = 0) -> None:
+    """Waits for every queued kernel of `device`; raises if one of them reported a bad index."""
+    _C.cuda_synchronize(_index(device))
+
+
+def memory_allocated(device: int = 0) -> int:
+    """Bytes held by live tensors on `device`."""
+    return _C.cuda_memory_allocated(_index(device))
+
+
+def max_memory_allocated(device: int = 0) -> int:
+    return _C.cuda_max_memory_allocated(_index(device))
+
+
+def memory_reserved(device: int = 0) -> int:
+    """Bytes the caching allocator holds from the driver (live and cached blocks)."""
+    return _C.cuda_memory_reserved(_index(device))
+
+
+def reset_peak_memory_stats(device: int = 0) -> None:
+    _C.cuda_reset_peak_memory_stats(_index(device))
+
+
+def empty_cache() -> None:
+    """Returns cached, unused blocks to the driver."""
+    _C.cuda_empty_cache()
+
+
+def _index(device) -> int:
+    if isinstance(device, int):
+        return device
+    from mytensor.device import as_device
+
+    return as_device(device).index

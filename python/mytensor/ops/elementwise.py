@@ -1,0 +1,460 @@
+"""Elementwise Functions: unary math, binary arithmetic with broadcasting, comparisons."""
+
+from __future__ import annotations
+
+import numbers
+
+from mytensor import _C
+from mytensor.autograd.function import Function
+from mytensor.ops._util import as_tensor, sum_to, wrap
+
+_as_tensor = as_tensor
+
+
+def _pair(a, b):
+    """Both operands as tensors; a Python scalar takes its dtype and device from the tensor."""
+    from mytensor.tensor import Tensor
+
+    if isinstance(a, Tensor):
+        return a, as_tensor(b, a)
+    if isinstance(b, Tensor):
+        return as_tensor(a, b), b
+    raise TypeError("at least one operand must be a Tensor")
+
+
+# ---- unary -----------------------------------------------------------------------------------
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return wrap(_C.neg(x._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(_C.exp(x._impl))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(_C.log(x._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(_C.sqrt(x._impl))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2.0 * y)
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(_C.rsqrt(x._impl))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (-0.5) * y * y * y
+
+
+class Abs(Function):
+    # NOTE: abs'(0) = 0, as in PyTorch (sign(0) = 0).
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(_C.abs(x._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        sign = wrap(_C.sub(_C.gt(x._impl, _zero(x)._impl), _C.lt(x._impl, _zero(x)._impl)))
+        return g * sign.to(g.dtype)
+
+
+class Relu(Function):
+    # NOTE: relu'(0) = 0, as in PyTorch.
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(_C.relu(x._impl))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return wrap(_C.relu_backward(g._impl, y._impl))
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(_C.sigmoid(x._impl))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return wrap(_C.sigmoid_backward(g._impl, y._impl))
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = wrap(_C.tanh(x._impl))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return wrap(_C.tanh_backward(g._impl, y._impl))
+
+
+class Gelu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(_C.gelu(x._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return wrap(_C.gelu_backward(g._impl, x._impl))
+
+
+class PowScalar(Function):
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_for_backward(x)
+        ctx.exponent = exponent
+        return wrap(_C.pow_scalar(x._impl, float(exponent)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        e = ctx.exponent
+        if e == 0:
+            return g * 0.0, None
+        return g * e * x ** (e - 1), None
+
+
+class Clamp(Function):
+    # NOTE: the gradient passes where min <= x <= max (bounds included), as in PyTorch.
+    @staticmethod
+    def forward(ctx, x, min, max):
+        ctx.save_for_backward(x)
+        ctx.bounds = (min, max)
+        return wrap(_C.clamp(x._impl, min, max))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            upper = x <= hi
+            mask = upper if mask is None else wrap(_C.mul(mask._impl, upper._impl))
+        return where(mask, g, 0.0), None, None
+
+
+# ---- binary ----------------------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        return wrap(_C.add(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return sum_to(g, sa), sum_to(g, sb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        return wrap(_C.sub(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        gb = sum_to(-g, sb) if ctx.needs_input_grad[1] else None
+        return sum_to(g, sa), gb
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(_C.mul(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = sum_to(g * b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(_C.div(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = sum_to(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        y = wrap(_C.pow(a._impl, b._impl))
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = sum_to(g * b * a ** (b - 1.0), a.shape)
+        if ctx.needs_input_grad[1]:
+            # d/db a^b = a^b log a; taken as 0 where a == 0 (PyTorch's convention).
+            log_a = wrap(_C.log(_C.where(_C.eq(a._impl, _zero(a)._impl), _one(a)._impl, a._impl)))
+            gb = sum_to(g * y * log_a, b.shape)
+        return ga, gb
+
+
+class Maximum(Function):
+    # NOTE: on ties the gradient is split evenly between both inputs, as in PyTorch.
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(_C.maximum(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _minmax_grads(ctx, g, a, b, _C.gt)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(_C.minimum(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _minmax_grads(ctx, g, a, b, _C.lt)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        ctx.shapes = (a.shape, b.shape)
+        return wrap(_C.where(cond._impl, a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        zero = _zero(g)
+        ga = sum_to(wrap(_C.where(cond._impl, g._impl, zero._impl)), sa) if ctx.needs_input_grad[1] else None
+        gb = sum_to(wrap(_C.where(cond._impl, zero._impl, g._impl)), sb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def _zero(ref):
+    return wrap(_C.full([], 0.0, ref._impl.dtype, ref._impl.device))
+
+
+def _one(ref):
+    return wrap(_C.full([], 1.0, ref._impl.dtype, ref._impl.device))
+
+
+def _minmax_grads(ctx, g, a, b, strictly):
+    wins_a = wrap(strictly(a._impl, b._impl)).to(g.dtype)
+    ties = wrap(_C.eq(a._impl, b._impl)).to(g.dtype)
+    share_a = wins_a + ties * 0.5
+    ga = sum_to(g * share_a, a.shape) if ctx.needs_input_grad[0] else None
+    gb = sum_to(g * (1.0 - share_a), b.shape) if ctx.needs_input_grad[1] else None
+    return ga, gb
+
+
+# ---- the functional forms --------------------------------------------------------------------
+def _promoted(a, b):
+    """Both operands as tensors of the result dtype, so each gradient matches its input's dtype
+    (the cast is recorded by autograd)."""
+    a, b = _pair(a, b)
+    if a.dtype is not b.dtype and (a.requires_grad or b.requires_grad):
+        from mytensor.dtype import from_c
+
+        common = from_c(_C.result_type(a._impl, b._impl))
+        a, b = a.to(common), b.to(common)
+    return a, b
+
+
+def _binary(fn, a, b):
+    return fn.apply(*_promoted(a, b))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def rsqrt(x):
+    return Rsqrt.apply(x)
+
+
+def abs(x):  # noqa: A001
+    return Abs.apply(x)
+
+
+def relu(x, inplace: bool = False):
+    return Relu.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def gelu(x, approximate: str = "none"):
+    if approximate != "none":
+        raise ValueError(f"[gelu] only approximate='none' is supported, got {approximate!r}")
+    return Gelu.apply(x)
+
+
+def square(x):
+    return Mul.apply(x, x)
+
+
+def add(a, b, alpha: float = 1):
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _binary(Add, a, b)
+
+
+def sub(a, b, alpha: float = 1):
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _binary(Sub, a, b)
+
+
+def mul(a, b):
+    return _binary(Mul, a, b)
+
+
+def div(a, b):
+    return _binary(Div, a, b)
+
+
+def pow(a, b):  # noqa: A001
+    from mytensor.tensor import Tensor
+
+    if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
+        return PowScalar.apply(a, b)
+    return _binary(Pow, a, b)
+
+
+def maximum(a, b):
+    return _binary(Maximum, a, b)
+
+
+def minimum(a, b):
+    return _binary(Minimum, a, b)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    return Clamp.apply(x, min, max)
+
+
+def where(cond, a, b):
+    return Where.apply(cond, *_promoted(a, b))
+
+
+def masked_fill(x, mask, value):
+    return where(mask, as_tensor(value, x), x)
+
+
+def _compare(c_fn, a, b):
+    a, b = _pair(a, b)
+    return wrap(c_fn(a._impl, b._impl))
+
+
+def eq(a, b):
+    return _compare(_C.eq, a, b)
+
+
+def ne(a, b):
+    return _compare(_C.ne, a, b)
+
+
+def lt(a, b):
+    return _compare(_C.lt, a, b)
+
+
+def le(a, b):
+    return _compare(_C.le, a, b)
+
+
+def gt(a, b):
+    return _compare(_C.gt, a, b)
+
+
+def ge(a, b):
+    return _compare(_C.ge, a, b)

@@ -1,0 +1,395 @@
+"""Shape Functions: views (reshape, permute, slicing, expand, ...), cat/stack/pad/flip, and
+device/dtype conversion."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from mytensor import _C
+from mytensor.autograd.function import Function
+from mytensor.ops._util import dims_arg, sum_to, wrap
+
+
+def _shape_arg(shape) -> list[int]:
+    """Accepts f(2, 3) and f((2, 3)) as PyTorch does."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        return [int(s) for s in shape[0]]
+    return [int(s) for s in shape]
+
+
+# ---- views -----------------------------------------------------------------------------------
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape, view_only):
+        ctx.in_shape = x.shape
+        fn = _C.view if view_only else _C.reshape
+        return wrap(fn(x._impl, shape))
+
+    @staticmethod
+    def backward(ctx, g):
+        return wrap(_C.reshape(g._impl, list(ctx.in_shape))), None, None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return wrap(_C.permute(x._impl, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d % len(ctx.dims)] = i
+        return wrap(_C.permute(g._impl, inverse)), None
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return wrap(_C.transpose(x._impl, dim0, dim1))
+
+    @staticmethod
+    def backward(ctx, g):
+        return wrap(_C.transpose(g._impl, *ctx.dims)), None, None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return wrap(_C.expand(x._impl, shape))
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to(g, ctx.in_shape), None
+
+
+class Squeeze(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.in_shape = x.shape
+        return wrap(_C.squeeze(x._impl, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        return wrap(_C.reshape(g._impl, list(ctx.in_shape))), None
+
+
+class Unsqueeze(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return wrap(_C.unsqueeze(x._impl, dim))
+
+    @staticmethod
+    def backward(ctx, g):
+        return wrap(_C.squeeze(g._impl, [ctx.dim])), None
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return wrap(_C.flip(x._impl, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        return wrap(_C.flip(g._impl, ctx.dims)), None
+
+
+class Contiguous(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return wrap(_C.contiguous(x._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return wrap(_C.clone(x._impl))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class To(Function):
+    @staticmethod
+    def forward(ctx, x, device, dtype):
+        ctx.src = (x._impl.device, x._impl.dtype)
+        impl = x._impl
+        if dtype is not None:
+            impl = _C.to_dtype(impl, dtype._c)
+        if device is not None:
+            impl = _C.to_device(impl, device._c)
+        return wrap(impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        device, dtype = ctx.src
+        return wrap(_C.to_device(_C.to_dtype(g._impl, dtype), device)), None, None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] if x.ndim else 1 for x in xs]
+        return wrap(_C.cat([x._impl for x in xs], dim))
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, at = [], 0
+        for size in ctx.sizes:
+            grads.append(wrap(_C.slice(g._impl, ctx.dim, at, at + size, 1)))
+            at += size
+        return (None, *grads)
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        return wrap(_C.pad(x._impl, pads, float(value)))
+
+    @staticmethod
+    def backward(ctx, g):
+        # Cropping by the negated padding undoes it (and zero-pads where the input was cropped).
+        return wrap(_C.pad(g._impl, [-p for p in ctx.pads], 0.0)), None, None
+
+
+class BasicIndex(Function):
+    """x[index] for ints, slices, None and Ellipsis: a view."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.in_shape = x.shape
+        ctx.index = index
+        return wrap(_apply_basic(x._impl, index))
+
+    @staticmethod
+    def backward(ctx, g):
+        from mytensor.creation import zeros
+
+        out = zeros(ctx.in_shape, dtype=g.dtype, device=g.device)
+        _C.copy_(_apply_basic(out._impl, ctx.index), g._impl)
+        return out, None
+
+
+# ---- the functional forms --------------------------------------------------------------------
+def reshape(x, *shape):
+    return Reshape.apply(x, _shape_arg(shape), False)
+
+
+def view(x, *shape):
+    return Reshape.apply(x, _shape_arg(shape), True)
+
+
+def view_as(x, other):
+    return view(x, other.shape)
+
+
+def reshape_as(x, other):
+    return reshape(x, other.shape)
+
+
+def permute(x, *dims):
+    return Permute.apply(x, _shape_arg(dims))
+
+
+def transpose(x, dim0: int, dim1: int):
+    return Transpose.apply(x, dim0, dim1)
+
+
+def t(x):
+    if x.ndim > 2:
+        raise ValueError(f"[t] expects a tensor with <= 2 dims, got shape {x.shape}")
+    return x if x.ndim < 2 else Transpose.apply(x, 0, 1)
+
+
+def expand(x, *shape):
+    return Expand.apply(x, _shape_arg(shape))
+
+
+def expand_as(x, other):
+    return expand(x, other.shape)
+
+
+def broadcast_to(x, shape):
+    return expand(x, tuple(shape))
+
+
+def squeeze(x, dim=None):
+    return Squeeze.apply(x, None if dim is None else dims_arg(dim))
+
+
+def unsqueeze(x, dim: int):
+    return Unsqueeze.apply(x, dim)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    if x.ndim == 0:
+        return reshape(x, 1)
+    shape = x.shape
+    s, e = start_dim % x.ndim, end_dim % x.ndim
+    if s > e:
+        raise ValueError(f"[flatten] start_dim {start_dim} comes after end_dim {end_dim}")
+    merged = int(np.prod(shape[s:e + 1], dtype=np.int64))
+    return reshape(x, (*shape[:s], merged, *shape[e + 1:]))
+
+
+def flip(x, dims):
+    return Flip.apply(x, dims_arg(dims))
+
+
+def contiguous(x):
+    return x if x.is_contiguous() else Contiguous.apply(x)
+
+
+def clone(x):
+    return Clone.apply(x)
+
+
+def to(x, device=None, dtype=None):
+    if device is not None and device == x.device:
+        device = None
+    if dtype is not None and dtype is x.dtype:
+        dtype = None
+    if device is None and dtype is None:
+        return x
+    out = To.apply(x, device, dtype)
+    if out.grad_fn is not None and dtype is not None and not dtype.is_floating_point:
+        out.grad_fn, out.requires_grad = None, False
+    return out
+
+
+def cat(tensors, dim: int = 0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("[cat] expected a non-empty list of tensors")
+    return Cat.apply(dim, *tensors)
+
+
+def stack(tensors, dim: int = 0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("[stack] expected a non-empty list of tensors")
+    first = tensors[0].shape
+    for i, x in enumerate(tensors):
+        if x.shape != first:
+            raise _C.ShapeError(
+                f"[stack] expects each tensor to be equal size, but got {first} at entry 0 and "
+                f"{x.shape} at entry {i}"
+            )
+    d = dim % (len(first) + 1)
+    return cat([unsqueeze(x, d) for x in tensors], d)
+
+
+def pad(x, pad, mode: str = "constant", value: float = 0.0):
+    """Pads the last dims: ``pad = (left, right, top, bottom, ...)``, as torch.nn.functional.pad."""
+    if mode != "constant":
+        raise ValueError(f"[pad] only mode='constant' is supported, got {mode!r}")
+    return Pad.apply(x, [int(p) for p in pad], value)
+
+
+# ---- indexing --------------------------------------------------------------------------------
+def _normalize_index(index, ndim: int):
+    if not isinstance(index, tuple):
+        index = (index,)
+    consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
+    if sum(1 for i in index if i is Ellipsis) > 1:
+        raise IndexError("[getitem] an index can only have a single ellipsis ('...')")
+    out = []
+    for i in index:
+        if i is Ellipsis:
+            out.extend([slice(None)] * (ndim - consumed))
+        else:
+            out.append(i)
+    if consumed > ndim:
+        raise IndexError(f"[getitem] too many indices for a tensor of dimension {ndim}")
+    return tuple(out)
+
+
+def _apply_basic(impl, index):
+    dim = 0
+    for i in index:
+        if i is None:
+            impl = _C.unsqueeze(impl, dim)
+            dim += 1
+        elif isinstance(i, slice):
+            step = 1 if i.step is None else int(i.step)
+            if step <= 0:
+                raise ValueError(f"[getitem] slice step must be positive, got {step}")
+            start = None if i.start is None else int(i.start)
+            stop = None if i.stop is None else int(i.stop)
+            impl = _C.slice(impl, dim, start, stop, step)
+            dim += 1
+        else:
+            impl = _C.select(impl, dim, int(i))
+    return impl
+
+
+def _is_basic(i) -> bool:
+    return i is None or i is Ellipsis or isinstance(i, (slice, numbers.Integral)) and not isinstance(i, bool)
+
+
+def getitem(x, index):
+    from mytensor.ops.index import index_select
+    from mytensor.tensor import Tensor
+
+    parts = _normalize_index(index, x.ndim)
+    advanced = [k for k, i in enumerate(parts) if not _is_basic(i)]
+    if not advanced:
+        return BasicIndex.apply(x, parts)
+    if len(advanced) > 1:
+        raise IndexError("[getitem] only one tensor/list index per indexing expression is supported")
+    k = advanced[0]
+    idx = parts[k]
+    if isinstance(idx, (list, np.ndarray)):
+        from mytensor.creation import tensor as make_tensor
+
+        idx = make_tensor(idx, device=x.device)
+    if not isinstance(idx, Tensor):
+        raise IndexError(f"[getitem] unsupported index type {type(idx).__name__}")
+    # The indexed dim of x: basic ints before position k remove dims, None adds one.
+    dim = sum(1 for i in parts[:k] if isinstance(i, slice) or i is None)
+    view = BasicIndex.apply(x, parts[:k] + (slice(None),) + parts[k + 1:]) if len(parts) > 1 else x
+    if idx.dtype.name == "bool":
+        if idx.ndim == 0 or idx.shape != view.shape[dim:dim + idx.ndim]:
+            raise IndexError(
+                f"[getitem] a boolean mask of shape {idx.shape} does not match the indexed "
+                f"dims {view.shape[dim:dim + idx.ndim]}"
+            )
+        # Masks need the count of True values: one host read.
+        flat = flatten(view, dim, dim + idx.ndim - 1) if idx.ndim > 1 else view
+        positions = np.flatnonzero(idx.detach().cpu().numpy())
+        from mytensor.creation import tensor as make_tensor
+
+        return index_select(flat, dim, make_tensor(positions, device=x.device))
+    if idx.dtype.is_floating_point:
+        raise IndexError(f"[getitem] tensors used as indices must be integer or bool, got {idx.dtype}")
+    flat_idx = reshape(idx, -1)
+    out = index_select(view, dim, flat_idx)
+    if idx.ndim != 1:
+        shape = view.shape
+        out = reshape(out, (*shape[:dim], *idx.shape, *shape[dim + 1:]))
+    return out
+
+
+def setitem(x, index, value) -> None:
+    from mytensor.ops._util import as_tensor
+
+    parts = _normalize_index(index, x.ndim)
+    if not all(_is_basic(i) for i in parts):
+        raise IndexError("[setitem] only ints, slices, None and ... are supported in assignments")
+    x._check_inplace("setitem", value)
+    target = _apply_basic(x._impl, parts)
+    _C.copy_(target, as_tensor(value, x)._impl)

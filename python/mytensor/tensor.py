@@ -1,0 +1,487 @@
+"""``Tensor``: a handle to native storage plus the autograd state (requires_grad, grad, grad_fn)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+import importlib
+
+from mytensor import _C
+from mytensor.autograd import grad_mode
+from mytensor.device import as_device
+from mytensor.device import device as _device
+
+
+# mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
+_dt = importlib.import_module("mytensor.dtype")
+
+
+class Tensor:
+    """An n-dimensional array on a device, with reverse-mode autograd.
+
+    Create tensors with :func:`mytensor.tensor`, :func:`mytensor.zeros`, ... rather than this
+    class. ``requires_grad=True`` makes the ops that use a tensor record the graph that
+    :meth:`backward` walks; ``grad`` then holds the gradient of a leaf.
+    """
+
+    __slots__ = ("_impl", "requires_grad", "grad", "grad_fn", "_output_nr", "__weakref__")
+    __array_priority__ = 1000  # NumPy defers to our reflected operators
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise TypeError(
+            "mytensor.Tensor is not constructed directly; use mt.tensor(data), mt.zeros(shape), "
+            "mt.from_numpy(array), ..."
+        )
+
+    @classmethod
+    def _make(cls, impl, requires_grad: bool = False) -> Tensor:
+        t = object.__new__(cls)
+        t._impl = impl
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        return t
+
+    def _detached_alias(self) -> Tensor:
+        return Tensor._make(self._impl)
+
+    # ---- metadata ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._impl.shape)
+
+    def size(self, dim: int | None = None):
+        shape = self.shape
+        if dim is None:
+            return shape
+        return shape[_C_wrap(dim, len(shape), "size")]
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        return _dt.from_c(self._impl.dtype)
+
+    @property
+    def device(self) -> _device:
+        return _device.from_c(self._impl.device)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._impl.device.type == _C.DeviceType.cuda
+
+    @property
+    def ndim(self) -> int:
+        return self._impl.ndim
+
+    def dim(self) -> int:
+        return self._impl.ndim
+
+    def numel(self) -> int:
+        return self._impl.numel()
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(self._impl.strides)
+        return strides if dim is None else strides[_C_wrap(dim, len(strides), "stride")]
+
+    def is_contiguous(self) -> bool:
+        return self._impl.is_contiguous()
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:
+        return self.transpose(-2, -1)
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values without autograd history (shares storage)."""
+        return self._detached_alias()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._impl = value._impl
+
+    # ---- autograd ----------------------------------------------------------------------------
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulates d(self)/d(leaf) * gradient into every leaf's ``.grad``.
+
+        Args:
+            gradient: the gradient of the final objective w.r.t. this tensor; may be omitted
+                only for a tensor of one element (it is then 1).
+            retain_graph: keep the saved tensors so that backward can run again (defaults to
+                create_graph).
+            create_graph: record the backward pass itself, for higher-order gradients.
+        """
+        from mytensor.autograd.engine import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError(
+                "[backward] this tensor does not require grad and has no grad_fn: nothing "
+                "recorded a graph (set requires_grad=True on the inputs, outside mt.no_grad())"
+            )
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError(
+                    f"[backward] grad can be implicitly created only for scalar outputs; this "
+                    f"tensor has shape {self.shape}: pass gradient= of the same shape"
+                )
+            from mytensor.creation import ones_like
+
+            gradient = ones_like(self)
+        elif not isinstance(gradient, Tensor):
+            raise TypeError(f"[backward] gradient must be a Tensor, got {type(gradient).__name__}")
+        elif gradient.shape != self.shape:
+            raise RuntimeError(
+                f"[backward] gradient has shape {gradient.shape} but the tensor has shape "
+                f"{self.shape}"
+            )
+        if retain_graph is None:
+            retain_graph = create_graph
+        run_backward([self], [gradient.detach()], retain_graph=retain_graph,
+                     create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's storage, cut from the graph."""
+        return self._detached_alias()
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError(
+                "[requires_grad_] can only change requires_grad of a leaf tensor; use "
+                "detach().requires_grad_() on a computed one"
+            )
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                f"[requires_grad_] only floating point tensors can require gradients, got "
+                f"{self.dtype}"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Makes ``.grad`` of this non-leaf tensor be populated by backward."""
+        import weakref
+
+        if self.grad_fn is None:
+            return
+        if self.grad_fn.retained is None:
+            self.grad_fn.retained = {}
+        self.grad_fn.retained[self._output_nr] = weakref.ref(self)
+
+    # ---- conversion --------------------------------------------------------------------------
+    def item(self):
+        return self._impl.item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def numpy(self) -> np.ndarray:
+        """A NumPy array of the values: zero-copy for a CPU tensor that needs no grad."""
+        if self.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError(
+                "[numpy] can't call numpy() on a tensor that requires grad; use "
+                "tensor.detach().numpy()"
+            )
+        impl = self._impl
+        if self.is_cuda:
+            impl = _C.to_device(impl, _device("cpu")._c)
+        return impl.numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.detach().numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __dlpack__(self, stream=None, **kwargs):
+        if self.is_cuda:
+            _C.cuda_synchronize(self._impl.device.index)
+        return self._impl.dlpack()
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        # DLPack's device codes: kDLCPU = 1, kDLCUDA = 2.
+        return (2, self._impl.device.index) if self.is_cuda else (1, 0)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; returns self if nothing changes."""
+        from mytensor.ops.shape import to
+
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"[to] unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, _dt.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            else:
+                device = a
+        return to(self, device=None if device is None else as_device(device), dtype=dtype)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device: int | str | None = None) -> Tensor:
+        return self.to(as_device("cuda" if device is None else device))
+
+    def float(self) -> Tensor:
+        return self.to(_dt.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dt.float64)
+
+    def long(self) -> Tensor:
+        return self.to(_dt.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dt.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_dt.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    # ---- printing and Python protocols -------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (_dt.float32, _dt.int64, _dt.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"[bool] the truth value of a tensor with {self.numel()} elements is ambiguous"
+            )
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ---- operators ---------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ew().add(self, other)
+
+    def __radd__(self, other):
+        return _ew().add(other, self)
+
+    def __sub__(self, other):
+        return _ew().sub(self, other)
+
+    def __rsub__(self, other):
+        return _ew().sub(other, self)
+
+    def __mul__(self, other):
+        return _ew().mul(self, other)
+
+    def __rmul__(self, other):
+        return _ew().mul(other, self)
+
+    def __truediv__(self, other):
+        return _ew().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew().div(other, self)
+
+    def __pow__(self, other):
+        return _ew().pow(self, other)
+
+    def __rpow__(self, other):
+        return _ew().pow(other, self)
+
+    def __matmul__(self, other):
+        from mytensor.ops.matmul import matmul
+
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        from mytensor.ops.matmul import matmul
+
+        return matmul(other, self)
+
+    def __neg__(self):
+        return _ew().neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ew().abs(self)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return _ew().eq(self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return _ew().ne(self, other)
+
+    def __lt__(self, other):
+        return _ew().lt(self, other)
+
+    def __le__(self, other):
+        return _ew().le(self, other)
+
+    def __gt__(self, other):
+        return _ew().gt(self, other)
+
+    def __ge__(self, other):
+        return _ew().ge(self, other)
+
+    def __getitem__(self, index):
+        from mytensor.ops.shape import getitem
+
+        return getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        from mytensor.ops.shape import setitem
+
+        setitem(self, index, value)
+
+    # ---- in-place ops (no graph: see _check_inplace) -----------------------------------------
+    def _check_inplace(self, op: str, *others) -> None:
+        if not grad_mode.is_grad_enabled():
+            return
+        if self.requires_grad and self.is_leaf:
+            raise RuntimeError(
+                f"[{op}] a leaf tensor that requires grad is being used in an in-place "
+                "operation; wrap it in `with mt.no_grad():` (as optimizers do)"
+            )
+        if self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others):
+            raise RuntimeError(
+                f"[{op}] in-place operations are not recorded by mytensor's autograd; use the "
+                "out-of-place form (e.g. x = x + y) on tensors that require grad"
+            )
+
+    def add_(self, other, alpha: float = 1.0) -> Tensor:
+        self._check_inplace("add_", other)
+        other = _ew()._as_tensor(other, self)
+        if alpha != 1.0:
+            other = _ew().mul(other, alpha)
+        _C.add_(self._impl, other._impl)
+        return self
+
+    def sub_(self, other, alpha: float = 1.0) -> Tensor:
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other) -> Tensor:
+        self._check_inplace("mul_", other)
+        _C.mul_(self._impl, _ew()._as_tensor(other, self)._impl)
+        return self
+
+    def div_(self, other) -> Tensor:
+        self._check_inplace("div_", other)
+        if isinstance(other, numbers.Number):
+            return self.mul_(1.0 / other)
+        _C.copy_(self._impl, _C.div(self._impl, other._impl))
+        return self
+
+    def copy_(self, src) -> Tensor:
+        self._check_inplace("copy_", src)
+        src = _ew()._as_tensor(src, self)
+        _C.copy_(self._impl, src._impl)
+        return self
+
+    def fill_(self, value) -> Tensor:
+        self._check_inplace("fill_")
+        _C.fill_(self._impl, float(value))
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0.0)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        self._check_inplace("clamp_")
+        _C.copy_(self._impl, _C.clamp(self._impl, min, max))
+        return self
+
+
+def _C_wrap(dim: int, ndim: int, op: str) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"[{op}] dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % n
+
+
+def _ew():
+    from mytensor.ops import elementwise
+
+    return elementwise
+
+
+def _install_methods() -> None:
+    """Tensor methods that are thin calls of the functional ops (PyTorch names and arguments)."""
+    from mytensor.ops import elementwise as ew
+    from mytensor.ops import index, matmul, reduce, shape
+
+    methods = {
+        # elementwise
+        "neg": ew.neg, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "rsqrt": ew.rsqrt,
+        "abs": ew.abs, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
+        "pow": ew.pow, "clamp": ew.clamp, "clip": ew.clamp, "add": ew.add, "sub": ew.sub,
+        "mul": ew.mul, "div": ew.div, "maximum": ew.maximum, "minimum": ew.minimum,
+        "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
+        "square": ew.square, "masked_fill": ew.masked_fill,
+        # shape
+        "reshape": shape.reshape, "view": shape.view, "permute": shape.permute,
+        "transpose": shape.transpose, "t": shape.t, "expand": shape.expand,
+        "expand_as": shape.expand_as, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
+        "flatten": shape.flatten, "flip": shape.flip, "contiguous": shape.contiguous,
+        "clone": shape.clone, "view_as": shape.view_as, "reshape_as": shape.reshape_as,
+        # reductions
+        "sum": reduce.sum, "mean": reduce.mean, "max": reduce.max, "min": reduce.min,
+        "amax": reduce.amax, "amin": reduce.amin, "argmax": reduce.argmax,
+        "argmin": reduce.argmin, "var": reduce.var, "std": reduce.std,
+        "logsumexp": reduce.logsumexp, "softmax": reduce.softmax,
+        "log_softmax": reduce.log_softmax, "all": reduce.all, "any": reduce.any,
+        # matmul and indexing
+        "matmul": matmul.matmul, "index_select": index.index_select, "gather": index.gather,
+    }
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)

@@ -1,0 +1,14 @@
+// Bindings of matmul, convolution, pooling, normalization and indexing.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include "core/ops.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+using mytensor::Tensor;
+
+void init_nn_ops(nb::module_& m) {}

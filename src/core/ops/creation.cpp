@@ -1,0 +1,126 @@
+// Creation, dtype/device conversion and in-place copy/fill.
+#include <cmath>
+#include <cstring>
+
+#include "core/check.h"
+#include "core/ops.h"
+#include "cpu/kernels.h"
+#include "cuda/kernels.h"
+#include "cuda/runtime.h"
+
+namespace mytensor {
+
+namespace {
+void check_shape(const Shape& shape, const char* op) {
+  for (int64_t s : shape)
+    MT_CHECK(s >= 0, ShapeError, "[", op, "] negative dimension in shape ", shape_str(shape));
+}
+void check_device_exists(Device device, const char* op) {
+  if (device.is_cuda()) cuda::check_device(device.index, op);
+}
+}  // namespace
+
+Tensor empty(const Shape& shape, DType dtype, Device device) {
+  check_shape(shape, "empty");
+  check_device_exists(device, "empty");
+  return Tensor::empty(shape, dtype, device);
+}
+
+void fill_(const Tensor& dst, double value) {
+  if (dst.numel() > 0) {
+    if (dst.device().is_cuda()) {
+      cuda::fill(dst, value);
+    } else {
+      cpu::fill(dst, value);
+    }
+  }
+  dst.bump_version();
+}
+
+Tensor full(const Shape& shape, double value, DType dtype, Device device) {
+  check_shape(shape, "full");
+  check_device_exists(device, "full");
+  Tensor out = Tensor::empty(shape, dtype, device);
+  fill_(out, value);
+  return out;
+}
+
+Tensor arange(double start, double end, double step, DType dtype, Device device) {
+  MT_CHECK(step != 0, std::invalid_argument, "[arange] step must be nonzero");
+  MT_CHECK(std::isfinite(start) && std::isfinite(end), std::invalid_argument,
+           "[arange] start and end must be finite, got ", start, " and ", end);
+  MT_CHECK((end - start) * step >= 0, std::invalid_argument, "[arange] upper bound ", end,
+           " and lower bound ", start, " are inconsistent with step sign ", step);
+  int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
+  // Built on the host (a few values), then copied: arange is never on a hot path.
+  Tensor host = Tensor::empty({n}, DType::Float64, Device{});
+  double* p = host.data<double>();
+  for (int64_t i = 0; i < n; ++i) p[i] = start + static_cast<double>(i) * step;
+  return to_device(to_dtype(host, dtype), device);
+}
+
+Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
+  MT_CHECK(n >= 0 && m >= 0, ShapeError, "[eye] sizes must be non-negative, got ", n, " and ", m);
+  Tensor out = full({n, m}, 0.0, dtype, device);
+  int64_t k = std::min(n, m);
+  if (k > 0) fill_(out.view_as_strided({k}, {m + 1}, 0), 1.0);
+  return out;
+}
+
+void copy_(const Tensor& dst, const Tensor& src) {
+  Shape shape = broadcast_shapes(dst.shape(), src.shape(), "copy_");
+  MT_CHECK(shape == dst.shape(), ShapeError, "[copy_] source of shape ", shape_str(src.shape()),
+           " cannot be broadcast to destination of shape ", shape_str(dst.shape()));
+  Tensor s = src;
+  if (src.device() != dst.device()) s = to_device(src, dst.device());
+  if (dst.numel() > 0) {
+    Tensor expanded = expand(s, dst.shape());
+    if (dst.device().is_cuda()) {
+      cuda::copy(expanded, dst);
+    } else {
+      cpu::copy(expanded, dst);
+    }
+  }
+  dst.bump_version();
+}
+
+Tensor to_dtype(const Tensor& x, DType dtype) {
+  if (x.dtype() == dtype) return x;
+  MT_CHECK(dtype != DType::Float16 && dtype != DType::BFloat16, DTypeError, "[to] dtype ",
+           dtype_name(dtype), " is reserved and not supported yet");
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
+  copy_(out, x);
+  return out;
+}
+
+Tensor contiguous(const Tensor& x) {
+  if (x.is_contiguous()) return x;
+  return clone(x);
+}
+
+Tensor clone(const Tensor& x) {
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  copy_(out, x);
+  return out;
+}
+
+Tensor to_device(const Tensor& x, Device device) {
+  if (x.device() == device) return x;
+  check_device_exists(device, "to");
+  Tensor src = contiguous(x);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), device);
+  size_t nbytes = static_cast<size_t>(x.numel()) * x.itemsize();
+  if (nbytes == 0) return out;
+  if (src.device().is_cuda() && device.is_cuda()) {
+    // Peer copies between devices go through the host: simple, and never on a hot path.
+    Tensor host = to_device(src, Device{});
+    cuda::copy_host_to_device(out.data_ptr(), host.data_ptr(), nbytes, device.index);
+  } else if (device.is_cuda()) {
+    cuda::copy_host_to_device(out.data_ptr(), src.data_ptr(), nbytes, device.index);
+  } else {
+    cuda::copy_device_to_host(out.data_ptr(), src.data_ptr(), nbytes, src.device().index);
+  }
+  return out;
+}
+
+}  // namespace mytensor
