@@ -1,0 +1,64 @@
+"""Shared fixtures: the `device` parameter, seeding, and MYTENSOR_REQUIRE_CUDA."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+
+import mytensor as mt
+
+REQUIRE_CUDA = os.environ.get("MYTENSOR_REQUIRE_CUDA") == "1"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--cifar-dir", default=os.environ.get("MYTENSOR_CIFAR10_DIR"),
+                     help="folder holding cifar-10-batches-py/ (or set MYTENSOR_CIFAR10_DIR)")
+
+
+def pytest_configure(config):
+    if REQUIRE_CUDA and not mt.cuda.is_available():
+        raise pytest.UsageError(
+            "MYTENSOR_REQUIRE_CUDA=1 but CUDA is not available "
+            f"(compiled in: {mt.cuda.is_compiled()}, devices: {mt.cuda.device_count()})"
+        )
+
+
+def _devices():
+    return ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
+
+
+@pytest.fixture(params=_devices())
+def device(request) -> str:
+    """Each test taking `device` runs on the CPU and on CUDA (skipped without a GPU, unless
+    MYTENSOR_REQUIRE_CUDA=1, where a missing GPU fails the run at start-up)."""
+    if request.param == "cuda" and not mt.cuda.is_available():
+        pytest.skip("CUDA is not available (no GPU, or mytensor built without CUDA)")
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    random.seed(0)
+    np.random.seed(0)
+    mt.manual_seed(0) if hasattr(mt._C, "manual_seed") else None
+    try:
+        import torch
+
+        torch.manual_seed(0)
+    except ImportError:
+        pass
+    yield
+
+
+@pytest.fixture
+def cifar_dir(request):
+    root = request.config.getoption("--cifar-dir")
+    if not root or not os.path.isdir(os.path.join(root, "cifar-10-batches-py")):
+        pytest.skip(
+            "real CIFAR-10 not found: pass --cifar-dir DIR or set MYTENSOR_CIFAR10_DIR to a folder "
+            "holding cifar-10-batches-py/ (python ../shared/cifar10/prepare.py DIR makes one)"
+        )
+    return root

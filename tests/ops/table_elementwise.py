@@ -1,0 +1,86 @@
+"""Rows for elementwise ops (src/core/ops/elementwise.cpp)."""
+
+import numpy as np
+import torch
+
+import mytensor as mt
+from tests.ops.op_table import Row
+
+UNARY_SHAPES = [((3, 4),), ((),), ((1, 5),), ((0, 3),), ((2, 3, 5),), ((70000,),)]
+BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 3, 4)), ((), (2, 3)),
+                 ((2, 1, 5), (3, 1)), ((0, 3), (1, 3)), ((70000,), (70000,))]
+
+
+def positive(shapes, rng, dtype):
+    return [rng.uniform(0.2, 3.0, s).astype(dtype) for s in shapes]
+
+
+def away_from_zero(shapes, rng, dtype):
+    # Keeps inputs away from kinks so that finite differences are meaningful.
+    out = []
+    for s in shapes:
+        x = rng.uniform(0.1, 2.0, s) * rng.choice([-1.0, 1.0], size=s)
+        out.append(np.asarray(x).astype(dtype))
+    return out
+
+
+def distinct_pairs(shapes, rng, dtype):
+    a = rng.uniform(-2, 2, shapes[0]).astype(dtype)
+    b = (rng.uniform(-2, 2, shapes[1]) + 0.05).astype(dtype)
+    return [a, b]
+
+
+ROWS = [
+    Row("neg", lambda x: -x, lambda x: -x, UNARY_SHAPES),
+    Row("exp", mt.exp, torch.exp, UNARY_SHAPES),
+    Row("log", mt.log, torch.log, UNARY_SHAPES, make=positive),
+    Row("sqrt", mt.sqrt, torch.sqrt, UNARY_SHAPES, make=positive),
+    Row("rsqrt", mt.rsqrt, torch.rsqrt, UNARY_SHAPES, make=positive),
+    Row("abs", mt.abs, torch.abs, UNARY_SHAPES, make=away_from_zero),
+    Row("relu", mt.relu, torch.relu, UNARY_SHAPES, make=away_from_zero, covers=("relu_backward",)),
+    Row("sigmoid", mt.sigmoid, torch.sigmoid, UNARY_SHAPES, low=-8, high=8,
+        covers=("sigmoid_backward",)),
+    Row("tanh", mt.tanh, torch.tanh, UNARY_SHAPES, covers=("tanh_backward",)),
+    Row("gelu", mt.gelu, torch.nn.functional.gelu, UNARY_SHAPES, covers=("gelu_backward",)),
+    Row("pow_scalar", lambda x: x ** 3, lambda x: x ** 3, UNARY_SHAPES),
+    Row("pow_scalar", lambda x: x ** 0.5, lambda x: x ** 0.5, UNARY_SHAPES[:2], make=positive),
+    Row("clamp", lambda x: mt.clamp(x, -0.5, 0.7), lambda x: torch.clamp(x, -0.5, 0.7),
+        UNARY_SHAPES, make=away_from_zero),
+    Row("clamp", lambda x: x.clamp(min=0.3), lambda x: x.clamp(min=0.3), UNARY_SHAPES[:2]),
+    Row("add", lambda a, b: a + b, lambda a, b: a + b, BINARY_SHAPES, grad=(0, 1)),
+    Row("add", lambda a: a + 2.5, lambda a: a + 2.5, UNARY_SHAPES[:3], covers=("full",)),
+    Row("sub", lambda a, b: a - b, lambda a, b: a - b, BINARY_SHAPES, grad=(0, 1)),
+    Row("sub", lambda a: 1.0 - a, lambda a: 1.0 - a, UNARY_SHAPES[:3]),
+    Row("mul", lambda a, b: a * b, lambda a, b: a * b, BINARY_SHAPES, grad=(0, 1)),
+    Row("div", lambda a, b: a / b, lambda a, b: a / b, BINARY_SHAPES, grad=(0, 1),
+        make=lambda s, r, d: [r.uniform(-2, 2, s[0]).astype(d), positive(s[1:], r, d)[0]]),
+    Row("div", lambda a: 2.0 / a, lambda a: 2.0 / a, UNARY_SHAPES[:3], make=positive),
+    Row("pow", lambda a, b: a ** b, lambda a, b: a ** b, BINARY_SHAPES[:5], grad=(0, 1),
+        make=lambda s, r, d: [positive(s[:1], r, d)[0], r.uniform(-2, 2, s[1]).astype(d)]),
+    Row("maximum", mt.maximum, torch.maximum, BINARY_SHAPES, grad=(0, 1), make=distinct_pairs),
+    Row("minimum", mt.minimum, torch.minimum, BINARY_SHAPES, grad=(0, 1), make=distinct_pairs),
+    Row("where", lambda a, b: mt.where(a > 0, a, b), lambda a, b: torch.where(a > 0, a, b),
+        BINARY_SHAPES[:6], grad=(0, 1), make=distinct_pairs),
+    Row("eq", lambda a, b: a == b, lambda a, b: a == b, BINARY_SHAPES, grad=(),
+        make=lambda s, r, d: [r.integers(0, 3, x).astype(d) for x in s]),
+    Row("ne", lambda a, b: a != b, lambda a, b: a != b, BINARY_SHAPES, grad=(),
+        make=lambda s, r, d: [r.integers(0, 3, x).astype(d) for x in s]),
+    Row("lt", lambda a, b: a < b, lambda a, b: a < b, BINARY_SHAPES, grad=()),
+    Row("le", lambda a, b: a <= b, lambda a, b: a <= b, BINARY_SHAPES, grad=()),
+    Row("gt", lambda a, b: a > b, lambda a, b: a > b, BINARY_SHAPES, grad=()),
+    Row("ge", lambda a, b: a >= b, lambda a, b: a >= b, BINARY_SHAPES, grad=()),
+    # Integer and mixed dtypes: promotion must match PyTorch's.
+    Row("add", lambda a, b: a.long() + b, lambda a, b: a.long() + b, BINARY_SHAPES[:3], grad=(),
+        covers=("to_dtype",)),
+    Row("mul", lambda a: a.long() * 2, lambda a: a.long() * 2, UNARY_SHAPES[:3], grad=()),
+    Row("div", lambda a: a.long() / 3, lambda a: a.long() / 3, UNARY_SHAPES[:3], grad=()),
+    Row("mul", lambda a: a.long() * 1.5, lambda a: a.long() * 1.5, UNARY_SHAPES[:3], grad=()),
+    Row("add", lambda a, b: a + b.double(), lambda a, b: a + b.double(), BINARY_SHAPES[:3],
+        grad=(0, 1), dtypes=("float32",), gradcheck=False),
+    Row("exp", lambda a: mt.exp(a.long()), lambda a: torch.exp(a.long()), UNARY_SHAPES[:2],
+        grad=()),
+    Row("add_", lambda a, b: a.detach().clone().add_(b), lambda a, b: a.detach().clone().add_(b),
+        BINARY_SHAPES[:1] + [((3, 4), (4,))], grad=(), covers=("clone",)),
+    Row("mul_", lambda a, b: a.detach().clone().mul_(b), lambda a, b: a.detach().clone().mul_(b),
+        BINARY_SHAPES[:1] + [((3, 4), (4,))], grad=()),
+]
