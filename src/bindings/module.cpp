@@ -10,6 +10,8 @@ void init_ops(nb::module_& m);
 void init_reduce_ops(nb::module_& m);
 void init_nn_ops(nb::module_& m);
 void init_random_ops(nb::module_& m);
+void init_norm_ops(nb::module_& m);
+void init_index_ops(nb::module_& m);
 void init_optim_ops(nb::module_& m);
 
 NB_MODULE(_C, m) {
@@ -21,5 +23,7 @@ NB_MODULE(_C, m) {
   init_reduce_ops(m);
   init_nn_ops(m);
   init_random_ops(m);
+  init_norm_ops(m);
+  init_index_ops(m);
   init_optim_ops(m);
 }

@@ -1,4 +1,4 @@
-// Bindings of matmul, convolution, pooling, normalization and indexing.
+// Bindings of matmul, linear, convolution and pooling.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>

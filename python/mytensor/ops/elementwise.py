@@ -94,8 +94,10 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        sign = wrap(_C.sub(_C.gt(x._impl, _zero(x)._impl), _C.lt(x._impl, _zero(x)._impl)))
-        return g * sign.to(g.dtype)
+        dt = x._impl.dtype
+        pos = _C.to_dtype(_C.gt(x._impl, _zero(x)._impl), dt)
+        neg = _C.to_dtype(_C.lt(x._impl, _zero(x)._impl), dt)
+        return g * wrap(_C.sub(pos, neg))
 
 
 class Relu(Function):
