@@ -153,6 +153,14 @@ struct IntDivider32 {
   }
 };
 
+// The 64-bit fallback with the same interface, for sizes beyond 2^31.
+struct IntDivider64 {
+  int64_t divisor = 1;
+  IntDivider64() = default;
+  explicit IntDivider64(int64_t d) : divisor(d) {}
+  __host__ __device__ __forceinline__ int64_t div(int64_t n) const { return n / divisor; }
+};
+
 // ---- strided geometry -------------------------------------------------------------------------
 
 // Dims of an N-operand elementwise loop (operand 0 is the output), innermost first, after
