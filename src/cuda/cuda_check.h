@@ -15,6 +15,7 @@ namespace mytensor::cuda {
 // backend goes there, so stream order is program order and freed blocks can be reused at once.
 cudaStream_t current_stream(int device);
 int sm_count(int device);
+int compute_capability_major(int device);
 // MYTENSOR_CUDA_SYNC=1 (read once): synchronize after every launch so that an asynchronous fault
 // is reported against the kernel that caused it.
 bool sync_after_launch();

@@ -161,6 +161,17 @@ struct IntDivider64 {
   __host__ __device__ __forceinline__ int64_t div(int64_t n) const { return n / divisor; }
 };
 
+// Calls f(TypeTag<Index>, TypeTag<Divider>): 32-bit indices and multiply-shift division when
+// `total` fits, 64-bit otherwise.
+template <class F>
+void dispatch_index(int64_t total, F&& f) {
+  if (total <= INT32_MAX) {
+    f(TypeTag<uint32_t>{}, TypeTag<IntDivider32>{});
+  } else {
+    f(TypeTag<int64_t>{}, TypeTag<IntDivider64>{});
+  }
+}
+
 // ---- strided geometry -------------------------------------------------------------------------
 
 // Dims of an N-operand elementwise loop (operand 0 is the output), innermost first, after

@@ -70,6 +70,7 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   std::once_flag props_once;
   int sm_count = 0;
+  int cc_major = 0;
 
   std::mutex alloc_mu;
   std::unordered_map<void*, size_t> live;                 // block -> its size class
@@ -153,8 +154,14 @@ int sm_count(int device) {
   DeviceState& s = state(device, "cuda");
   std::call_once(s.props_once, [&] {
     MT_CUDA_CHECK(cudaDeviceGetAttribute(&s.sm_count, cudaDevAttrMultiProcessorCount, device));
+    MT_CUDA_CHECK(cudaDeviceGetAttribute(&s.cc_major, cudaDevAttrComputeCapabilityMajor, device));
   });
   return s.sm_count;
+}
+
+int compute_capability_major(int device) {
+  sm_count(device);
+  return device_states()[device]->cc_major;
 }
 
 bool sync_after_launch() {
