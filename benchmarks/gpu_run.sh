@@ -14,7 +14,7 @@ steps=("$@")
 run_build() {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
   MYTENSOR_CUDA=ON CMAKE_BUILD_PARALLEL_LEVEL=16 \
-    pip install --no-build-isolation --no-deps -q -e . 2>&1 | tail -20 | tee "$OUT/build.log"
+    python3 -m pip install --no-build-isolation --no-deps -q -e . 2>&1 | tail -20 | tee "$OUT/build.log"
   python3 -c "import mytensor as mt; print('cuda available:', mt.cuda.is_available())"
 }
 run_test() {
