@@ -18,8 +18,8 @@ run_build() {
   python3 -c "import mytensor as mt; print('cuda available:', mt.cuda.is_available())"
 }
 run_test() {
-  MYTENSOR_REQUIRE_CUDA=1 timeout 420 python3 -m pytest -q -x -k "cuda" -p no:cacheprovider \
-    tests 2>&1 | tail -40 | tee "$OUT/test.log"
+  MYTENSOR_REQUIRE_CUDA=1 timeout 420 python3 -m pytest -q -k "cuda" -p no:cacheprovider -n 8 \
+    tests 2>&1 | tee "$OUT/test.log" | grep -E "^(FAILED|ERROR)|passed|failed" | head -80
 }
 run_sanitize() {
   MYTENSOR_REQUIRE_CUDA=1 timeout 300 compute-sanitizer --tool memcheck --error-exitcode 1 \
