@@ -36,7 +36,7 @@ class BatchNorm(Function):
         elif ctx.has_bias and ctx.needs_input_grad[2]:
             # No weight: the kernel skips the per-channel sums, so grad_bias = sum of g over
             # every dim but the channel dim.
-            gb = g.sum([d for d in range(g.ndim) if d != 1])
+            gb = wrap(_C.sum(g._impl, [d for d in range(g.ndim) if d != 1], False))
         if not ctx.needs_input_grad[2]:
             gb = None
         return gx, gw, gb, None, None, None, None, None
