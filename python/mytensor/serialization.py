@@ -83,7 +83,9 @@ class _Flattener:
 def _to_numpy(t: Tensor, where: str) -> np.ndarray:
     if t.dtype.name not in _CODES:
         raise _C.DTypeError(f"[save] {where} has dtype {t.dtype}, which can't be saved yet")
-    array = np.ascontiguousarray(t.detach().cpu().numpy())
+    array = t.detach().cpu().numpy()
+    if not array.flags.c_contiguous:
+        array = array.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
     return array.astype(array.dtype.newbyteorder("<"), copy=False)
 
 

@@ -36,7 +36,7 @@ def _as_tensor_value(value, key: str) -> Tensor:
     if array is None or array.dtype == object:
         raise TypeError(f"[load_state_dict] value of {key!r} is a {type(value).__name__}, "
                         "expected a Tensor or a NumPy array")
-    return from_numpy(np.ascontiguousarray(array))
+    return from_numpy(np.array(array, order="C"))  # (ascontiguousarray makes 0-d arrays 1-d)
 
 
 class Module:
