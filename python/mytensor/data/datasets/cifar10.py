@@ -28,23 +28,32 @@ def _numpy_reconstruct():
     return _reconstruct
 
 
+class _Refused(pickle.UnpicklingError):
+    pass
+
+
 class _BatchUnpickler(pickle.Unpickler):
     """Unpickling defines the official format, so the batch files are unpickled, but only
-    dicts, lists, bytes, numbers and NumPy arrays may come out: any other class or function a
+    dicts, lists, bytes, strings, numbers and NumPy arrays may come out: any other class or function a
     file names (the way a malicious pickle runs code) is refused."""
 
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol 2 writes bytes from Python 3: bytes out, no code
     }
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(
+            raise _Refused(
                 f"refusing to load {module}.{name}: CIFAR-10 batch files hold only dicts, "
                 "lists, bytes and NumPy arrays")
         if name == "_reconstruct":
             return _numpy_reconstruct()
+        if module == "_codecs":
+            import codecs
+
+            return codecs.encode
         return getattr(np, name)
 
 
@@ -54,10 +63,11 @@ def load_batch(path: str) -> tuple[np.ndarray, list[int]]:
     try:
         with open(path, "rb") as f:
             entry = _BatchUnpickler(io.BytesIO(f.read()), encoding="bytes").load()
-    except pickle.UnpicklingError as e:
-        raise RuntimeError(f"[CIFAR10] {path} is corrupt or not a CIFAR-10 batch file: {e}; "
-                           "delete cifar-10-batches-py and download or extract it again") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+    except _Refused as e:
+        raise RuntimeError(f"[CIFAR10] {path} is not a CIFAR-10 batch file: {e}; delete "
+                           "cifar-10-batches-py and download or extract it again") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError) as e:
         raise RuntimeError(f"[CIFAR10] {path} is truncated or corrupt ({type(e).__name__}: {e}); "
                            "delete cifar-10-batches-py and download or extract it again") from None
     if not isinstance(entry, dict):
