@@ -44,6 +44,7 @@ def test_conv2d(args, kwargs, shape, device):
     ("BatchNorm1d", (8, 5), {"momentum": 0.3}),
     ("BatchNorm1d", (4, 3, 6), {}),
     ("BatchNorm1d", (6, 4), {"track_running_stats": False}),
+    ("BatchNorm2d", (2, 3, 2, 2), {"bias": False}),
 ])
 def test_batchnorm_train_then_eval(cls, shape, kwargs, device):
     c = shape[1]

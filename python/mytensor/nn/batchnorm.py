@@ -18,7 +18,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
         if (not isinstance(num_features, numbers.Integral) or isinstance(num_features, bool)
@@ -34,12 +34,15 @@ class _BatchNorm(Module):
         self.eps = float(eps)
         self.momentum = momentum
         self.affine = affine
+        self.use_bias = bool(affine and bias)
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
         else:
             self.register_parameter("weight", None)
+        if self.use_bias:
+            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
@@ -60,9 +63,10 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            with no_grad():
+        with no_grad():
+            if self.weight is not None:
                 self.weight.fill_(1.0)
+            if self.bias is not None:
                 self.bias.zero_()
 
     def _check_input(self, x) -> None:
@@ -92,7 +96,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.use_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -107,6 +112,7 @@ class BatchNorm1d(_BatchNorm):
         momentum: weight of the new batch in the running stats (default 0.1); None for a
             cumulative average.
         affine: learn a per-channel scale (``weight``) and shift (``bias``).
+        bias: with affine, learn the shift too (default True; keyword-only, as in PyTorch).
         track_running_stats: keep running stats (else batch stats are used in eval too).
     """
 

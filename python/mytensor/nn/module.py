@@ -33,7 +33,7 @@ def _as_tensor_value(value, key: str) -> Tensor:
         array = np.asarray(value)
     except Exception:  # noqa: BLE001 - any conversion failure means "not an array"
         array = None
-    if array is None or array.dtype == object:
+    if array is None or array.dtype.kind not in "biuf":
         raise TypeError(f"[load_state_dict] value of {key!r} is a {type(value).__name__}, "
                         "expected a Tensor or a NumPy array")
     return from_numpy(np.array(array, order="C"))  # (ascontiguousarray makes 0-d arrays 1-d)
