@@ -12,20 +12,20 @@ import json
 import os
 import sys
 
-# ---- the network ----------------------------------------------------------------------------------
+# ---- the network ---------------------------------------------------------------------------------
 # Conv2d(3x3, padding 1, no bias) -> BatchNorm2d -> ReLU blocks; "M" is MaxPool2d(2).
 BLOCKS = [32, 32, "M", 64, 64, "M", 128, 128, "M"]
 HIDDEN = 256
 NUM_CLASSES = 10
 FLAT_FEATURES = 128 * 4 * 4  # 128 channels of 4x4 after three poolings of 32x32 images
 
-# ---- the data -------------------------------------------------------------------------------------
+# ---- the data ------------------------------------------------------------------------------------
 # Channel mean and std of the CIFAR-10 training images (the official release's figures).
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
 CROP_PADDING = 4
 
-# ---- the defaults ---------------------------------------------------------------------------------
+# ---- the defaults --------------------------------------------------------------------------------
 DEFAULTS = dict(optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0, epochs=10,
                 batch_size=128, seed=0)
 
@@ -55,7 +55,7 @@ def make_optimizer(optim, params, args):
     return optim.SGD(params, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
 
 
-# ---- the command line -----------------------------------------------------------------------------
+# ---- the command line ----------------------------------------------------------------------------
 def parse_args(description: str, default_device: str, argv=None) -> argparse.Namespace:
     """The flags, identical in both scripts."""
     p = argparse.ArgumentParser(description=description)
@@ -95,7 +95,7 @@ def parse_args(description: str, default_device: str, argv=None) -> argparse.Nam
     return args
 
 
-# ---- output ---------------------------------------------------------------------------------------
+# ---- output --------------------------------------------------------------------------------------
 def epoch_line(record: dict) -> str:
     """One epoch in the report's format."""
     return (f"Epoch {record['epoch']}: train_loss={record['train_loss']:.4f}, "

@@ -1,7 +1,6 @@
 """Rows for the fused optimizer steps (src/core/ops/optim.cpp): one step from a given parameter
 and gradient, against torch.optim (the state starts at zero, as on a first step)."""
 
-import numpy as np
 import torch
 
 import mytensor as mt

@@ -55,7 +55,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"[{type(self).__name__}] Module subclasses must define forward()")
+        raise NotImplementedError(
+            f"[{type(self).__name__}] Module subclasses must define forward()")
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)

@@ -34,8 +34,8 @@ class _Refused(pickle.UnpicklingError):
 
 class _BatchUnpickler(pickle.Unpickler):
     """Unpickling defines the official format, so the batch files are unpickled, but only
-    dicts, lists, bytes, strings, numbers and NumPy arrays may come out: any other class or function a
-    file names (the way a malicious pickle runs code) is refused."""
+    dicts, lists, bytes, strings, numbers and NumPy arrays may come out: any other class or
+    function a file names (the way a malicious pickle runs code) is refused."""
 
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
