@@ -15,6 +15,7 @@ ReducePlan plan_reduction(const Tensor& x, const Dims& dims, bool keepdim, const
   std::vector<bool> reduced(n, dims.empty());
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, n, op);
+    if (n == 0) continue;  // a 0-d tensor accepts dim 0 / -1 and reduces its one element
     MT_CHECK(!reduced[w] || dims.empty(), std::invalid_argument, "[", op, "] dim ", d,
              " appears more than once in ", shape_str(dims));
     reduced[w] = true;
