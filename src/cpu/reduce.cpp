@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/dispatch.h"
+#include "cpu/fast_exp.h"
 #include "cpu/kernels.h"
 #include "cpu/loops.h"
 
@@ -160,7 +161,7 @@ struct SumExpOp {
   const double* shift;
   Acc init() const { return 0.0; }
   void step(Acc& a, T v, int64_t, int64_t lane) const {
-    a += std::exp(static_cast<double>(v) - shift[lane]);
+    a += exp_nonpos(static_cast<T>(v - static_cast<T>(shift[lane])));
   }
   void merge(Acc& a, const Acc& b) const { a += b; }
 };
@@ -194,6 +195,32 @@ void for_each_lane_chunk(const ReduceDims& d, F&& f) {
       f(i, j0, std::min(chunk, d.inner - j0));
     }
   });
+}
+
+// Max of a row; NaN is not propagated here (it propagates through the exp sum instead).
+// Eight partial maxima let the compiler vectorize.
+template <class T>
+T row_max(const T* p, int64_t n) {
+  T acc[8];
+  for (int l = 0; l < 8; ++l) acc[l] = -std::numeric_limits<T>::infinity();
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int l = 0; l < 8; ++l) acc[l] = p[k + l] > acc[l] ? p[k + l] : acc[l];
+  for (; k < n; ++k) acc[0] = p[k] > acc[0] ? p[k] : acc[0];
+  T m = acc[0];
+  for (int l = 1; l < 8; ++l) m = acc[l] > m ? acc[l] : m;
+  return m;
+}
+
+// Sum of a row in double, with eight partial sums (vectorizable, and more accurate).
+template <class T>
+double row_sum(const T* p, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += static_cast<double>(p[k + l]);
+  for (; k < n; ++k) acc[0] += static_cast<double>(p[k]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 }  // namespace
@@ -236,22 +263,46 @@ void var(const Tensor& x, const ReduceDims& d, double correction, const Tensor& 
   });
 }
 
-// max m, then m + log(sum exp(x - m)); an infinite m is replaced by 0 (as PyTorch) so that a
-// lane of -inf gives -inf, a lane with +inf gives +inf, and an empty lane gives -inf.
+// max m, then m + log(sum exp(x - m)). A lane whose max is infinite gives that max (all -inf:
+// -inf; some +inf: +inf), an empty lane -inf, a lane with NaN NaN: PyTorch's results.
 void logsumexp(const Tensor& x, const ReduceDims& d, const Tensor& out) {
   dispatch<Accepts::Floating>(x.dtype(), "logsumexp", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* in = x.data<T>();
+    T* o = out.data<T>();
+    if (d.inner == 1 && d.outer >= max_threads()) {
+      // Rows: max, then exp in blocks that stay in L1 and vectorize, summed in double.
+      const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.r));
+      parallel_for(d.outer, grain, [&](int64_t b, int64_t e) {
+        T tmp[1024];
+        for (int64_t i = b; i < e; ++i) {
+          const T* row = in + i * d.r;
+          const T m = row_max(row, d.r);  // skips NaN, which the sum below then carries
+          if (std::isinf(m)) {  // the result is the infinite max, unless a NaN is present
+            bool nan = false;
+            for (int64_t k = 0; k < d.r; ++k) nan = nan || row[k] != row[k];
+            o[i] = nan ? std::numeric_limits<T>::quiet_NaN() : m;
+            continue;
+          }
+          double s = 0.0;
+          for (int64_t k0 = 0; k0 < d.r; k0 += 1024) {
+            const int64_t n = std::min<int64_t>(1024, d.r - k0);
+            exp_sub(row + k0, &m, 0, tmp, n);
+            s += row_sum(tmp, n);
+          }
+          o[i] = static_cast<T>(std::log(s) + m);
+        }
+      });
+      return;
+    }
     const int64_t lanes = d.outer * d.inner;
     std::vector<double> shift(lanes);
     using MaxOp = ArgExtremeOp<T, true>;
     reduce_lanes(in, d, MaxOp{}, [&](int64_t lane, const typename MaxOp::Acc& a) {
-      double m = a.k < 0 ? 0.0 : static_cast<double>(a.v);
-      shift[lane] = std::isinf(m) ? 0.0 : m;
+      shift[lane] = a.k < 0 ? -std::numeric_limits<double>::infinity() : static_cast<double>(a.v);
     });
-    T* o = out.data<T>();
     reduce_lanes(in, d, SumExpOp<T>{shift.data()}, [&](int64_t lane, double s) {
-      o[lane] = static_cast<T>(std::log(s) + shift[lane]);
+      o[lane] = static_cast<T>(std::isinf(shift[lane]) ? shift[lane] : std::log(s) + shift[lane]);
     });
   });
 }
@@ -264,6 +315,26 @@ void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) 
     using T = typename decltype(tag)::type;
     const T* in = x.data<T>();
     T* o = out.data<T>();
+    if (d.inner == 1) {
+      const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, d.r));
+      parallel_for(d.outer, grain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          const T* row = in + i * d.r;
+          T* orow = o + i * d.r;
+          const T m = row_max(row, d.r);
+          exp_sub(row, &m, 0, orow, d.r);
+          const double s = row_sum(orow, d.r);
+          if (log) {
+            const T shift = static_cast<T>(m + std::log(s));
+            for (int64_t k = 0; k < d.r; ++k) orow[k] = row[k] - shift;
+          } else {
+            const T inv = static_cast<T>(1.0 / s);
+            for (int64_t k = 0; k < d.r; ++k) orow[k] *= inv;
+          }
+        }
+      });
+      return;
+    }
     for_each_lane_chunk(d, [&](int64_t i, int64_t j0, int64_t n) {
       T m[kLaneChunk];
       double s[kLaneChunk];
@@ -279,20 +350,21 @@ void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) 
       for (int64_t k = 0; k < d.r; ++k) {
         const T* row = in + base + k * d.inner;
         T* orow = o + base + k * d.inner;
-        for (int64_t j = 0; j < n; ++j) {
-          T e = std::exp(row[j] - m[j]);
-          if (!log) orow[j] = e;
-          s[j] += e;
-        }
+        exp_sub(row, m, 1, orow, n);
+        for (int64_t j = 0; j < n; ++j) s[j] += orow[j];
+      }
+      if (log) {
+        for (int64_t j = 0; j < n; ++j) m[j] = static_cast<T>(m[j] + std::log(s[j]));
+      } else {
+        for (int64_t j = 0; j < n; ++j) s[j] = 1.0 / s[j];
       }
       for (int64_t k = 0; k < d.r; ++k) {
         const T* row = in + base + k * d.inner;
         T* orow = o + base + k * d.inner;
         if (log) {
-          for (int64_t j = 0; j < n; ++j)
-            orow[j] = static_cast<T>(row[j] - m[j] - static_cast<T>(std::log(s[j])));
+          for (int64_t j = 0; j < n; ++j) orow[j] = row[j] - m[j];
         } else {
-          for (int64_t j = 0; j < n; ++j) orow[j] = static_cast<T>(orow[j] / s[j]);
+          for (int64_t j = 0; j < n; ++j) orow[j] = static_cast<T>(orow[j] * s[j]);
         }
       }
     });
@@ -323,7 +395,7 @@ void softmax_backward(const Tensor& grad, const Tensor& out, const ReduceDims& d
         const int64_t off = base + k * d.inner;
         if (log) {
           for (int64_t j = 0; j < n; ++j)
-            gi[off + j] = static_cast<T>(g[off + j] - std::exp(y[off + j]) * s[j]);
+            gi[off + j] = static_cast<T>(g[off + j] - exp_nonpos(y[off + j]) * s[j]);
         } else {
           for (int64_t j = 0; j < n; ++j)
             gi[off + j] = static_cast<T>(y[off + j] * (g[off + j] - s[j]));

@@ -1,10 +1,9 @@
 """Rows for losses (src/core/ops/loss.cpp): cross_entropy and nll_loss over int64 targets."""
 
+import mytensor as mt
 import numpy as np
-import torch
 import torch.nn.functional as TF
 
-import mytensor as mt
 from tests.ops.op_table import Row
 
 F = mt.nn.functional

@@ -1,9 +1,9 @@
 """Rows for reductions and softmax (src/core/ops/reduce.cpp)."""
 
+import mytensor as mt
 import numpy as np
 import torch
 
-import mytensor as mt
 from tests.ops.op_table import Row
 
 # Shapes covering rows (inner == 1), columns (inner > 1), 0-d, size-1 dims, odd sizes and one
@@ -96,7 +96,8 @@ ROWS = [
     Row("argmax", lambda x: x.argmax(), lambda x: x.argmax(),
         [((3, 4),), ((),), ((70000,),), ((2, 3, 5),)], grad=()),
     Row("argmax", lambda x: mt.argmax(x, 1), lambda x: torch.argmax(x, 1), DIM1[:4], grad=()),
-    Row("argmax", lambda x: x.argmax(dim=-1, keepdim=True), lambda x: x.argmax(dim=-1, keepdim=True),
+    Row("argmax", lambda x: x.argmax(dim=-1, keepdim=True),
+        lambda x: x.argmax(dim=-1, keepdim=True),
         [((3, 4),), ((6, 9),)], grad=(), make=ties),
     Row("argmax", lambda x: x.argmax(keepdim=True), lambda x: x.argmax(keepdim=True),
         [((3, 4),)], grad=()),
@@ -140,6 +141,10 @@ ROWS = [
         make=large_values),
     Row("logsumexp", lambda x: x.logsumexp(1), lambda x: x.logsumexp(1), [((3, 5),)],
         make=with_infs, grad=()),
+    Row("logsumexp", lambda x: x.logsumexp(0), lambda x: x.logsumexp(0), [((5, 3),)],
+        make=with_infs, grad=()),
+    Row("logsumexp", lambda x: x.logsumexp(1), lambda x: x.logsumexp(1),
+        [((9, 6),), ((5000, 7),)], make=with_nans, grad=()),
     Row("logsumexp", lambda x: x.long().logsumexp(1), lambda x: x.long().logsumexp(1),
         [((3, 5),)], grad=(), make=ties),
     # ---- softmax / log_softmax (fused forward and backward) ------------------------------------
@@ -164,9 +169,11 @@ ROWS = [
     # ---- all / any (bool reductions through compare + sum) -------------------------------------
     Row("ne", lambda x: (x > 0).any(), lambda x: (x > 0).any(), [((3, 4),), ((),), ((0, 3),)],
         grad=()),
-    Row("ne", lambda x: mt.any(x > 1.5, 1, keepdim=True), lambda x: torch.any(x > 1.5, 1, keepdim=True),
+    Row("ne", lambda x: mt.any(x > 1.5, 1, keepdim=True),
+        lambda x: torch.any(x > 1.5, 1, keepdim=True),
         [((3, 4),), ((2, 0),)], grad=()),
     Row("eq", lambda x: (x > -1.8).all(), lambda x: (x > -1.8).all(), [((3, 4),), ((0, 3),)],
         grad=()),
     Row("eq", lambda x: mt.all(x, 0), lambda x: torch.all(x, 0), [((3, 4),)], grad=(), make=ties),
 ]
+

@@ -67,7 +67,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     """
     _check_common("cross_entropy", weight, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"[cross_entropy] label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ValueError(
+            f"[cross_entropy] label_smoothing must be in [0, 1], got {label_smoothing}")
     return CrossEntropy.apply(input, target, reduction, int(ignore_index), float(label_smoothing))
 
 

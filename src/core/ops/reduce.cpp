@@ -100,8 +100,9 @@ void check_not_reserved(DType d, const char* op) {
 void check_nonempty_reduction(const Tensor& x, const Dims& dims, const char* op) {
   if (x.ndim() == 0) return;
   if (dims.empty()) {
-    MT_CHECK(x.numel() > 0, std::out_of_range, "[", op, "] cannot reduce the empty tensor of shape ",
-             shape_str(x.shape()), " over all dims; pass a dim whose size is non-zero");
+    MT_CHECK(x.numel() > 0, std::out_of_range, "[", op,
+             "] cannot reduce the empty tensor of shape ", shape_str(x.shape()),
+             " over all dims; pass a dim whose size is non-zero");
     return;
   }
   for (int64_t d : dims) {
