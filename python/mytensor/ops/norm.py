@@ -1,7 +1,65 @@
-"""Normalization: batch_norm."""
+"""Normalization Functions: batch_norm."""
 
 from __future__ import annotations
 
+import numbers
 
-def batch_norm(*args, **kwargs):
-    raise NotImplementedError("[batch_norm] is not implemented yet")
+from mytensor import _C
+from mytensor.autograd.function import Function
+from mytensor.ops._util import wrap
+
+
+def _impl(t):
+    return None if t is None else t._impl
+
+
+class BatchNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        y, save_mean, save_invstd = _C.batch_norm(
+            x._impl, _impl(weight), _impl(bias), _impl(running_mean), _impl(running_var),
+            training, momentum, eps, False)
+        ctx.training = training
+        ctx.has_bias = bias is not None
+        ctx.save_for_backward(x, weight, wrap(save_mean), wrap(save_invstd))
+        return wrap(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, mean, invstd = ctx.saved_tensors
+        gx, gw, gb = _C.batch_norm_backward(g._impl, x._impl, _impl(weight), mean._impl,
+                                            invstd._impl, ctx.training)
+        gx = wrap(gx)
+        gw = None if gw is None else wrap(gw)
+        if gb is not None:
+            gb = wrap(gb)
+        elif ctx.has_bias and ctx.needs_input_grad[2]:
+            # No weight: the kernel skips the per-channel sums, so grad_bias = sum of g over
+            # every dim but the channel dim.
+            gb = wrap(_C.sum(g._impl, [d for d in range(g.ndim) if d != 1], False))
+        if not ctx.needs_input_grad[2]:
+            gb = None
+        return gx, gw, gb, None, None, None, None, None
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5):
+    """Batch normalization over the channel dim 1 of an (N, C, *) input.
+
+    Args:
+        input: (N, C) or (N, C, *) float tensor.
+        running_mean, running_var: (C,) buffers or None. In training they are updated in place:
+            ``r = (1 - momentum) * r + momentum * batch_stat`` (the variance unbiased); in eval
+            they are the statistics used.
+        weight, bias: optional (C,) affine parameters.
+        training: use batch statistics (True) or the running ones (False).
+        momentum: weight of the new batch statistics in the running average.
+        eps: added to the variance for numerical stability.
+
+    Returns:
+        y of ``input``'s shape: ``(x - mean) / sqrt(var + eps) * weight + bias``.
+    """
+    if not isinstance(momentum, numbers.Real):
+        raise TypeError(f"[batch_norm] momentum must be a number, got {type(momentum).__name__}")
+    return BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
+                           float(momentum), float(eps))
