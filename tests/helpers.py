@@ -52,14 +52,15 @@ def assert_close(actual, expected, atol, rtol, what: str) -> None:
 
 
 def assert_matches_torch(mt_fn, torch_fn, arrays, device: str, *, grad_inputs=(), layouts=None,
-                         atol: float = 1e-5, rtol: float = 1e-4, name: str = "op") -> None:
+                         atol: float = 1e-5, rtol: float = 1e-4, name: str = "op",
+                         mt_kwargs: dict | None = None) -> None:
     """Runs mt_fn and torch_fn on the same inputs; compares shape, dtype, values, then the
     gradients of every input index in `grad_inputs` (upstream gradient: fixed random values)."""
     layouts = layouts or ["contiguous"] * len(arrays)
     mt_in = [to_mt(a, device, lay, requires_grad=i in grad_inputs)
              for i, (a, lay) in enumerate(zip(arrays, layouts))]
     th_in = [torch.tensor(a, requires_grad=i in grad_inputs) for i, a in enumerate(arrays)]
-    mt_out = _flat(mt_fn(*mt_in))
+    mt_out = _flat(mt_fn(*mt_in, **(mt_kwargs or {})))
     th_out = _flat(torch_fn(*th_in))
     assert len(mt_out) == len(th_out), f"{name}: {len(mt_out)} outputs vs torch's {len(th_out)}"
     for k, (m, t) in enumerate(zip(mt_out, th_out)):

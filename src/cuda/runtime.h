@@ -11,6 +11,10 @@ int device_count();
 void synchronize(int device);
 // Raises DeviceError naming `op` when CUDA is not compiled in or `device` does not exist.
 void check_device(int device, const char* op);
+// Reads the device-side error slot (this waits for the device's stream); if a kernel recorded a
+// bad index there, clears it and raises std::out_of_range naming the op. synchronize() and
+// copy_device_to_host() call it, since CUDA kernels cannot raise while they run.
+void check_device_errors(int device);
 
 // Caching allocator: blocks are kept in size classes and reused in stream order.
 void* allocate(size_t nbytes, int device);

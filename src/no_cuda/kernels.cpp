@@ -41,3 +41,134 @@ void set_allow_tf32(bool matmul, bool conv) {
 bool allow_tf32_matmul() { return g_tf32_matmul; }
 bool allow_tf32_conv() { return g_tf32_conv; }
 }  // namespace mytensor::cuda
+
+namespace mytensor::cuda {
+
+void check_device_errors(int) {}
+
+// ---- elementwise ------------------------------------------------------------------------------
+void copy(const Tensor&, const Tensor&) { unavailable("copy"); }
+void fill(const Tensor&, double) { unavailable("fill"); }
+void neg(const Tensor&, const Tensor&) { unavailable("neg"); }
+void exp(const Tensor&, const Tensor&) { unavailable("exp"); }
+void log(const Tensor&, const Tensor&) { unavailable("log"); }
+void sqrt(const Tensor&, const Tensor&) { unavailable("sqrt"); }
+void rsqrt(const Tensor&, const Tensor&) { unavailable("rsqrt"); }
+void abs(const Tensor&, const Tensor&) { unavailable("abs"); }
+void relu(const Tensor&, const Tensor&) { unavailable("relu"); }
+void sigmoid(const Tensor&, const Tensor&) { unavailable("sigmoid"); }
+void tanh(const Tensor&, const Tensor&) { unavailable("tanh"); }
+void gelu(const Tensor&, const Tensor&) { unavailable("gelu"); }
+void pow_scalar(const Tensor&, double, const Tensor&) { unavailable("pow"); }
+void clamp(const Tensor&, double, double, const Tensor&) { unavailable("clamp"); }
+void relu_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("relu_backward"); }
+void sigmoid_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("sigmoid_backward"); }
+void tanh_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("tanh_backward"); }
+void gelu_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("gelu_backward"); }
+void add(const Tensor&, const Tensor&, const Tensor&) { unavailable("add"); }
+void sub(const Tensor&, const Tensor&, const Tensor&) { unavailable("sub"); }
+void mul(const Tensor&, const Tensor&, const Tensor&) { unavailable("mul"); }
+void div(const Tensor&, const Tensor&, const Tensor&) { unavailable("div"); }
+void pow(const Tensor&, const Tensor&, const Tensor&) { unavailable("pow"); }
+void maximum(const Tensor&, const Tensor&, const Tensor&) { unavailable("maximum"); }
+void minimum(const Tensor&, const Tensor&, const Tensor&) { unavailable("minimum"); }
+void eq(const Tensor&, const Tensor&, const Tensor&) { unavailable("eq"); }
+void ne(const Tensor&, const Tensor&, const Tensor&) { unavailable("ne"); }
+void lt(const Tensor&, const Tensor&, const Tensor&) { unavailable("lt"); }
+void le(const Tensor&, const Tensor&, const Tensor&) { unavailable("le"); }
+void gt(const Tensor&, const Tensor&, const Tensor&) { unavailable("gt"); }
+void ge(const Tensor&, const Tensor&, const Tensor&) { unavailable("ge"); }
+void where(const Tensor&, const Tensor&, const Tensor&, const Tensor&) { unavailable("where"); }
+
+// ---- reductions -------------------------------------------------------------------------------
+void sum(const Tensor&, const ReduceDims&, double, const Tensor&) { unavailable("sum"); }
+void max(const Tensor&, const ReduceDims&, const Tensor&, const Tensor&) { unavailable("max"); }
+void min(const Tensor&, const ReduceDims&, const Tensor&, const Tensor&) { unavailable("min"); }
+void var(const Tensor&, const ReduceDims&, double, const Tensor&) { unavailable("var"); }
+void logsumexp(const Tensor&, const ReduceDims&, const Tensor&) { unavailable("logsumexp"); }
+void softmax(const Tensor&, const ReduceDims&, bool, const Tensor&) { unavailable("softmax"); }
+void softmax_backward(const Tensor&, const Tensor&, const ReduceDims&, bool, const Tensor&) {
+  unavailable("softmax_backward");
+}
+
+// ---- losses -----------------------------------------------------------------------------------
+void cross_entropy(const Tensor&, const Tensor&, int64_t, double, const Tensor&, const Tensor&) {
+  unavailable("cross_entropy");
+}
+void cross_entropy_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, int64_t,
+                            double, const Tensor&) {
+  unavailable("cross_entropy_backward");
+}
+void nll_loss(const Tensor&, const Tensor&, int64_t, const Tensor&) { unavailable("nll_loss"); }
+void nll_loss_backward(const Tensor&, const Tensor&, int64_t, const Tensor&) {
+  unavailable("nll_loss_backward");
+}
+
+// ---- matmul, convolution, pooling -------------------------------------------------------------
+void bmm(const Tensor&, const Tensor&, const Tensor&, bool) { unavailable("matmul"); }
+void conv2d(const Tensor&, const Tensor&, const Tensor&, const Conv2dParams&, const Tensor&) {
+  unavailable("conv2d");
+}
+void conv2d_backward_input(const Tensor&, const Tensor&, const Conv2dParams&, const Tensor&) {
+  unavailable("conv2d_backward_input");
+}
+void conv2d_backward_weight(const Tensor&, const Tensor&, const Conv2dParams&, const Tensor&) {
+  unavailable("conv2d_backward_weight");
+}
+void max_pool2d(const Tensor&, const Pool2dParams&, const Tensor&, const Tensor&) {
+  unavailable("max_pool2d");
+}
+void max_pool2d_backward(const Tensor&, const Tensor&, const Tensor&) {
+  unavailable("max_pool2d_backward");
+}
+void avg_pool2d(const Tensor&, const Pool2dParams&, const Tensor&) { unavailable("avg_pool2d"); }
+void avg_pool2d_backward(const Tensor&, const Pool2dParams&, const Tensor&) {
+  unavailable("avg_pool2d_backward");
+}
+void adaptive_avg_pool2d(const Tensor&, const Tensor&) { unavailable("adaptive_avg_pool2d"); }
+void adaptive_avg_pool2d_backward(const Tensor&, const Tensor&) {
+  unavailable("adaptive_avg_pool2d_backward");
+}
+
+// ---- normalization ----------------------------------------------------------------------------
+void batch_norm_stats(const Tensor&, double, const Tensor&, const Tensor&) {
+  unavailable("batch_norm");
+}
+void batch_norm_apply(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                      bool, const Tensor&) {
+  unavailable("batch_norm");
+}
+void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         const Tensor&, const Tensor&, const Tensor&) {
+  unavailable("batch_norm_backward");
+}
+
+// ---- random -----------------------------------------------------------------------------------
+void uniform(const Tensor&, double, double, uint64_t, uint64_t) { unavailable("uniform"); }
+void normal(const Tensor&, double, double, uint64_t, uint64_t) { unavailable("normal"); }
+void randint(const Tensor&, int64_t, int64_t, uint64_t, uint64_t) { unavailable("randint"); }
+void dropout(const Tensor&, double, uint64_t, uint64_t, const Tensor&, const Tensor&) {
+  unavailable("dropout");
+}
+
+// ---- indexing ---------------------------------------------------------------------------------
+void index_select(const Tensor&, const IndexDims&, const Tensor&, const Tensor&) {
+  unavailable("index_select");
+}
+void index_add(const Tensor&, const IndexDims&, const Tensor&, const Tensor&) {
+  unavailable("index_add");
+}
+void gather(const Tensor&, int64_t, const Tensor&, const Tensor&) { unavailable("gather"); }
+void scatter_add(const Tensor&, int64_t, const Tensor&, const Tensor&) { unavailable("scatter_add"); }
+
+// ---- optimizers -------------------------------------------------------------------------------
+void adam_step(const std::vector<Tensor>&, const std::vector<Tensor>&, const std::vector<Tensor>&,
+               const std::vector<Tensor>&, const std::vector<Tensor>&, const AdamParams&) {
+  unavailable("adam_step");
+}
+void sgd_step(const std::vector<Tensor>&, const std::vector<Tensor>&, const std::vector<Tensor>&,
+              const SgdParams&) {
+  unavailable("sgd_step");
+}
+
+}  // namespace mytensor::cuda

@@ -33,6 +33,7 @@ class Row:
     gradcheck: bool = True         # finite differences in float64 on the first case
     layouts: bool = True           # also try transposed and sliced views of the first case
     covers: tuple = field(default_factory=tuple)  # more _C ops this row exercises
+    device_arg: bool = False       # mt is called with device=... (creation ops have no inputs)
 
     def inputs(self, shapes, dtype: str, seed: int = 0) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)

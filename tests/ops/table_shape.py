@@ -43,5 +43,5 @@ ROWS = [
         lambda x: x.transpose(0, 1).contiguous(), [((3, 4),)], covers=("copy_",)),
     Row("to_dtype", lambda x: x.double() * 2, lambda x: x.double() * 2, [((3, 4),)],
         dtypes=("float32",), gradcheck=False),
-    Row("to_device", lambda x: x.cpu() * 1, lambda x: x.cpu() * 1, [((3, 4),)]),
+    Row("to_device", lambda x: x.cpu().to(x.device) * 1, lambda x: x.cpu() * 1, [((3, 4),)]),
 ]

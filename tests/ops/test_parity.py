@@ -32,7 +32,8 @@ def test_matches_torch(row, shapes, layout, dtype, device):
     tol = 1.0 if dtype == "float32" else 1e-6
     assert_matches_torch(row.mt, row.torch, arrays, device, grad_inputs=row.grad,
                          layouts=layouts, atol=row.atol * max(tol, 1e-3),
-                         rtol=row.rtol * max(tol, 1e-3), name=row.name)
+                         rtol=row.rtol * max(tol, 1e-3), name=row.name,
+                         mt_kwargs={"device": device} if row.device_arg else None)
 
 
 def _grad_rows():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from mytensor import _C
 from mytensor.autograd.function import Function
 from mytensor.ops._util import dims_arg, wrap
@@ -12,7 +14,7 @@ def _kept_shape(shape, dims):
     n = len(shape)
     if not dims:
         return [1] * n
-    wrapped = {d % max(n, 1) for d in dims}
+    wrapped = {d % builtins.max(n, 1) for d in dims}
     return [1 if i in wrapped else s for i, s in enumerate(shape)]
 
 
@@ -34,12 +36,12 @@ class Mean(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape = x.shape
         ctx.kept = _kept_shape(x.shape, dims)
-        ctx.count = x.numel() // max(1, _prod(ctx.kept))
+        ctx.count = x.numel() // builtins.max(1, _prod(ctx.kept))
         return wrap(_C.mean(x._impl, dims, keepdim))
 
     @staticmethod
     def backward(ctx, g):
-        g = wrap(_C.reshape(g._impl, ctx.kept)) * (1.0 / max(ctx.count, 1))
+        g = wrap(_C.reshape(g._impl, ctx.kept)) * (1.0 / builtins.max(ctx.count, 1))
         return wrap(_C.contiguous(_C.expand(g._impl, list(ctx.in_shape)))), None, None
 
 

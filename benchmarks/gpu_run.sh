@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One call on the lent GPU machine: build, run the CUDA tests, then the benchmarks.
+#   bash benchmarks/gpu_run.sh [build|test|sanitize|ops|train|all]...
+# Logs go to $OUT (the device tool's return folder) or ./gpu-logs. Data: .devdata/ holds the
+# CIFAR-10 archive and prepare.py (copied from ../shared/cifar10, carried by the device tool).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$PWD/gpu-logs}"
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(all)
+
+run_build() {
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
+  MYTENSOR_CUDA=ON CMAKE_BUILD_PARALLEL_LEVEL=16 \
+    python3 -m pip install --no-build-isolation --no-deps -q -e . 2>&1 | tail -20 | tee "$OUT/build.log"
+  python3 -c "import mytensor as mt; print('cuda available:', mt.cuda.is_available())"
+}
+run_test() {
+  MYTENSOR_REQUIRE_CUDA=1 timeout 420 python3 -m pytest -q -k "cuda" -p no:cacheprovider -n 8 \
+    tests 2>&1 | tee "$OUT/test.log" | grep -E "^(FAILED|ERROR)|passed|failed" | head -80
+}
+run_sanitize() {
+  MYTENSOR_REQUIRE_CUDA=1 timeout 300 compute-sanitizer --tool memcheck --error-exitcode 1 \
+    python3 -m pytest -q -x -k "cuda and (table or errors)" tests/ops 2>&1 | tail -15 \
+    | tee "$OUT/memcheck.log"
+}
+run_ops() {
+  timeout 300 python3 benchmarks/bench_ops.py 2>&1 | tee "$OUT/bench_ops.log"
+}
+data() {
+  if [ ! -d /tmp/cifar/cifar-10-batches-py ]; then
+    python3 .devdata/prepare.py /tmp/cifar >/dev/null
+  fi
+}
+run_train() {
+  data
+  local epochs="${EPOCHS:-10}"
+  timeout 400 python3 examples/cifar10/compare.py --epochs "$epochs" --data-dir /tmp/cifar \
+    --device cuda 2>&1 | tee "$OUT/train.log"
+}
+for s in "${steps[@]}"; do
+  case "$s" in
+    all) run_build; run_test; run_ops ;;
+    build|test|sanitize|ops|train) "run_$s" ;;
+    *) echo "unknown step $s"; exit 2 ;;
+  esac
+done

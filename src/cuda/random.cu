@@ -1,0 +1,116 @@
+// CUDA random sampling with the counter-based Philox of core/philox.h: element i (flat,
+// row-major) of every draw uses counter offset + i, exactly as the CPU backend does, so both
+// devices produce the same numbers for the same (seed, offset).
+#include <cstdint>
+
+#include "core/philox.h"
+#include "cuda/kernels.h"
+#include "cuda/launch.cuh"
+
+namespace mytensor::cuda {
+
+namespace {
+
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    uniform_kernel(int64_t n, T* out, double low, double high, uint64_t seed, uint64_t offset) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    out[i] = static_cast<T>(low + (high - low) * philox::uniform<T>(seed, offset + static_cast<uint64_t>(i)));
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    normal_kernel(int64_t n, T* out, double mean, double stddev, uint64_t seed, uint64_t offset) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    out[i] = static_cast<T>(mean + stddev * philox::normal<T>(seed, offset + static_cast<uint64_t>(i)));
+  }
+}
+
+// low + (bits mod (high - low)), in int64 before the conversion to T.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    randint_kernel(int64_t n, T* out, int64_t low, uint64_t range, uint64_t seed, uint64_t offset) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const uint64_t r = philox::bits64(seed, offset + static_cast<uint64_t>(i)) % range;
+    out[i] = static_cast<T>(low + static_cast<int64_t>(r));
+  }
+}
+
+// The keep decision always uses the float uniform, so float and double inputs drop the same
+// elements for the same (seed, offset).
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    dropout_kernel(int64_t n, const T* x, double p, uint64_t seed, uint64_t offset, T* out,
+                   bool* mask) {
+  const T keep_scale = static_cast<T>(1.0 - p);
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const bool keep = philox::uniform<float>(seed, offset + static_cast<uint64_t>(i)) >= p;
+    if (mask != nullptr) mask[i] = keep;
+    out[i] = keep ? x[i] / keep_scale : T(0);
+  }
+}
+
+}  // namespace
+
+void uniform(const Tensor& out, double low, double high, uint64_t seed, uint64_t offset) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  LaunchContext ctx(out);
+  dispatch_float(out.dtype(), "uniform", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    uniform_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+        n, out.data<T>(), low, high, seed, offset);
+    check_launch("uniform", ctx.stream);
+  });
+}
+
+void normal(const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  LaunchContext ctx(out);
+  dispatch_float(out.dtype(), "normal", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    normal_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+        n, out.data<T>(), mean, stddev, seed, offset);
+    check_launch("normal", ctx.stream);
+  });
+}
+
+void randint(const Tensor& out, int64_t low, int64_t high, uint64_t seed, uint64_t offset) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  LaunchContext ctx(out);
+  const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+  dispatch_numeric(out.dtype(), "randint", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    randint_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+        n, out.data<T>(), low, range, seed, offset);
+    check_launch("randint", ctx.stream);
+  });
+}
+
+void dropout(const Tensor& x, double p, uint64_t seed, uint64_t offset, const Tensor& out,
+             const Tensor& mask) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  LaunchContext ctx(out);
+  // Element i must be x's i-th in row-major order: a strided x is made contiguous first.
+  Tensor xc = x;
+  if (!x.is_contiguous()) {
+    xc = Tensor::empty(x.shape(), x.dtype(), x.device());
+    copy(x, xc);
+  }
+  dispatch_float(out.dtype(), "dropout", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    dropout_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+        n, xc.data<T>(), p, seed, offset, out.data<T>(), mask.defined() ? mask.data<bool>() : nullptr);
+    check_launch("dropout", ctx.stream);
+  });
+}
+
+}  // namespace mytensor::cuda
