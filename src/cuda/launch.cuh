@@ -453,7 +453,7 @@ void launch_geometry(const char* name, const F& f, Geometry<sizeof...(In) + 1> g
   constexpr int V = static_cast<int>(16 / max_size<Out, In...>()) > 0
                         ? static_cast<int>(16 / max_size<Out, In...>())
                         : 1;
-  bool contiguous = g.ndim() == 0 || g.strides[0][0] == 1;
+  bool contiguous = g.ndim() == 0 || (g.ndim() == 1 && g.strides[0][0] == 1);
   unsigned bcast = 0;
   bool aligned = reinterpret_cast<uintptr_t>(out) % (V * sizeof(Out)) == 0;
   for (int k = 0; k < NIN && contiguous; ++k) {
