@@ -19,18 +19,30 @@ namespace {
 constexpr int64_t kColumnBudget = int64_t(32) << 20;
 
 struct ConvGeometry {
-  int64_t n, c, h, w;       // input
-  int64_t o, kh, kw;        // weight (o, c / groups, kh, kw)
-  int64_t oh, ow;           // output
-  int64_t groups, cg, og;   // channels per group
-  int64_t ckk;              // GEMM depth per group: cg * kh * kw
+  int64_t n, c, h, w;      // input
+  int64_t o, kh, kw;       // weight (o, c / groups, kh, kw)
+  int64_t oh, ow;          // output
+  int64_t groups, cg, og;  // channels per group
+  int64_t ckk;             // GEMM depth per group: cg * kh * kw
   int64_t ohw;
   Conv2dParams p;
 
   ConvGeometry(const Shape& x, const Shape& wt, const Shape& out, const Conv2dParams& prm)
-      : n(x[0]), c(x[1]), h(x[2]), w(x[3]), o(wt[0]), kh(wt[2]), kw(wt[3]), oh(out[2]), ow(out[3]),
-        groups(prm.groups), cg(wt[1]), og(wt[0] / prm.groups), ckk(wt[1] * wt[2] * wt[3]),
-        ohw(out[2] * out[3]), p(prm) {}
+      : n(x[0]),
+        c(x[1]),
+        h(x[2]),
+        w(x[3]),
+        o(wt[0]),
+        kh(wt[2]),
+        kw(wt[3]),
+        oh(out[2]),
+        ow(out[3]),
+        groups(prm.groups),
+        cg(wt[1]),
+        og(wt[0] / prm.groups),
+        ckk(wt[1] * wt[2] * wt[3]),
+        ohw(out[2] * out[3]),
+        p(prm) {}
 
   bool pointwise() const {
     return kh == 1 && kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
@@ -51,10 +63,12 @@ struct ColParams {
 };
 
 ColParams col_params(const ConvGeometry& g) {
-  return {static_cast<int>(g.c),          static_cast<int>(g.h),          static_cast<int>(g.w),
-          static_cast<int>(g.kh),         static_cast<int>(g.kw),         static_cast<int>(g.oh),
-          static_cast<int>(g.ow),         static_cast<int>(g.p.stride_h), static_cast<int>(g.p.stride_w),
-          static_cast<int>(g.p.pad_h),    static_cast<int>(g.p.pad_w),    static_cast<int>(g.p.dilation_h),
+  return {static_cast<int>(g.c),           static_cast<int>(g.h),
+          static_cast<int>(g.w),           static_cast<int>(g.kh),
+          static_cast<int>(g.kw),          static_cast<int>(g.oh),
+          static_cast<int>(g.ow),          static_cast<int>(g.p.stride_h),
+          static_cast<int>(g.p.stride_w),  static_cast<int>(g.p.pad_h),
+          static_cast<int>(g.p.pad_w),     static_cast<int>(g.p.dilation_h),
           static_cast<int>(g.p.dilation_w)};
 }
 
@@ -62,14 +76,15 @@ ColParams col_params(const ConvGeometry& g) {
 // One row of col per grid.y step, so the (c, i, j) decomposition happens once per row.
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    im2col_kernel(const T* x, T* col, int64_t rows, uint32_t cols, ColParams cp, IntDivider32 by_ohw,
-                  IntDivider32 by_ow) {
+    im2col_kernel(const T* x, T* col, int64_t rows, uint32_t cols, ColParams cp,
+                  IntDivider32 by_ohw, IntDivider32 by_ow) {
   for (int64_t row = blockIdx.y; row < rows; row += gridDim.y) {
     const int j = static_cast<int>(row % cp.kw);
     const int i = static_cast<int>((row / cp.kw) % cp.kh);
     const int64_t c = row / (static_cast<int64_t>(cp.kw) * cp.kh);
     T* dst = col + row * cols;
-    for (uint32_t q = blockIdx.x * blockDim.x + threadIdx.x; q < cols; q += gridDim.x * blockDim.x) {
+    for (uint32_t q = blockIdx.x * blockDim.x + threadIdx.x; q < cols;
+         q += gridDim.x * blockDim.x) {
       const uint32_t s = by_ohw.div(q), pq = q - s * by_ohw.divisor;
       const uint32_t y = by_ow.div(pq), xo = pq - y * by_ow.divisor;
       const int hi = static_cast<int>(y) * cp.sh - cp.ph + i * cp.dh;
@@ -87,10 +102,11 @@ __global__ void __launch_bounds__(kThreads)
 // column entries that read it.
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    col2im_kernel(const T* col, T* x, uint32_t total, uint32_t cols, ColParams cp, IntDivider32 by_w,
-                  IntDivider32 by_h, IntDivider32 by_c) {
+    col2im_kernel(const T* col, T* x, uint32_t total, uint32_t cols, ColParams cp,
+                  IntDivider32 by_w, IntDivider32 by_h, IntDivider32 by_c) {
   const uint32_t ohw = static_cast<uint32_t>(cp.oh) * cp.ow;
-  for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+  for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+       idx += gridDim.x * blockDim.x) {
     uint32_t t = by_w.div(idx);
     const int wi = static_cast<int>(idx - t * by_w.divisor);
     uint32_t t2 = by_h.div(t);
@@ -109,7 +125,8 @@ __global__ void __launch_bounds__(kThreads)
         const int xo = wn / cp.sw;
         if (xo >= cp.ow) continue;
         const int64_t row = (c * cp.kh + i) * cp.kw + j;
-        acc += col[row * cols + static_cast<int64_t>(s) * ohw + static_cast<int64_t>(y) * cp.ow + xo];
+        acc +=
+            col[row * cols + static_cast<int64_t>(s) * ohw + static_cast<int64_t>(y) * cp.ow + xo];
       }
     }
     x[idx] = acc;
@@ -117,18 +134,21 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 template <class T>
-void im2col(const T* x, T* col, const ConvGeometry& g, int64_t samples, int device, cudaStream_t stream) {
+void im2col(const T* x, T* col, const ConvGeometry& g, int64_t samples, int device,
+            cudaStream_t stream) {
   const int64_t rows = g.c * g.kh * g.kw, cols = samples * g.ohw;
   if (rows == 0 || cols == 0) return;
-  dim3 grid(grid_for(cols, kThreads, device, 8), static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
-  im2col_kernel<T><<<grid, kThreads, 0, stream>>>(x, col, rows, static_cast<uint32_t>(cols), col_params(g),
-                                                  IntDivider32(static_cast<uint32_t>(g.ohw)),
-                                                  IntDivider32(static_cast<uint32_t>(g.ow)));
+  dim3 grid(grid_for(cols, kThreads, device, 8),
+            static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
+  im2col_kernel<T><<<grid, kThreads, 0, stream>>>(
+      x, col, rows, static_cast<uint32_t>(cols), col_params(g),
+      IntDivider32(static_cast<uint32_t>(g.ohw)), IntDivider32(static_cast<uint32_t>(g.ow)));
   check_launch("im2col", stream);
 }
 
 template <class T>
-void col2im(const T* col, T* x, const ConvGeometry& g, int64_t samples, int device, cudaStream_t stream) {
+void col2im(const T* col, T* x, const ConvGeometry& g, int64_t samples, int device,
+            cudaStream_t stream) {
   const int64_t total = samples * g.c * g.h * g.w;
   if (total == 0) return;
   col2im_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, stream>>>(
@@ -148,7 +168,8 @@ void run_gemm(const GemmDesc<T>& d, int device, cudaStream_t stream) {
 }
 
 // grad_out samples [n0, n0 + samples) as (O, samples * OH*OW): the GEMMs' row-major operand.
-Tensor gather_grad_rows(const Tensor& grad_out, const ConvGeometry& g, int64_t n0, int64_t samples) {
+Tensor gather_grad_rows(const Tensor& grad_out, const ConvGeometry& g, int64_t n0,
+                        int64_t samples) {
   Tensor rows = Tensor::empty({g.o, samples * g.ohw}, grad_out.dtype(), grad_out.device());
   Tensor src = grad_out.view_as_strided({samples, g.o, g.ohw}, {g.o * g.ohw, g.ohw, 1},
                                         grad_out.offset() + n0 * g.o * g.ohw);
@@ -248,7 +269,8 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
     d.m = g.ckk;
     d.lda = g.ckk;
     const int64_t chunk = g.chunk();
-    Tensor col = Tensor::empty({g.c * g.kh * g.kw * chunk * g.ohw}, grad_in.dtype(), grad_in.device());
+    Tensor col =
+        Tensor::empty({g.c * g.kh * g.kw * chunk * g.ohw}, grad_in.dtype(), grad_in.device());
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t samples = std::min(chunk, g.n - n0);
       Tensor rows = gather_grad_rows(grad_out, g, n0, samples);
@@ -261,7 +283,8 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
       d.ldc = samples * g.ohw;
       d.c_stride_inner = g.ckk * samples * g.ohw;
       run_gemm(d, ctx.device, ctx.stream);
-      col2im(col.data<T>(), grad_in.data<T>() + n0 * g.c * g.h * g.w, g, samples, ctx.device, ctx.stream);
+      col2im(col.data<T>(), grad_in.data<T>() + n0 * g.c * g.h * g.w, g, samples, ctx.device,
+             ctx.stream);
     }
   });
 }
@@ -288,7 +311,8 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Conv2
     d.c_stride_inner = g.og * g.ckk;
     d.batch_inner = g.groups;
     const int64_t chunk = g.chunk();
-    Tensor col = Tensor::empty({g.c * g.kh * g.kw * chunk * g.ohw}, grad_w.dtype(), grad_w.device());
+    Tensor col =
+        Tensor::empty({g.c * g.kh * g.kw * chunk * g.ohw}, grad_w.dtype(), grad_w.device());
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t samples = std::min(chunk, g.n - n0);
       Tensor rows = gather_grad_rows(grad_out, g, n0, samples);

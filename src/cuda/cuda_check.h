@@ -58,9 +58,9 @@ class DeviceGuard {
 }  // namespace mytensor::cuda
 
 // MT_CUDA_CHECK(expr): throws CudaError naming the expression, file, line and CUDA's message.
-#define MT_CUDA_CHECK(expr)                                                         \
-  do {                                                                              \
-    cudaError_t mt_err_ = (expr);                                                   \
-    if (mt_err_ != cudaSuccess)                                                     \
-      ::mytensor::cuda::throw_cuda_error(mt_err_, #expr, __FILE__, __LINE__);       \
+#define MT_CUDA_CHECK(expr)                                                   \
+  do {                                                                        \
+    cudaError_t mt_err_ = (expr);                                             \
+    if (mt_err_ != cudaSuccess)                                               \
+      ::mytensor::cuda::throw_cuda_error(mt_err_, #expr, __FILE__, __LINE__); \
   } while (0)

@@ -103,7 +103,8 @@ void unary_numeric(const char* name, const F& f, const Tensor& x, const Tensor& 
 
 // (grad, saved) -> grad_in, all one float dtype.
 template <class F>
-void backward_float(const char* name, const Tensor& grad, const Tensor& saved, const Tensor& grad_in) {
+void backward_float(const char* name, const Tensor& grad, const Tensor& saved,
+                    const Tensor& grad_in) {
   dispatch_float(grad_in.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, T, T>(name, F{}, grad_in, grad, saved);
@@ -169,8 +170,8 @@ void fill(const Tensor& dst, double value) {
   if (dst.numel() == 0) return;
   if (value == 0.0 && !std::signbit(value) && dst.is_contiguous()) {
     LaunchContext ctx(dst);
-    MT_CUDA_CHECK(cudaMemsetAsync(dst.data_ptr(), 0, static_cast<size_t>(dst.numel()) * dst.itemsize(),
-                                  ctx.stream));
+    MT_CUDA_CHECK(cudaMemsetAsync(dst.data_ptr(), 0,
+                                  static_cast<size_t>(dst.numel()) * dst.itemsize(), ctx.stream));
     return;
   }
   dispatch_all(dst.dtype(), "fill", [&](auto tag) {
@@ -221,11 +222,21 @@ void gelu_backward(const Tensor& grad, const Tensor& x, const Tensor& grad_in) {
 
 // ---- binary -----------------------------------------------------------------------------------
 
-void add(const Tensor& a, const Tensor& b, const Tensor& out) { binary_all<fn::Add>("add", a, b, out); }
-void sub(const Tensor& a, const Tensor& b, const Tensor& out) { binary_numeric<fn::Sub>("sub", a, b, out); }
-void mul(const Tensor& a, const Tensor& b, const Tensor& out) { binary_all<fn::Mul>("mul", a, b, out); }
-void div(const Tensor& a, const Tensor& b, const Tensor& out) { binary_float<fn::Div>("div", a, b, out); }
-void pow(const Tensor& a, const Tensor& b, const Tensor& out) { binary_numeric<PowOp>("pow", a, b, out); }
+void add(const Tensor& a, const Tensor& b, const Tensor& out) {
+  binary_all<fn::Add>("add", a, b, out);
+}
+void sub(const Tensor& a, const Tensor& b, const Tensor& out) {
+  binary_numeric<fn::Sub>("sub", a, b, out);
+}
+void mul(const Tensor& a, const Tensor& b, const Tensor& out) {
+  binary_all<fn::Mul>("mul", a, b, out);
+}
+void div(const Tensor& a, const Tensor& b, const Tensor& out) {
+  binary_float<fn::Div>("div", a, b, out);
+}
+void pow(const Tensor& a, const Tensor& b, const Tensor& out) {
+  binary_numeric<PowOp>("pow", a, b, out);
+}
 void maximum(const Tensor& a, const Tensor& b, const Tensor& out) {
   binary_all<fn::Maximum>("maximum", a, b, out);
 }

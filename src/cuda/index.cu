@@ -19,7 +19,8 @@ __global__ void __launch_bounds__(kThreads)
     index_select_kernel(Index total, Div by_inner, Div by_k, const T* x, int64_t n,
                         const int64_t* index, int64_t index_stride, T* out, DeviceErrorSlot* err) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_inner.div(i);
     const int64_t in = static_cast<int64_t>(i - t * by_inner.divisor);
     const Index o = by_k.div(t);
@@ -41,7 +42,8 @@ __global__ void __launch_bounds__(kThreads)
     index_add_kernel(Index total, Div by_inner, Div by_k, const T* grad_out, int64_t n,
                      const int64_t* index, int64_t index_stride, T* grad_in, DeviceErrorSlot* err) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_inner.div(i);
     const int64_t in = static_cast<int64_t>(i - t * by_inner.divisor);
     const Index o = by_k.div(t);
@@ -51,8 +53,9 @@ __global__ void __launch_bounds__(kThreads)
       report_bad_index(err, kErrIndexAdd, idx, n);
       continue;
     }
-    atomicAdd(grad_in + (static_cast<int64_t>(o) * n + idx) * static_cast<int64_t>(by_inner.divisor) + in,
-              grad_out[i]);
+    atomicAdd(
+        grad_in + (static_cast<int64_t>(o) * n + idx) * static_cast<int64_t>(by_inner.divisor) + in,
+        grad_out[i]);
   }
 }
 
@@ -63,7 +66,8 @@ __global__ void __launch_bounds__(kThreads)
     gather_kernel(Index total, Calc calc, const T* x, int64_t dim_stride, int64_t dim_size,
                   const int64_t* index, T* out, DeviceErrorSlot* err) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const auto off = calc.get(i);
     const int64_t idx = index[off.v[1]];
     if (idx < 0 || idx >= dim_size) {
@@ -80,7 +84,8 @@ __global__ void __launch_bounds__(kThreads)
     scatter_add_kernel(Index total, Calc calc, const T* src, const int64_t* index, T* out,
                        int64_t dim_stride, int64_t dim_size, DeviceErrorSlot* err) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const auto off = calc.get(i);
     const int64_t idx = index[off.v[1]];
     if (idx < 0 || idx >= dim_size) {
@@ -136,9 +141,10 @@ void index_select(const Tensor& x, const IndexDims& d, const Tensor& index, cons
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      index_select_kernel<T, Index, Div><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-          static_cast<Index>(total), Div(d.inner), Div(k), static_cast<const T*>(x.data_ptr()), d.n,
-          index.data<int64_t>(), stride0(index), static_cast<T*>(out.data_ptr()), err);
+      index_select_kernel<T, Index, Div>
+          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+              static_cast<Index>(total), Div(d.inner), Div(k), static_cast<const T*>(x.data_ptr()),
+              d.n, index.data<int64_t>(), stride0(index), static_cast<T*>(out.data_ptr()), err);
     });
     check_launch("index_select", ctx.stream);
   });
@@ -156,9 +162,10 @@ void index_add(const Tensor& grad_out, const IndexDims& d, const Tensor& index,
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      index_add_kernel<T, Index, Div><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-          static_cast<Index>(total), Div(d.inner), Div(k), grad_out.data<T>(), d.n,
-          index.data<int64_t>(), stride0(index), grad_in.data<T>(), err);
+      index_add_kernel<T, Index, Div>
+          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+              static_cast<Index>(total), Div(d.inner), Div(k), grad_out.data<T>(), d.n,
+              index.data<int64_t>(), stride0(index), grad_in.data<T>(), err);
     });
     check_launch("index_add", ctx.stream);
   });
@@ -175,8 +182,8 @@ void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out
     using T = typename decltype(tag)::type;
     with_offset_calc(g, total, [&](auto n, auto calc) {
       gather_kernel<T><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-          n, calc, static_cast<const T*>(x.data_ptr()), id.stride, id.size,
-          index.data<int64_t>(), static_cast<T*>(out.data_ptr()), err);
+          n, calc, static_cast<const T*>(x.data_ptr()), id.stride, id.size, index.data<int64_t>(),
+          static_cast<T*>(out.data_ptr()), err);
     });
     check_launch("gather", ctx.stream);
   });

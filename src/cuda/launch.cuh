@@ -90,9 +90,9 @@ inline void check_launch(const char* kernel, cudaStream_t stream) {
     err = cudaStreamSynchronize(stream);
     if (err != cudaSuccess) {
       cudaGetLastError();
-      detail::throw_error<CudaError>("[", kernel, "] kernel failed while running: ",
-                                     cudaGetErrorString(err), " (", cudaGetErrorName(err),
-                                     "; reported by MYTENSOR_CUDA_SYNC=1)");
+      detail::throw_error<CudaError>(
+          "[", kernel, "] kernel failed while running: ", cudaGetErrorString(err), " (",
+          cudaGetErrorName(err), "; reported by MYTENSOR_CUDA_SYNC=1)");
     }
   }
 }
@@ -241,7 +241,8 @@ struct OffsetCalc32 {
   explicit OffsetCalc32(const Geometry<N>& g) : ndim(g.ndim()) {
     for (int d = 0; d < kMaxDims; ++d) {
       div[d] = IntDivider32(d < ndim ? static_cast<uint32_t>(g.sizes[d]) : 1u);
-      for (int k = 0; k < N; ++k) strides[d][k] = d < ndim ? static_cast<int32_t>(g.strides[d][k]) : 0;
+      for (int k = 0; k < N; ++k)
+        strides[d][k] = d < ndim ? static_cast<int32_t>(g.strides[d][k]) : 0;
     }
   }
   __device__ __forceinline__ Array<int32_t, N> get(uint32_t linear) const {
@@ -345,8 +346,9 @@ __device__ __forceinline__ Vec<T, V> load_vec(const void* p, int64_t base, bool 
 }
 
 template <int V, class F, class Out, class... In, size_t... I>
-__device__ __forceinline__ void apply_vec(const F& f, Out* out, const Array<const void*, sizeof...(In)>& in,
-                                          int64_t base, unsigned bcast, std::index_sequence<I...>) {
+__device__ __forceinline__ void apply_vec(const F& f, Out* out,
+                                          const Array<const void*, sizeof...(In)>& in, int64_t base,
+                                          unsigned bcast, std::index_sequence<I...>) {
   Tuple<Vec<In, V>...> x;
   ((Get<I>::get(x) = load_vec<V, In>(in.v[I], base, (bcast >> I) & 1u)), ...);
   Vec<Out, V> r;
@@ -398,7 +400,8 @@ __global__ void __launch_bounds__(kThreads)
   uint32_t stride = gridDim.x * blockDim.x;
   for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
     auto off = oc.get(i);
-    out[off.v[0]] = detail_ew::apply_off<F, Out, In...>(f, in, off, std::index_sequence_for<In...>{});
+    out[off.v[0]] =
+        detail_ew::apply_off<F, Out, In...>(f, in, off, std::index_sequence_for<In...>{});
   }
 }
 
@@ -407,9 +410,11 @@ __global__ void __launch_bounds__(kThreads)
     elementwise_strided64_kernel(int64_t n, F f, Out* out, Array<const void*, sizeof...(In)> in,
                                  OffsetCalc64<sizeof...(In) + 1> oc) {
   int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
     auto off = oc.get(i);
-    out[off.v[0]] = detail_ew::apply_off<F, Out, In...>(f, in, off, std::index_sequence_for<In...>{});
+    out[off.v[0]] =
+        detail_ew::apply_off<F, Out, In...>(f, in, off, std::index_sequence_for<In...>{});
   }
 }
 
@@ -439,8 +444,8 @@ void launch_geometry(const char* name, const F& f, Geometry<sizeof...(In) + 1> g
     for (int64_t i = 0; i < outer; ++i) {
       std::array<const char*, NIN> sub_in = in;
       for (int k = 0; k < NIN; ++k) sub_in[k] += i * st[k + 1] * static_cast<int64_t>(sizes[k + 1]);
-      launch_geometry<Out, In...>(name, f, g, out + i * st[0] * static_cast<int64_t>(sizes[0]), sub_in,
-                                  device, stream);
+      launch_geometry<Out, In...>(name, f, g, out + i * st[0] * static_cast<int64_t>(sizes[0]),
+                                  sub_in, device, stream);
     }
     return;
   }
@@ -476,8 +481,8 @@ void launch_geometry(const char* name, const F& f, Geometry<sizeof...(In) + 1> g
         static_cast<uint32_t>(n), f, reinterpret_cast<Out*>(out), in_arr, OffsetCalc32<N>(g));
   } else {
     unsigned grid = grid_for(n, kThreads, device);
-    elementwise_strided64_kernel<F, Out, In...>
-        <<<grid, kThreads, 0, stream>>>(n, f, reinterpret_cast<Out*>(out), in_arr, OffsetCalc64<N>(g));
+    elementwise_strided64_kernel<F, Out, In...><<<grid, kThreads, 0, stream>>>(
+        n, f, reinterpret_cast<Out*>(out), in_arr, OffsetCalc64<N>(g));
   }
   check_launch(name, stream);
 }
@@ -495,8 +500,8 @@ void launch_elementwise(const char* name, const F& f, const Tensor& out, const T
   std::array<const Shape*, N> strides = {&out.strides(), &inputs.strides()...};
   Geometry<N> g = make_geometry<N>(out.shape(), strides, /*reorder=*/true);
   std::array<const char*, sizeof...(In)> in = {static_cast<const char*>(inputs.data_ptr())...};
-  detail_ew::launch_geometry<Out, In...>(name, f, std::move(g), static_cast<char*>(out.data_ptr()), in,
-                                         ctx.device, ctx.stream);
+  detail_ew::launch_geometry<Out, In...>(name, f, std::move(g), static_cast<char*>(out.data_ptr()),
+                                         in, ctx.device, ctx.stream);
 }
 
 }  // namespace mytensor::cuda

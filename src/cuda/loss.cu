@@ -75,7 +75,8 @@ __global__ void __launch_bounds__(kThreads)
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
   const int64_t classes = static_cast<int64_t>(by_classes.divisor);
   const T off_target = eps / static_cast<T>(classes);
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     Index n = by_classes.div(i);
     int64_t c = static_cast<int64_t>(i - n * by_classes.divisor);
     int64_t t = target[static_cast<int64_t>(n) * target_stride];
@@ -96,7 +97,8 @@ __global__ void __launch_bounds__(kThreads)
     nll_loss_kernel(int64_t n, const T* logp, int64_t classes, const int64_t* target,
                     int64_t target_stride, int64_t ignore_index, T* losses, DeviceErrorSlot* err) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
     int64_t t = target[i * target_stride];
     if (t == ignore_index || t < 0 || t >= classes) {
       if (t != ignore_index) report_bad_index(err, kErrNllLoss, t, classes);
@@ -115,7 +117,8 @@ __global__ void __launch_bounds__(kThreads)
                              T* grad, DeviceErrorSlot* err) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
   const int64_t classes = static_cast<int64_t>(by_classes.divisor);
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     Index n = by_classes.div(i);
     int64_t c = static_cast<int64_t>(i - n * by_classes.divisor);
     int64_t t = target[static_cast<int64_t>(n) * target_stride];
@@ -139,9 +142,15 @@ void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_in
   DeviceErrorSlot* err = device_error_slot(ctx.device);
   dispatch_float(logits.dtype(), "cross_entropy", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    CrossEntropyOp<T> op{logits.data<T>(), target.data<int64_t>(), stride0(target),
-                         losses.data<T>(), lse.data<T>(),   classes,
-                         ignore_index,     static_cast<T>(label_smoothing), err};
+    CrossEntropyOp<T> op{logits.data<T>(),
+                         target.data<int64_t>(),
+                         stride0(target),
+                         losses.data<T>(),
+                         lse.data<T>(),
+                         classes,
+                         ignore_index,
+                         static_cast<T>(label_smoothing),
+                         err};
     ReduceDims d;
     d.outer = n;
     d.r = classes;
@@ -176,7 +185,8 @@ void cross_entropy_backward(const Tensor& grad_losses, const Tensor& logits, con
   });
 }
 
-void nll_loss(const Tensor& logp, const Tensor& target, int64_t ignore_index, const Tensor& losses) {
+void nll_loss(const Tensor& logp, const Tensor& target, int64_t ignore_index,
+              const Tensor& losses) {
   const int64_t n = logp.size(0), classes = logp.size(1);
   if (n == 0) return;
   LaunchContext ctx(logp);

@@ -110,7 +110,8 @@ __device__ __forceinline__ void load_run(T (&dst)[N], const T* src) {
 // conflicts). A is stored k-major in shared memory (As[k][m]), B as Bs[k][n]; the next k-tile is
 // fetched into registers while the current one is multiplied.
 template <class T, int BM, int BN, int BK, int TM, int TN, int kMinBlocks, bool kARow, bool kBRow>
-__global__ void __launch_bounds__((BM / TM) * (BN / TN), kMinBlocks) gemm_simt_kernel(GemmParams<T> p) {
+__global__ void __launch_bounds__((BM / TM) * (BN / TN), kMinBlocks)
+    gemm_simt_kernel(GemmParams<T> p) {
   constexpr int kThreadsX = BN / TN, kThreadsY = BM / TM;
   constexpr int kNT = kThreadsX * kThreadsY;
   constexpr int kAPer = BM * BK / kNT, kBPer = BN * BK / kNT;
@@ -227,13 +228,15 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN), kMinBlocks) gemm_simt_k
         T af[TM], bf[TN];
 #pragma unroll
         for (int q = 0; q < TM / 4; ++q) {
-          VecN<T, 4> v = *reinterpret_cast<const VecN<T, 4>*>(&As[cur][kk][q * (BM / (TM / 4)) + ty * 4]);
+          VecN<T, 4> v =
+              *reinterpret_cast<const VecN<T, 4>*>(&As[cur][kk][q * (BM / (TM / 4)) + ty * 4]);
 #pragma unroll
           for (int e = 0; e < 4; ++e) af[q * 4 + e] = v.v[e];
         }
 #pragma unroll
         for (int q = 0; q < TN / 4; ++q) {
-          VecN<T, 4> v = *reinterpret_cast<const VecN<T, 4>*>(&Bs[cur][kk][q * (BN / (TN / 4)) + tx * 4]);
+          VecN<T, 4> v =
+              *reinterpret_cast<const VecN<T, 4>*>(&Bs[cur][kk][q * (BN / (TN / 4)) + tx * 4]);
 #pragma unroll
           for (int e = 0; e < 4; ++e) bf[q * 4 + e] = v.v[e];
         }
@@ -275,17 +278,20 @@ template <bool kARow, bool kBRow>
 struct TcLayout {
   static constexpr int kAStage = kARow ? kTcBM * (kTcBK + 4) : kTcBK * (kTcBM + 8);
   static constexpr int kBStage = kBRow ? kTcBK * (kTcBN + 8) : kTcBN * (kTcBK + 4);
-  static constexpr int kSmemBytes = kTcStages * (kAStage + kBStage) * static_cast<int>(sizeof(float));
+  static constexpr int kSmemBytes =
+      kTcStages * (kAStage + kBStage) * static_cast<int>(sizeof(float));
 };
 
 __device__ __forceinline__ void cp_async16(float* smem, const float* gmem, int src_bytes) {
   unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(src_bytes));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem),
+               "r"(src_bytes));
 }
 
 __device__ __forceinline__ void cp_async4(float* smem, const float* gmem, int src_bytes) {
   unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem), "r"(src_bytes));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem),
+               "r"(src_bytes));
 }
 
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
@@ -324,7 +330,8 @@ __device__ __forceinline__ void ldmatrix_x4_tf32(uint32_t (&r)[4], const float* 
   for (int i = 0; i < 4; ++i) r[i] = to_tf32(__uint_as_float(r[i]));
 }
 
-__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4],
+                                         const uint32_t (&b)[2]) {
   asm volatile(
       "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
       "{%0,%1,%2,%3};\n"
@@ -372,24 +379,24 @@ __global__ void __launch_bounds__(kTcThreads, 2) gemm_tf32_kernel(GemmParams<flo
         if constexpr (kARow) {
           const int row = c >> 3, kc = (c & 7) * 4;
           const int64_t i = m0 + row, k = kbase + kc;
-          copy_run4(as + row * (BK + 4) + kc, bp.a + i * d.lda + k, i < d.m ? clamp_run(k_end - k) : 0,
-                    p.a_vec, bp.a);
+          copy_run4(as + row * (BK + 4) + kc, bp.a + i * d.lda + k,
+                    i < d.m ? clamp_run(k_end - k) : 0, p.a_vec, bp.a);
         } else {
           const int kr = c >> 5, mc = (c & 31) * 4;
           const int64_t i = m0 + mc, k = kbase + kr;
-          copy_run4(as + kr * (BM + 8) + mc, bp.a + k * d.lda + i, k < k_end ? clamp_run(d.m - i) : 0,
-                    p.a_vec, bp.a);
+          copy_run4(as + kr * (BM + 8) + mc, bp.a + k * d.lda + i,
+                    k < k_end ? clamp_run(d.m - i) : 0, p.a_vec, bp.a);
         }
         if constexpr (kBRow) {
           const int kr = c >> 5, nc = (c & 31) * 4;
           const int64_t j = n0 + nc, k = kbase + kr;
-          copy_run4(bs + kr * (BN + 8) + nc, bp.b + k * d.ldb + j, k < k_end ? clamp_run(d.n - j) : 0,
-                    p.b_vec, bp.b);
+          copy_run4(bs + kr * (BN + 8) + nc, bp.b + k * d.ldb + j,
+                    k < k_end ? clamp_run(d.n - j) : 0, p.b_vec, bp.b);
         } else {
           const int row = c >> 3, kc = (c & 7) * 4;
           const int64_t j = n0 + row, k = kbase + kc;
-          copy_run4(bs + row * (BK + 4) + kc, bp.b + j * d.ldb + k, j < d.n ? clamp_run(k_end - k) : 0,
-                    p.b_vec, bp.b);
+          copy_run4(bs + row * (BK + 4) + kc, bp.b + j * d.ldb + k,
+                    j < d.n ? clamp_run(k_end - k) : 0, p.b_vec, bp.b);
         }
       }
     };
@@ -418,7 +425,8 @@ __global__ void __launch_bounds__(kTcThreads, 2) gemm_tf32_kernel(GemmParams<flo
 
       const float* as = As + (kt % kTcStages) * L::kAStage;
       const float* bs = Bs + (kt % kTcStages) * L::kBStage;
-      // Two k-steps at a time: fully unrolled, the fragments of all four would not fit in registers.
+      // Two k-steps at a time: fully unrolled, the fragments of all four would not fit in
+      // registers.
 #pragma unroll 2
       for (int kk = 0; kk < BK / 8; ++kk) {
         uint32_t af[kTcMI][4], bf[kTcNI][2];
@@ -488,7 +496,8 @@ template <class T>
 __global__ void __launch_bounds__(kThreads) gemm_splitk_finish_kernel(GemmParams<T> p) {
   const int64_t mn = p.d.m * p.d.n, total = p.batches * mn;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total; idx += stride) {
+  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total;
+       idx += stride) {
     const int64_t z = idx / mn, rem = idx - z * mn;
     const int64_t i = rem / p.d.n, j = rem - i * p.d.n;
     T v = T(0);
@@ -526,13 +535,17 @@ template <class T, int BM, int BN, int BK, int TM, int TN, int kMinBlocks>
 void launch_simt(const GemmParams<T>& p, dim3 grid, cudaStream_t stream) {
   constexpr int threads = (BM / TM) * (BN / TN);
   if (p.d.a_row && p.d.b_row) {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, true, true><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, true, true>
+        <<<grid, threads, 0, stream>>>(p);
   } else if (p.d.a_row) {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, true, false><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, true, false>
+        <<<grid, threads, 0, stream>>>(p);
   } else if (p.d.b_row) {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, false, true><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, false, true>
+        <<<grid, threads, 0, stream>>>(p);
   } else {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, false, false><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, false, false>
+        <<<grid, threads, 0, stream>>>(p);
   }
 }
 
@@ -549,7 +562,9 @@ void gemm_impl(const GemmDesc<T>& d, bool tf32, int device, cudaStream_t stream)
   const int64_t sms = sm_count(device);
   tf32 = tf32 && std::is_same_v<T, float> && compute_capability_major(device) >= 8;
 
-  auto tile_count = [&](int64_t tm, int64_t tn) { return ((d.m + tm - 1) / tm) * ((d.n + tn - 1) / tn) * batches; };
+  auto tile_count = [&](int64_t tm, int64_t tn) {
+    return ((d.m + tm - 1) / tm) * ((d.n + tn - 1) / tn) * batches;
+  };
   int bm = 64, bn = 64, bk = kSimtBK;
   if (tf32) {
     bm = kTcBM, bn = kTcBN, bk = kTcBK;
@@ -559,7 +574,8 @@ void gemm_impl(const GemmDesc<T>& d, bool tf32, int device, cudaStream_t stream)
     bm = 128, bn = 128;
   }
   const int64_t tiles = ((d.m + bm - 1) / bm) * ((d.n + bn - 1) / bn);
-  MT_CHECK(tiles <= INT32_MAX, ShapeError, "[matmul] a ", d.m, " x ", d.n, " product has too many tiles");
+  MT_CHECK(tiles <= INT32_MAX, ShapeError, "[matmul] a ", d.m, " x ", d.n,
+           " product has too many tiles");
 
   GemmParams<T> p;
   p.d = d;
@@ -574,8 +590,10 @@ void gemm_impl(const GemmDesc<T>& d, bool tf32, int device, cudaStream_t stream)
   // and at most 256 MiB of partial sums.
   Tensor workspace;
   if (tiles * batches < sms && d.k >= 1024) {
-    int64_t want = std::min<int64_t>({(2 * sms + tiles * batches - 1) / (tiles * batches), d.k / 512, 64});
-    int64_t by_memory = (int64_t(256) << 20) / (batches * d.m * d.n * static_cast<int64_t>(sizeof(T)));
+    int64_t want =
+        std::min<int64_t>({(2 * sms + tiles * batches - 1) / (tiles * batches), d.k / 512, 64});
+    int64_t by_memory =
+        (int64_t(256) << 20) / (batches * d.m * d.n * static_cast<int64_t>(sizeof(T)));
     want = std::min(want, by_memory);
     if (want > 1) {
       p.k_per_split = ((d.k + want - 1) / want + bk - 1) / bk * bk;
@@ -614,14 +632,16 @@ void gemm_impl(const GemmDesc<T>& d, bool tf32, int device, cudaStream_t stream)
   }
   check_launch("gemm", stream);
   if (p.splits > 1) {
-    gemm_splitk_finish_kernel<T><<<grid_for(batches * d.m * d.n, kThreads, device), kThreads, 0, stream>>>(p);
+    gemm_splitk_finish_kernel<T>
+        <<<grid_for(batches * d.m * d.n, kThreads, device), kThreads, 0, stream>>>(p);
     check_launch("gemm_splitk_finish", stream);
   }
 }
 
 // Layout of a (rows x cols) matrix view with strides (s_row, s_col): row-major when the columns
 // are unit-stride, column-major when the rows are; a size-1 dim makes its stride irrelevant.
-bool matrix_layout(int64_t rows, int64_t cols, int64_t s_row, int64_t s_col, bool* row_major, int64_t* ld) {
+bool matrix_layout(int64_t rows, int64_t cols, int64_t s_row, int64_t s_col, bool* row_major,
+                   int64_t* ld) {
   if (s_col == 1 || cols == 1) {
     *row_major = true;
     *ld = rows == 1 ? 0 : s_row;
@@ -637,7 +657,8 @@ bool matrix_layout(int64_t rows, int64_t cols, int64_t s_row, int64_t s_col, boo
 
 // A (B, R, C) operand as the GEMM reads it; falls back to a contiguous copy for other layouts.
 template <class T>
-const T* gemm_operand(const Tensor& t, bool* row_major, int64_t* ld, int64_t* batch_stride, Tensor* holder) {
+const T* gemm_operand(const Tensor& t, bool* row_major, int64_t* ld, int64_t* batch_stride,
+                      Tensor* holder) {
   const int64_t rows = t.size(1), cols = t.size(2);
   if (matrix_layout(rows, cols, t.strides()[1], t.strides()[2], row_major, ld)) {
     *batch_stride = t.size(0) == 1 ? 0 : t.strides()[0];

@@ -110,7 +110,8 @@ __global__ void __launch_bounds__(kNormThreads)
 template <class T>
 __global__ void __launch_bounds__(kNormThreads)
     backward_finish_kernel(const double* partial, int64_t splits, int64_t channels, double count,
-                           const T* invstd, const T* weight, T* grad_weight, T* grad_bias, T* coef) {
+                           const T* invstd, const T* weight, T* grad_weight, T* grad_bias,
+                           T* coef) {
   for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     double sum_g = 0.0, dot = 0.0;
@@ -122,9 +123,9 @@ __global__ void __launch_bounds__(kNormThreads)
     const T w = weight != nullptr ? weight[c] : T(1);
     if (grad_bias != nullptr) grad_bias[c] = static_cast<T>(sum_g);
     if (grad_weight != nullptr) grad_weight[c] = static_cast<T>(dot) * inv;
-    coef[c * 3] = static_cast<T>(sum_g / count);                                       // grad_mean
-    coef[c * 3 + 1] = static_cast<T>(dot / count) * inv * inv;                         // proj_scale
-    coef[c * 3 + 2] = inv * w;                                                           // grad_scale
+    coef[c * 3] = static_cast<T>(sum_g / count);                // grad_mean
+    coef[c * 3 + 1] = static_cast<T>(dot / count) * inv * inv;  // proj_scale
+    coef[c * 3 + 2] = inv * w;                                  // grad_scale
   }
 }
 
@@ -134,7 +135,8 @@ __global__ void __launch_bounds__(kThreads)
     batch_norm_apply_kernel(Index total, Div by_l, Div by_c, const T* x, const T* mean,
                             const T* invstd, const T* weight, const T* bias, bool relu, T* y) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_l.div(i);
     const Index c = t - by_c.div(t) * by_c.divisor;
     T v = (x[i] - mean[c]) * invstd[c];
@@ -150,7 +152,8 @@ __global__ void __launch_bounds__(kThreads)
     batch_norm_backward_kernel(Index total, Div by_l, Div by_c, const T* g, const T* x,
                                const T* mean, const T* coef, T* gx) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_l.div(i);
     const Index c = t - by_c.div(t) * by_c.divisor;
     gx[i] = (g[i] - coef[c * 3] - (x[i] - mean[c]) * coef[c * 3 + 1]) * coef[c * 3 + 2];
@@ -163,19 +166,20 @@ Tensor channel_sums(const Terms& terms, int64_t n, int64_t channels, int64_t len
                     cudaStream_t stream, int64_t* splits_out) {
   const int64_t m = n * len;
   const int64_t sms = sm_count(device);
-  int64_t splits = std::max<int64_t>(1, std::min<int64_t>((4 * sms + channels - 1) / channels,
-                                                          (m + 4095) / 4096));
+  int64_t splits = std::max<int64_t>(
+      1, std::min<int64_t>((4 * sms + channels - 1) / channels, (m + 4095) / 4096));
   splits = std::min<int64_t>(splits, 65535);
   const int64_t per_split = std::max<int64_t>((m + splits - 1) / splits, 1);
   splits = std::max<int64_t>((m + per_split - 1) / per_split, 1);
-  Tensor partial = Tensor::empty({splits * channels * 2}, DType::Float64, Device{DeviceType::CUDA, device});
+  Tensor partial =
+      Tensor::empty({splits * channels * 2}, DType::Float64, Device{DeviceType::CUDA, device});
   dim3 grid(static_cast<unsigned>(channels), static_cast<unsigned>(splits));
   dispatch_index(m, [&](auto it, auto dt) {
     using Index = typename decltype(it)::type;
     using Div = typename decltype(dt)::type;
-    channel_sums_kernel<T, Index, Div><<<grid, kNormThreads, 0, stream>>>(
-        terms, static_cast<Index>(m), Div(len), channels, static_cast<Index>(per_split),
-        partial.data<double>());
+    channel_sums_kernel<T, Index, Div>
+        <<<grid, kNormThreads, 0, stream>>>(terms, static_cast<Index>(m), Div(len), channels,
+                                            static_cast<Index>(per_split), partial.data<double>());
   });
   check_launch("batch_norm_channel_sums", stream);
   *splits_out = splits;
@@ -198,9 +202,10 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
     int64_t splits = 1;
     Tensor partial = channel_sums<T>(StatsTerms<T>{x.data<T>(), len}, n, channels, len, ctx.device,
                                      ctx.stream, &splits);
-    stats_finish_kernel<T><<<grid_for(channels, kNormThreads, ctx.device), kNormThreads, 0, ctx.stream>>>(
-        partial.data<double>(), splits, channels, len, static_cast<double>(n * len), eps, x.data<T>(),
-        mean.data<T>(), invstd.data<T>());
+    stats_finish_kernel<T>
+        <<<grid_for(channels, kNormThreads, ctx.device), kNormThreads, 0, ctx.stream>>>(
+            partial.data<double>(), splits, channels, len, static_cast<double>(n * len), eps,
+            x.data<T>(), mean.data<T>(), invstd.data<T>());
     check_launch("batch_norm_stats", ctx.stream);
   });
 }
@@ -245,8 +250,8 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
     Tensor coef = Tensor::empty({channels * 3}, x.dtype(), x.device());
     backward_finish_kernel<T>
         <<<grid_for(channels, kNormThreads, ctx.device), kNormThreads, 0, ctx.stream>>>(
-            partial.data<double>(), splits, channels, static_cast<double>(n * len), invstd.data<T>(),
-            weight.defined() ? weight.data<T>() : nullptr,
+            partial.data<double>(), splits, channels, static_cast<double>(n * len),
+            invstd.data<T>(), weight.defined() ? weight.data<T>() : nullptr,
             grad_weight.defined() ? grad_weight.data<T>() : nullptr,
             grad_bias.defined() ? grad_bias.data<T>() : nullptr, coef.data<T>());
     check_launch("batch_norm_backward_finish", ctx.stream);

@@ -139,8 +139,8 @@ __global__ void __launch_bounds__(kThreads)
 // Fills `list` with up to kMaxTensors non-empty tensors of dtype T from position `*next`, and
 // returns false when none are left.
 template <class T, class Fill>
-bool next_batch(int64_t count, int64_t* next, const std::vector<Tensor>& params, TensorList<T>* list,
-                Fill&& fill_state) {
+bool next_batch(int64_t count, int64_t* next, const std::vector<Tensor>& params,
+                TensorList<T>* list, Fill&& fill_state) {
   list->count = 0;
   list->chunk_start[0] = 0;
   while (*next < count && list->count < kMaxTensors) {
@@ -236,8 +236,10 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
   if (params.empty()) return;
   check_dtypes(params, "adam_step");
   LaunchContext ctx(params[0]);
-  adam_typed<float>(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, p, ctx.device, ctx.stream);
-  adam_typed<double>(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, p, ctx.device, ctx.stream);
+  adam_typed<float>(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, p, ctx.device,
+                    ctx.stream);
+  adam_typed<double>(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, p, ctx.device,
+                     ctx.stream);
 }
 
 void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,

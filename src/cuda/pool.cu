@@ -18,10 +18,10 @@ struct PoolGeometry {
 };
 
 PoolGeometry pool_geometry(const Shape& in, const Shape& out, const Pool2dParams& p) {
-  return {static_cast<int>(in[2]),  static_cast<int>(in[3]),      static_cast<int>(out[2]),
-          static_cast<int>(out[3]), static_cast<int>(p.kernel_h), static_cast<int>(p.kernel_w),
+  return {static_cast<int>(in[2]),      static_cast<int>(in[3]),      static_cast<int>(out[2]),
+          static_cast<int>(out[3]),     static_cast<int>(p.kernel_h), static_cast<int>(p.kernel_w),
           static_cast<int>(p.stride_h), static_cast<int>(p.stride_w), static_cast<int>(p.pad_h),
-          static_cast<int>(p.pad_w), p.count_include_pad};
+          static_cast<int>(p.pad_w),    p.count_include_pad};
 }
 
 // One thread per output: the first maximum of the in-bounds window, or the last NaN (as the
@@ -31,7 +31,8 @@ __global__ void __launch_bounds__(kThreads)
     max_pool2d_kernel(Index total, Div by_ow, Div by_oh, const T* x, T* out, int64_t* indices,
                       PoolGeometry g) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_ow.div(i);
     const int ox = static_cast<int>(i - t * by_ow.divisor);
     const Index plane = by_oh.div(t);
@@ -63,7 +64,8 @@ __global__ void __launch_bounds__(kThreads)
     max_pool2d_backward_kernel(Index total, Div by_plane, const T* grad_out, const int64_t* indices,
                                T* grad_in, int64_t plane_in) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const int64_t idx = indices[i];
     if (idx < 0 || idx >= plane_in) continue;
     const int64_t plane = static_cast<int64_t>(by_plane.div(i));
@@ -93,7 +95,8 @@ template <class T, class Index, class Div>
 __global__ void __launch_bounds__(kThreads)
     avg_pool2d_kernel(Index total, Div by_ow, Div by_oh, const T* x, T* out, PoolGeometry g) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_ow.div(i);
     const int ox = static_cast<int>(i - t * by_ow.divisor);
     const Index plane = by_oh.div(t);
@@ -118,7 +121,8 @@ __global__ void __launch_bounds__(kThreads)
     avg_pool2d_backward_kernel(Index total, Div by_w, Div by_h, const T* grad_out, T* grad_in,
                                PoolGeometry g) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_w.div(i);
     const int x = static_cast<int>(i - t * by_w.divisor);
     const Index plane = by_h.div(t);
@@ -151,9 +155,11 @@ __device__ __forceinline__ int bin_end(int i, int in, int out) {
 
 template <class T, class Index, class Div>
 __global__ void __launch_bounds__(kThreads)
-    adaptive_avg_pool2d_kernel(Index total, Div by_ow, Div by_oh, const T* x, T* out, PoolGeometry g) {
+    adaptive_avg_pool2d_kernel(Index total, Div by_ow, Div by_oh, const T* x, T* out,
+                               PoolGeometry g) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_ow.div(i);
     const int ox = static_cast<int>(i - t * by_ow.divisor);
     const Index plane = by_oh.div(t);
@@ -171,10 +177,11 @@ __global__ void __launch_bounds__(kThreads)
 
 template <class T, class Index, class Div>
 __global__ void __launch_bounds__(kThreads)
-    adaptive_avg_pool2d_backward_kernel(Index total, Div by_w, Div by_h, const T* grad_out, T* grad_in,
-                                        PoolGeometry g) {
+    adaptive_avg_pool2d_backward_kernel(Index total, Div by_w, Div by_h, const T* grad_out,
+                                        T* grad_in, PoolGeometry g) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += stride) {
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
     const Index t = by_w.div(i);
     const int x = static_cast<int>(i - t * by_w.divisor);
     const Index plane = by_h.div(t);
@@ -209,9 +216,10 @@ void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out, const
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      max_pool2d_kernel<T, Index, Div><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(),
-          indices.defined() ? indices.data<int64_t>() : nullptr, g);
+      max_pool2d_kernel<T, Index, Div>
+          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(),
+              indices.defined() ? indices.data<int64_t>() : nullptr, g);
     });
     check_launch("max_pool2d", ctx.stream);
   });
@@ -232,8 +240,8 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Te
       using Div = typename decltype(dt)::type;
       max_pool2d_backward_kernel<T, Index, Div>
           <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(plane_out), grad_out.data<T>(), indices.data<int64_t>(),
-              grad_in.data<T>(), plane_in);
+              static_cast<Index>(total), Div(plane_out), grad_out.data<T>(),
+              indices.data<int64_t>(), grad_in.data<T>(), plane_in);
     });
     check_launch("max_pool2d_backward", ctx.stream);
   });
@@ -249,8 +257,9 @@ void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out) {
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      avg_pool2d_kernel<T, Index, Div><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
+      avg_pool2d_kernel<T, Index, Div>
+          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
     });
     check_launch("avg_pool2d", ctx.stream);
   });
@@ -268,7 +277,8 @@ void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p, const Te
       using Div = typename decltype(dt)::type;
       avg_pool2d_backward_kernel<T, Index, Div>
           <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(), g);
+              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(),
+              g);
     });
     check_launch("avg_pool2d_backward", ctx.stream);
   });
@@ -304,7 +314,8 @@ void adaptive_avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_in)
       using Div = typename decltype(dt)::type;
       adaptive_avg_pool2d_backward_kernel<T, Index, Div>
           <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(), g);
+              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(),
+              g);
     });
     check_launch("adaptive_avg_pool2d_backward", ctx.stream);
   });

@@ -15,8 +15,10 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     uniform_kernel(int64_t n, T* out, double low, double high, uint64_t seed, uint64_t offset) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    out[i] = static_cast<T>(low + (high - low) * philox::uniform<T>(seed, offset + static_cast<uint64_t>(i)));
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    out[i] = static_cast<T>(low + (high - low) *
+                                      philox::uniform<T>(seed, offset + static_cast<uint64_t>(i)));
   }
 }
 
@@ -24,8 +26,10 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     normal_kernel(int64_t n, T* out, double mean, double stddev, uint64_t seed, uint64_t offset) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    out[i] = static_cast<T>(mean + stddev * philox::normal<T>(seed, offset + static_cast<uint64_t>(i)));
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    out[i] =
+        static_cast<T>(mean + stddev * philox::normal<T>(seed, offset + static_cast<uint64_t>(i)));
   }
 }
 
@@ -34,7 +38,8 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     randint_kernel(int64_t n, T* out, int64_t low, uint64_t range, uint64_t seed, uint64_t offset) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
     const uint64_t r = philox::bits64(seed, offset + static_cast<uint64_t>(i)) % range;
     out[i] = static_cast<T>(low + static_cast<int64_t>(r));
   }
@@ -48,7 +53,8 @@ __global__ void __launch_bounds__(kThreads)
                    bool* mask) {
   const T keep_scale = static_cast<T>(1.0 - p);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
     const bool keep = philox::uniform<float>(seed, offset + static_cast<uint64_t>(i)) >= p;
     if (mask != nullptr) mask[i] = keep;
     out[i] = keep ? x[i] / keep_scale : T(0);
@@ -108,7 +114,8 @@ void dropout(const Tensor& x, double p, uint64_t seed, uint64_t offset, const Te
   dispatch_float(out.dtype(), "dropout", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dropout_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, xc.data<T>(), p, seed, offset, out.data<T>(), mask.defined() ? mask.data<bool>() : nullptr);
+        n, xc.data<T>(), p, seed, offset, out.data<T>(),
+        mask.defined() ? mask.data<bool>() : nullptr);
     check_launch("dropout", ctx.stream);
   });
 }

@@ -17,33 +17,28 @@ namespace fn = mytensor::functors;
 
 // sum's output may be wider than its input (PyTorch sums bool and integers into int64), so the
 // result is stored through the output's runtime dtype.
+template <class V>
+__device__ __forceinline__ void store_as(void* out, DType dtype, int64_t j, V v) {
+  switch (dtype) {
+    case DType::Float32: static_cast<float*>(out)[j] = static_cast<float>(v); break;
+    case DType::Float64: static_cast<double*>(out)[j] = static_cast<double>(v); break;
+    case DType::Int64: static_cast<int64_t*>(out)[j] = static_cast<int64_t>(v); break;
+    case DType::Int32: static_cast<int32_t*>(out)[j] = static_cast<int32_t>(v); break;
+    case DType::UInt8: static_cast<uint8_t*>(out)[j] = static_cast<uint8_t>(v); break;
+    case DType::Bool: static_cast<bool*>(out)[j] = v != V(0); break;
+    default: break;
+  }
+}
+
 template <class Acc>
-__device__ __forceinline__ void store_scaled(void* out, DType dtype, int64_t j, Acc v, double scale) {
-  if constexpr (std::is_floating_point_v<Acc>) {
-    if (scale != 1.0) v *= static_cast<Acc>(scale);
-    switch (dtype) {
-      case DType::Float32: static_cast<float*>(out)[j] = static_cast<float>(v); break;
-      case DType::Float64: static_cast<double*>(out)[j] = static_cast<double>(v); break;
-      case DType::Int64: static_cast<int64_t*>(out)[j] = static_cast<int64_t>(v); break;
-      case DType::Int32: static_cast<int32_t*>(out)[j] = static_cast<int32_t>(v); break;
-      case DType::UInt8: static_cast<uint8_t*>(out)[j] = static_cast<uint8_t>(v); break;
-      case DType::Bool: static_cast<bool*>(out)[j] = v != Acc(0); break;
-      default: break;
-    }
+__device__ __forceinline__ void store_scaled(void* out, DType dtype, int64_t j, Acc v,
+                                             double scale) {
+  if (scale == 1.0) {
+    store_as(out, dtype, j, v);
+  } else if constexpr (std::is_floating_point_v<Acc>) {
+    store_as(out, dtype, j, v * static_cast<Acc>(scale));
   } else {
-    if (scale != 1.0) {
-      store_scaled<double>(out, dtype, j, static_cast<double>(v), scale);
-      return;
-    }
-    switch (dtype) {
-      case DType::Float32: static_cast<float*>(out)[j] = static_cast<float>(v); break;
-      case DType::Float64: static_cast<double*>(out)[j] = static_cast<double>(v); break;
-      case DType::Int64: static_cast<int64_t*>(out)[j] = static_cast<int64_t>(v); break;
-      case DType::Int32: static_cast<int32_t*>(out)[j] = static_cast<int32_t>(v); break;
-      case DType::UInt8: static_cast<uint8_t*>(out)[j] = static_cast<uint8_t>(v); break;
-      case DType::Bool: static_cast<bool*>(out)[j] = v != Acc(0); break;
-      default: break;
-    }
+    store_as(out, dtype, j, static_cast<double>(v) * scale);
   }
 }
 
@@ -60,7 +55,9 @@ struct SumOp {
   double scale;
 
   __device__ acc_t identity() const { return acc_t(0); }
-  __device__ acc_t reduce(acc_t a, int64_t flat, int64_t) const { return a + static_cast<acc_t>(x[flat]); }
+  __device__ acc_t reduce(acc_t a, int64_t flat, int64_t) const {
+    return a + static_cast<acc_t>(x[flat]);
+  }
   __device__ acc_t combine(acc_t a, acc_t b) const { return a + b; }
   __device__ acc_t shfl_xor(acc_t a, int m) const { return shfl_xor_any(a, m); }
   __device__ void write(acc_t a, int64_t j) const { store_scaled(out, out_dtype, j, a, scale); }
@@ -98,8 +95,12 @@ struct ArgExtremeOp {
       return a.v < b.v ? a : b;
     }
   }
-  __device__ acc_t reduce(acc_t a, int64_t flat, int64_t k) const { return combine(a, {x[flat], k}); }
-  __device__ acc_t shfl_xor(acc_t a, int m) const { return {shfl_xor_any(a.v, m), shfl_xor_any(a.i, m)}; }
+  __device__ acc_t reduce(acc_t a, int64_t flat, int64_t k) const {
+    return combine(a, {x[flat], k});
+  }
+  __device__ acc_t shfl_xor(acc_t a, int m) const {
+    return {shfl_xor_any(a.v, m), shfl_xor_any(a.i, m)};
+  }
   __device__ void write(acc_t a, int64_t j) const {
     if (values != nullptr) values[j] = a.v;
     if (indices != nullptr) indices[j] = a.i;

@@ -100,7 +100,8 @@ __global__ void __launch_bounds__(kReduceThreads)
   } else {
     const int lane = threadIdx.x & 31;
     const int64_t warps = blockDim.x >> 5;
-    for (int64_t row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows; row += gridDim.x * warps) {
+    for (int64_t row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
+         row += gridDim.x * warps) {
       const int64_t base = row * r;
       acc_t a = op.identity();
       for (int64_t k = k0 + lane; k < k1; k += 32) a = op.reduce(a, base + k, k);
@@ -131,7 +132,8 @@ __global__ void __launch_bounds__(kReduceThreads)
   const int64_t nout = outer * inner;
   const int64_t k0 = static_cast<int64_t>(blockIdx.y) * r_per_split;
   const int64_t k1 = std::min(r, k0 + r_per_split);
-  for (int64_t j0 = static_cast<int64_t>(blockIdx.x) * 32; j0 < nout; j0 += static_cast<int64_t>(gridDim.x) * 32) {
+  for (int64_t j0 = static_cast<int64_t>(blockIdx.x) * 32; j0 < nout;
+       j0 += static_cast<int64_t>(gridDim.x) * 32) {
     const int64_t j = j0 + tx;
     acc_t a = op.identity();
     int64_t base = 0;
@@ -166,7 +168,8 @@ template <class Op>
 __global__ void __launch_bounds__(kReduceThreads)
     reduce_finish_kernel(Op op, const typename Op::acc_t* partial, int64_t splits, int64_t nout) {
   int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < nout; j += stride) {
+  for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < nout;
+       j += stride) {
     typename Op::acc_t a = partial[j];
     for (int64_t s = 1; s < splits; ++s) a = op.combine(a, partial[s * nout + j]);
     op.write(a, j);
@@ -174,8 +177,10 @@ __global__ void __launch_bounds__(kReduceThreads)
 }
 
 // Splits r into equal chunks (the last may be shorter) so that each is at least min_chunk long.
-inline void split_r(int64_t r, int64_t want, int64_t min_chunk, int64_t* splits, int64_t* per_split) {
-  int64_t s = std::max<int64_t>(1, std::min<int64_t>({want, (r + min_chunk - 1) / min_chunk, 65535}));
+inline void split_r(int64_t r, int64_t want, int64_t min_chunk, int64_t* splits,
+                    int64_t* per_split) {
+  int64_t s =
+      std::max<int64_t>(1, std::min<int64_t>({want, (r + min_chunk - 1) / min_chunk, 65535}));
   int64_t per = std::max<int64_t>(1, (r + s - 1) / s);
   *per_split = per;
   *splits = std::max<int64_t>(1, (r + per - 1) / per);
@@ -183,7 +188,8 @@ inline void split_r(int64_t r, int64_t want, int64_t min_chunk, int64_t* splits,
 
 // Single-pass reduction: op.write() receives each of the outer * inner results.
 template <class Op>
-void launch_reduce(const char* name, const Op& op, const ReduceDims& d, int device, cudaStream_t stream) {
+void launch_reduce(const char* name, const Op& op, const ReduceDims& d, int device,
+                   cudaStream_t stream) {
   using acc_t = typename Op::acc_t;
   const int64_t nout = d.outer * d.inner;
   if (nout == 0) return;
@@ -196,13 +202,16 @@ void launch_reduce(const char* name, const Op& op, const ReduceDims& d, int devi
     grid = dim3(grid_for(d.outer, kReduceThreads / 32, device));
     block = dim3(kReduceThreads);
   } else if (rows) {
-    if (d.outer < 2 * sms) split_r(d.r, (4 * sms + d.outer - 1) / d.outer, 4096, &splits, &per_split);
-    grid = dim3(static_cast<unsigned>(std::min<int64_t>(d.outer, sms * 16)), static_cast<unsigned>(splits));
+    if (d.outer < 2 * sms)
+      split_r(d.r, (4 * sms + d.outer - 1) / d.outer, 4096, &splits, &per_split);
+    grid = dim3(static_cast<unsigned>(std::min<int64_t>(d.outer, sms * 16)),
+                static_cast<unsigned>(splits));
     block = dim3(kReduceThreads);
   } else {
     int64_t bx = (nout + 31) / 32;
     if (bx < 2 * sms && d.r >= 256) split_r(d.r, (4 * sms + bx - 1) / bx, 64, &splits, &per_split);
-    grid = dim3(static_cast<unsigned>(std::min<int64_t>(bx, sms * 16)), static_cast<unsigned>(splits));
+    grid =
+        dim3(static_cast<unsigned>(std::min<int64_t>(bx, sms * 16)), static_cast<unsigned>(splits));
     block = dim3(32, 8);
   }
   Tensor workspace;
@@ -213,11 +222,14 @@ void launch_reduce(const char* name, const Op& op, const ReduceDims& d, int devi
     partial = static_cast<acc_t*>(workspace.data_ptr());
   }
   if (warp_rows) {
-    reduce_rows_kernel<Op, false, false><<<grid, block, 0, stream>>>(op, d.outer, d.r, per_split, partial);
+    reduce_rows_kernel<Op, false, false>
+        <<<grid, block, 0, stream>>>(op, d.outer, d.r, per_split, partial);
   } else if (rows) {
-    reduce_rows_kernel<Op, true, false><<<grid, block, 0, stream>>>(op, d.outer, d.r, per_split, partial);
+    reduce_rows_kernel<Op, true, false>
+        <<<grid, block, 0, stream>>>(op, d.outer, d.r, per_split, partial);
   } else {
-    reduce_cols_kernel<Op, false><<<grid, block, 0, stream>>>(op, d.outer, d.r, d.inner, per_split, partial);
+    reduce_cols_kernel<Op, false>
+        <<<grid, block, 0, stream>>>(op, d.outer, d.r, d.inner, per_split, partial);
   }
   check_launch(name, stream);
   if (splits > 1) {
@@ -241,10 +253,12 @@ void launch_reduce_two_pass(const char* name, const Op& op, const ReduceDims& d,
             op, d.outer, d.r, d.r, nullptr);
   } else if (d.inner == 1) {
     unsigned grid = static_cast<unsigned>(std::min<int64_t>(d.outer, sms * 16));
-    reduce_rows_kernel<Op, true, true><<<grid, kReduceThreads, 0, stream>>>(op, d.outer, d.r, d.r, nullptr);
+    reduce_rows_kernel<Op, true, true>
+        <<<grid, kReduceThreads, 0, stream>>>(op, d.outer, d.r, d.r, nullptr);
   } else {
     unsigned grid = static_cast<unsigned>(std::min<int64_t>((nout + 31) / 32, sms * 16));
-    reduce_cols_kernel<Op, true><<<grid, dim3(32, 8), 0, stream>>>(op, d.outer, d.r, d.inner, d.r, nullptr);
+    reduce_cols_kernel<Op, true>
+        <<<grid, dim3(32, 8), 0, stream>>>(op, d.outer, d.r, d.inner, d.r, nullptr);
   }
   check_launch(name, stream);
 }

@@ -23,8 +23,8 @@ namespace mytensor::cuda {
 void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int line) {
   // Clear a non-sticky error so that the next launch check does not report it a second time.
   cudaGetLastError();
-  detail::throw_error<CudaError>("CUDA error: ", cudaGetErrorString(err), " (", cudaGetErrorName(err),
-                                 ") in ", expr, " at ", file, ":", line);
+  detail::throw_error<CudaError>("CUDA error: ", cudaGetErrorString(err), " (",
+                                 cudaGetErrorName(err), ") in ", expr, " at ", file, ":", line);
 }
 
 namespace {
@@ -42,7 +42,9 @@ constexpr size_t kStagingChunk = size_t(16) << 20;
 constexpr size_t kMaxStagingBytes = size_t(256) << 20;
 
 size_t round_size(size_t n) {
-  if (n < kSmallLimit) return std::max(kSmallRound, (n + kSmallRound - 1) / kSmallRound * kSmallRound);
+  if (n < kSmallLimit) {
+    return std::max(kSmallRound, (n + kSmallRound - 1) / kSmallRound * kSmallRound);
+  }
   return (n + kLargeRound - 1) / kLargeRound * kLargeRound;
 }
 
@@ -127,7 +129,8 @@ bool is_available() { return device_count() > 0; }
 
 void check_device(int device, const char* op) {
   int n = device_count();
-  MT_CHECK(n > 0, DeviceError, "[", op, "] no CUDA device is available (no GPU or no driver found)");
+  MT_CHECK(n > 0, DeviceError, "[", op,
+           "] no CUDA device is available (no GPU or no driver found)");
   MT_CHECK(device >= 0 && device < n, DeviceError, "[", op, "] CUDA device index ", device,
            " is out of range: ", n, " device(s) available");
 }
@@ -201,10 +204,22 @@ std::string describe(const DeviceErrorSlot& e) {
   const char* op = "?";
   bool target = false;
   switch (e.op) {
-    case kErrCrossEntropy: op = "cross_entropy"; target = true; break;
-    case kErrCrossEntropyBackward: op = "cross_entropy_backward"; target = true; break;
-    case kErrNllLoss: op = "nll_loss"; target = true; break;
-    case kErrNllLossBackward: op = "nll_loss_backward"; target = true; break;
+    case kErrCrossEntropy:
+      op = "cross_entropy";
+      target = true;
+      break;
+    case kErrCrossEntropyBackward:
+      op = "cross_entropy_backward";
+      target = true;
+      break;
+    case kErrNllLoss:
+      op = "nll_loss";
+      target = true;
+      break;
+    case kErrNllLossBackward:
+      op = "nll_loss_backward";
+      target = true;
+      break;
     case kErrIndexSelect: op = "index_select"; break;
     case kErrIndexAdd: op = "index_add"; break;
     case kErrGather: op = "gather"; break;
@@ -434,8 +449,8 @@ void copy_host_to_device(void* dst, const void* src, size_t nbytes, int device) 
     StagingBlock* b = acquire_staging(s, chunk);
     if (b == nullptr) {
       // No pinned memory: a pageable copy, which the driver stages before returning.
-      MT_CUDA_CHECK(cudaMemcpyAsync(to + done, from + done, nbytes - done, cudaMemcpyHostToDevice,
-                                    stream));
+      MT_CUDA_CHECK(
+          cudaMemcpyAsync(to + done, from + done, nbytes - done, cudaMemcpyHostToDevice, stream));
       return;
     }
     std::memcpy(b->host, from + done, chunk);

@@ -62,7 +62,9 @@ void gelu(const Tensor&, const Tensor&) { unavailable("gelu"); }
 void pow_scalar(const Tensor&, double, const Tensor&) { unavailable("pow"); }
 void clamp(const Tensor&, double, double, const Tensor&) { unavailable("clamp"); }
 void relu_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("relu_backward"); }
-void sigmoid_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("sigmoid_backward"); }
+void sigmoid_backward(const Tensor&, const Tensor&, const Tensor&) {
+  unavailable("sigmoid_backward");
+}
 void tanh_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("tanh_backward"); }
 void gelu_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("gelu_backward"); }
 void add(const Tensor&, const Tensor&, const Tensor&) { unavailable("add"); }
@@ -159,7 +161,9 @@ void index_add(const Tensor&, const IndexDims&, const Tensor&, const Tensor&) {
   unavailable("index_add");
 }
 void gather(const Tensor&, int64_t, const Tensor&, const Tensor&) { unavailable("gather"); }
-void scatter_add(const Tensor&, int64_t, const Tensor&, const Tensor&) { unavailable("scatter_add"); }
+void scatter_add(const Tensor&, int64_t, const Tensor&, const Tensor&) {
+  unavailable("scatter_add");
+}
 
 // ---- optimizers -------------------------------------------------------------------------------
 void adam_step(const std::vector<Tensor>&, const std::vector<Tensor>&, const std::vector<Tensor>&,
