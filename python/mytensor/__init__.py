@@ -29,6 +29,8 @@ from mytensor.ops.shape import (
     broadcast_to, cat, flatten, flip, permute, reshape, squeeze, stack, transpose, unsqueeze,
 )
 from mytensor.tensor import Tensor, _install_methods
+from mytensor import data, optim  # noqa: E402  (after Tensor: they build on it)
+from mytensor.serialization import load, save
 
 bool = bool_  # noqa: A001  (mt.bool, as torch.bool)
 _install_methods()

@@ -1,4 +1,4 @@
-// Bindings of fused optimizer steps.
+// Bindings of the fused optimizer steps and of the fused data-augmentation op (training-loop ops).
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
@@ -10,5 +10,50 @@
 namespace nb = nanobind;
 using namespace nb::literals;
 using mytensor::Tensor;
+using TensorList = std::vector<Tensor>;
 
-void init_optim_ops(nb::module_& m) {}
+void init_optim_ops(nb::module_& m) {
+  m.def(
+      "adam_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, double lr,
+         double beta1, double beta2, double eps, double weight_decay, int64_t step,
+         bool decoupled, bool amsgrad, bool maximize) {
+        mytensor::AdamParams p;
+        p.lr = lr;
+        p.beta1 = beta1;
+        p.beta2 = beta2;
+        p.eps = eps;
+        p.weight_decay = weight_decay;
+        p.step = step;
+        p.decoupled = decoupled;
+        p.amsgrad = amsgrad;
+        p.maximize = maximize;
+        mytensor::adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, p);
+      },
+      "params"_a, "grads"_a, "exp_avgs"_a, "exp_avg_sqs"_a, "max_exp_avg_sqs"_a, "lr"_a,
+      "beta1"_a, "beta2"_a, "eps"_a, "weight_decay"_a, "step"_a, "decoupled"_a, "amsgrad"_a,
+      "maximize"_a,
+      "One Adam/AdamW step over all params in place (step counts from 1; decoupled = AdamW).");
+  m.def(
+      "sgd_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& momentum_buffers,
+         double lr, double momentum, double dampening, double weight_decay, bool nesterov,
+         bool first_step, bool maximize) {
+        mytensor::SgdParams p;
+        p.lr = lr;
+        p.momentum = momentum;
+        p.dampening = dampening;
+        p.weight_decay = weight_decay;
+        p.nesterov = nesterov;
+        p.first_step = first_step;
+        p.maximize = maximize;
+        mytensor::sgd_step(params, grads, momentum_buffers, p);
+      },
+      "params"_a, "grads"_a, "momentum_buffers"_a, "lr"_a, "momentum"_a, "dampening"_a,
+      "weight_decay"_a, "nesterov"_a, "first_step"_a, "maximize"_a,
+      "One SGD step over all params in place (first_step: buffers start as the gradient).");
+  m.def("augment_images", &mytensor::augment_images, "images"_a, "labels"_a, "indices"_a,
+        "mean"_a, "stdev"_a, "padding"_a, "flip"_a, "seed"_a, "offset"_a,
+        "Gathers, randomly crops and flips, and normalises a batch of uint8 images in one pass.");
+}

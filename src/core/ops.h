@@ -189,4 +189,18 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 void check_floating(const Tensor& x, const char* op, const char* name);
 
+
+// ---- data (ops/data.cpp) ------------------------------------------------------------------------
+// The fused augmentation of one batch of a device-resident image set. Gathers images[indices]
+// (uint8 (N, C, H, W), contiguous) and labels[indices] (int64 (N)); pads each image by `padding`
+// zeros on every side and crops an (H, W) window at a random offset (torchvision's
+// RandomCrop(padding=...)); mirrors it horizontally with probability 1/2 when `flip`; and
+// normalises: out = (v / 255 - mean[c]) / stdev[c]. Sample b draws philox(seed, offset + b): word x
+// picks the row offset, y the column offset (each uniform in [0, 2 * padding]), bit 0 of z the
+// flip. Returns (images (B, C, H, W) of mean's dtype, labels (B) int64).
+std::tuple<Tensor, Tensor> augment_images(const Tensor& images, const Tensor& labels,
+                                          const Tensor& indices, const Tensor& mean,
+                                          const Tensor& stdev, int64_t padding, bool flip,
+                                          uint64_t seed, uint64_t offset);
+
 }  // namespace mytensor

@@ -92,13 +92,25 @@ struct alignas(sizeof(T) * N) VecN {
   T v[N];
 };
 
+// N consecutive elements from a run whose start is 16-byte aligned, in loads of at most 16 bytes.
+template <int N, class T>
+__device__ __forceinline__ void load_run(T (&dst)[N], const T* src) {
+  constexpr int kChunk = N * sizeof(T) < 16 ? N : static_cast<int>(16 / sizeof(T));
+#pragma unroll
+  for (int c = 0; c < N; c += kChunk) {
+    VecN<T, kChunk> v = *reinterpret_cast<const VecN<T, kChunk>*>(src + c);
+#pragma unroll
+    for (int e = 0; e < kChunk; ++e) dst[c + e] = v.v[e];
+  }
+}
+
 // ---- SIMT kernel ------------------------------------------------------------------------------
 // Block tile BM x BN, k-tile BK; each thread owns a TM x TN block of C as (TM/4) x (TN/4) 4x4
 // pieces spread over the tile (so its shared-memory reads are 16-byte vectors without bank
 // conflicts). A is stored k-major in shared memory (As[k][m]), B as Bs[k][n]; the next k-tile is
 // fetched into registers while the current one is multiplied.
-template <class T, int BM, int BN, int BK, int TM, int TN, bool kARow, bool kBRow>
-__global__ void __launch_bounds__((BM / TM) * (BN / TN)) gemm_simt_kernel(GemmParams<T> p) {
+template <class T, int BM, int BN, int BK, int TM, int TN, int kMinBlocks, bool kARow, bool kBRow>
+__global__ void __launch_bounds__((BM / TM) * (BN / TN), kMinBlocks) gemm_simt_kernel(GemmParams<T> p) {
   constexpr int kThreadsX = BN / TN, kThreadsY = BM / TM;
   constexpr int kNT = kThreadsX * kThreadsY;
   constexpr int kAPer = BM * BK / kNT, kBPer = BN * BK / kNT;
@@ -136,9 +148,7 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN)) gemm_simt_kernel(GemmPa
       if constexpr (kARow) {
         const T* src = bp.a + i * d.lda + k;
         if (p.a_vec && i < d.m && k + kAPer <= k_end) {
-          VecN<T, kAPer> v = *reinterpret_cast<const VecN<T, kAPer>*>(src);
-#pragma unroll
-          for (int e = 0; e < kAPer; ++e) a_reg[e] = v.v[e];
+          load_run<kAPer>(a_reg, src);
         } else {
 #pragma unroll
           for (int e = 0; e < kAPer; ++e) a_reg[e] = (i < d.m && k + e < k_end) ? src[e] : T(0);
@@ -146,9 +156,7 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN)) gemm_simt_kernel(GemmPa
       } else {
         const T* src = bp.a + k * d.lda + i;
         if (p.a_vec && k < k_end && i + kAPer <= d.m) {
-          VecN<T, kAPer> v = *reinterpret_cast<const VecN<T, kAPer>*>(src);
-#pragma unroll
-          for (int e = 0; e < kAPer; ++e) a_reg[e] = v.v[e];
+          load_run<kAPer>(a_reg, src);
         } else {
 #pragma unroll
           for (int e = 0; e < kAPer; ++e) a_reg[e] = (k < k_end && i + e < d.m) ? src[e] : T(0);
@@ -161,9 +169,7 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN)) gemm_simt_kernel(GemmPa
       if constexpr (kBRow) {
         const T* src = bp.b + k * d.ldb + j;
         if (p.b_vec && k < k_end && j + kBPer <= d.n) {
-          VecN<T, kBPer> v = *reinterpret_cast<const VecN<T, kBPer>*>(src);
-#pragma unroll
-          for (int e = 0; e < kBPer; ++e) b_reg[e] = v.v[e];
+          load_run<kBPer>(b_reg, src);
         } else {
 #pragma unroll
           for (int e = 0; e < kBPer; ++e) b_reg[e] = (k < k_end && j + e < d.n) ? src[e] : T(0);
@@ -171,9 +177,7 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN)) gemm_simt_kernel(GemmPa
       } else {
         const T* src = bp.b + j * d.ldb + k;
         if (p.b_vec && j < d.n && k + kBPer <= k_end) {
-          VecN<T, kBPer> v = *reinterpret_cast<const VecN<T, kBPer>*>(src);
-#pragma unroll
-          for (int e = 0; e < kBPer; ++e) b_reg[e] = v.v[e];
+          load_run<kBPer>(b_reg, src);
         } else {
 #pragma unroll
           for (int e = 0; e < kBPer; ++e) b_reg[e] = (j < d.n && k + e < k_end) ? src[e] : T(0);
@@ -258,10 +262,14 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN)) gemm_simt_kernel(GemmPa
 }
 
 // ---- TF32 tensor-core kernel ------------------------------------------------------------------
-// Block tile 128 x 128 x 32, 8 warps as 2 x 4, each warp 64 x 32 = 4 x 4 mma.m16n8k8 tiles.
-// Shared-memory rows are padded so that the fragment reads below are free of bank conflicts for
-// either operand layout; tiles arrive by cp.async, three stages deep.
-constexpr int kTcBM = 128, kTcBN = 128, kTcBK = 32, kTcStages = 3, kTcThreads = 256;
+// Block tile 128 x 128 x 32 for 4 warps as 2 x 2, each warp 64 x 64 = 4 x 8 mma.m16n8k8 tiles
+// (large warp tiles: shared-memory bandwidth, not the tensor cores, limits mma.sync on Hopper).
+// Shared-memory rows are padded so that fragment reads are conflict-free for either layout; a
+// k-contiguous operand is read with ldmatrix (a b16 8x8 matrix is an 8 x 4 block of floats,
+// which is exactly a tf32 fragment). Tiles arrive by cp.async, three stages deep.
+constexpr int kTcBM = 128, kTcBN = 128, kTcBK = 32, kTcStages = 3;
+constexpr int kTcWarpsN = 2, kTcThreads = 128;
+constexpr int kTcMI = 4, kTcNI = 8;  // mma tiles per warp along m and n
 
 template <bool kARow, bool kBRow>
 struct TcLayout {
@@ -305,6 +313,17 @@ __device__ __forceinline__ uint32_t to_tf32(float x) {
   return r;
 }
 
+// Lane l supplies the address of row (l & 7) of 8x8 matrix (l >> 3) and receives word (l & 3) of
+// row (l >> 2) of each of the four matrices.
+__device__ __forceinline__ void ldmatrix_x4_tf32(uint32_t (&r)[4], const float* smem) {
+  unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+#pragma unroll
+  for (int i = 0; i < 4; ++i) r[i] = to_tf32(__uint_as_float(r[i]));
+}
+
 __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
   asm volatile(
       "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
@@ -318,18 +337,19 @@ __device__ __forceinline__ int clamp_run(int64_t remaining) {
 }
 
 template <bool kARow, bool kBRow>
-__global__ void __launch_bounds__(kTcThreads, 1) gemm_tf32_kernel(GemmParams<float> p) {
+__global__ void __launch_bounds__(kTcThreads, 2) gemm_tf32_kernel(GemmParams<float> p) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using L = TcLayout<kARow, kBRow>;
   constexpr int BM = kTcBM, BN = kTcBN, BK = kTcBK;
+  constexpr int kRuns = BM * BK / 4 / kTcThreads;  // 16-byte runs per thread per operand tile
   extern __shared__ float4 smem_f4[];
   float* As = reinterpret_cast<float*>(smem_f4);
   float* Bs = As + kTcStages * L::kAStage;
 
   const GemmDesc<float>& d = p.d;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int wm = warp >> 2, wn = warp & 3;  // warp tile origin: (wm * 64, wn * 32)
-  const int g = lane >> 2, t4 = lane & 3;   // mma fragment coordinates
+  const int wm = warp / kTcWarpsN, wn = warp % kTcWarpsN;  // warp tile origin (wm * 64, wn * 64)
+  const int g = lane >> 2, t4 = lane & 3;                  // mma fragment coordinates
   const int64_t tiles_m = (d.m + BM - 1) / BM, tiles_n = (d.n + BN - 1) / BN;
   int64_t tm, tn;
   tile_coords(blockIdx.x, tiles_m, tiles_n, &tm, &tn);
@@ -347,8 +367,8 @@ __global__ void __launch_bounds__(kTcThreads, 1) gemm_tf32_kernel(GemmParams<flo
       float* bs = Bs + stage * L::kBStage;
       const int64_t kbase = k_begin + static_cast<int64_t>(kt) * BK;
 #pragma unroll
-      for (int q = 0; q < 4; ++q) {
-        const int c = tid + q * kTcThreads;  // 1024 runs of 4 floats per operand tile
+      for (int q = 0; q < kRuns; ++q) {
+        const int c = tid + q * kTcThreads;
         if constexpr (kARow) {
           const int row = c >> 3, kc = (c & 7) * 4;
           const int64_t i = m0 + row, k = kbase + kc;
@@ -374,11 +394,11 @@ __global__ void __launch_bounds__(kTcThreads, 1) gemm_tf32_kernel(GemmParams<flo
       }
     };
 
-    float acc[4][4][4];
+    float acc[kTcMI][kTcNI][4];
 #pragma unroll
-    for (int mi = 0; mi < 4; ++mi) {
+    for (int mi = 0; mi < kTcMI; ++mi) {
 #pragma unroll
-      for (int ni = 0; ni < 4; ++ni) {
+      for (int ni = 0; ni < kTcNI; ++ni) {
 #pragma unroll
         for (int q = 0; q < 4; ++q) acc[mi][ni][q] = 0.0f;
       }
@@ -398,19 +418,18 @@ __global__ void __launch_bounds__(kTcThreads, 1) gemm_tf32_kernel(GemmParams<flo
 
       const float* as = As + (kt % kTcStages) * L::kAStage;
       const float* bs = Bs + (kt % kTcStages) * L::kBStage;
-#pragma unroll
+      // Two k-steps at a time: fully unrolled, the fragments of all four would not fit in registers.
+#pragma unroll 2
       for (int kk = 0; kk < BK / 8; ++kk) {
-        uint32_t af[4][4], bf[4][2];
-        const int k = kk * 8 + t4;
+        uint32_t af[kTcMI][4], bf[kTcNI][2];
 #pragma unroll
-        for (int mi = 0; mi < 4; ++mi) {
-          const int r = wm * 64 + mi * 16 + g;
+        for (int mi = 0; mi < kTcMI; ++mi) {
           if constexpr (kARow) {
-            af[mi][0] = to_tf32(as[r * (BK + 4) + k]);
-            af[mi][1] = to_tf32(as[(r + 8) * (BK + 4) + k]);
-            af[mi][2] = to_tf32(as[r * (BK + 4) + k + 4]);
-            af[mi][3] = to_tf32(as[(r + 8) * (BK + 4) + k + 4]);
+            // matrices: (rows +0, k +0), (rows +8, k +0), (rows +0, k +4), (rows +8, k +4)
+            const int row = wm * 64 + mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+            ldmatrix_x4_tf32(af[mi], as + row * (BK + 4) + kk * 8 + (lane >> 4) * 4);
           } else {
+            const int r = wm * 64 + mi * 16 + g, k = kk * 8 + t4;
             af[mi][0] = to_tf32(as[k * (BM + 8) + r]);
             af[mi][1] = to_tf32(as[k * (BM + 8) + r + 8]);
             af[mi][2] = to_tf32(as[(k + 4) * (BM + 8) + r]);
@@ -418,33 +437,42 @@ __global__ void __launch_bounds__(kTcThreads, 1) gemm_tf32_kernel(GemmParams<flo
           }
         }
 #pragma unroll
-        for (int ni = 0; ni < 4; ++ni) {
-          const int col = wn * 32 + ni * 8 + g;
+        for (int ni = 0; ni < kTcNI; ni += 2) {
           if constexpr (kBRow) {
-            bf[ni][0] = to_tf32(bs[k * (BN + 8) + col]);
-            bf[ni][1] = to_tf32(bs[(k + 4) * (BN + 8) + col]);
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+              const int col = wn * 64 + (ni + h) * 8 + g, k = kk * 8 + t4;
+              bf[ni + h][0] = to_tf32(bs[k * (BN + 8) + col]);
+              bf[ni + h][1] = to_tf32(bs[(k + 4) * (BN + 8) + col]);
+            }
           } else {
-            bf[ni][0] = to_tf32(bs[col * (BK + 4) + k]);
-            bf[ni][1] = to_tf32(bs[col * (BK + 4) + k + 4]);
+            // matrices: (n +0, k +0), (n +0, k +4), (n +8, k +0), (n +8, k +4)
+            uint32_t r4[4];
+            const int row = wn * 64 + ni * 8 + (lane & 7) + (lane >> 4) * 8;
+            ldmatrix_x4_tf32(r4, bs + row * (BK + 4) + kk * 8 + ((lane >> 3) & 1) * 4);
+            bf[ni][0] = r4[0];
+            bf[ni][1] = r4[1];
+            bf[ni + 1][0] = r4[2];
+            bf[ni + 1][1] = r4[3];
           }
         }
 #pragma unroll
-        for (int mi = 0; mi < 4; ++mi) {
+        for (int mi = 0; mi < kTcMI; ++mi) {
 #pragma unroll
-          for (int ni = 0; ni < 4; ++ni) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
+          for (int ni = 0; ni < kTcNI; ++ni) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
         }
       }
     }
     cp_async_wait<0>();
 
 #pragma unroll
-    for (int mi = 0; mi < 4; ++mi) {
+    for (int mi = 0; mi < kTcMI; ++mi) {
 #pragma unroll
-      for (int ni = 0; ni < 4; ++ni) {
+      for (int ni = 0; ni < kTcNI; ++ni) {
 #pragma unroll
         for (int q = 0; q < 4; ++q) {
           const int64_t i = m0 + wm * 64 + mi * 16 + g + (q >> 1) * 8;
-          const int64_t j = n0 + wn * 32 + ni * 8 + t4 * 2 + (q & 1);
+          const int64_t j = n0 + wn * 64 + ni * 8 + t4 * 2 + (q & 1);
           if (i < d.m && j < d.n) emit(p, bp, z, s, i, j, acc[mi][ni][q]);
         }
       }
@@ -494,19 +522,25 @@ void launch_tf32(const GemmParams<float>& p, dim3 grid, int device, cudaStream_t
   gemm_tf32_kernel<kARow, kBRow><<<grid, kTcThreads, bytes, stream>>>(p);
 }
 
-template <class T, int BM, int BN, int BK, int TM, int TN>
+template <class T, int BM, int BN, int BK, int TM, int TN, int kMinBlocks>
 void launch_simt(const GemmParams<T>& p, dim3 grid, cudaStream_t stream) {
   constexpr int threads = (BM / TM) * (BN / TN);
   if (p.d.a_row && p.d.b_row) {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, true, true><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, true, true><<<grid, threads, 0, stream>>>(p);
   } else if (p.d.a_row) {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, true, false><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, true, false><<<grid, threads, 0, stream>>>(p);
   } else if (p.d.b_row) {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, false, true><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, false, true><<<grid, threads, 0, stream>>>(p);
   } else {
-    gemm_simt_kernel<T, BM, BN, BK, TM, TN, false, false><<<grid, threads, 0, stream>>>(p);
+    gemm_simt_kernel<T, BM, BN, BK, TM, TN, kMinBlocks, false, false><<<grid, threads, 0, stream>>>(p);
   }
 }
+
+// The SIMT tile shapes: 128 x 128 (8 x 8 per thread) where such tiles fill the GPU, 64 x 128 for
+// products only 64 rows tall (convolutions with 64 output channels), 64 x 64 otherwise; double
+// always 64 x 64, whose 8 x 8 register block would not fit. k-tiles of 16 halve the barriers per
+// FMA against 8 (measured on an H200: 75% of cuBLAS at 2048^3 against 70%).
+constexpr int kSimtBK = 16, kSimtMinBlocks = 1;
 
 template <class T>
 void gemm_impl(const GemmDesc<T>& d, bool tf32, int device, cudaStream_t stream) {
@@ -515,12 +549,13 @@ void gemm_impl(const GemmDesc<T>& d, bool tf32, int device, cudaStream_t stream)
   const int64_t sms = sm_count(device);
   tf32 = tf32 && std::is_same_v<T, float> && compute_capability_major(device) >= 8;
 
-  // Tile shape: the 128 x 128 tiles where they fill the GPU, 64 x 64 otherwise (and for double,
-  // whose 8 x 8 register block would not fit).
-  int bm = 64, bn = 64, bk = 8;
+  auto tile_count = [&](int64_t tm, int64_t tn) { return ((d.m + tm - 1) / tm) * ((d.n + tn - 1) / tn) * batches; };
+  int bm = 64, bn = 64, bk = kSimtBK;
   if (tf32) {
     bm = kTcBM, bn = kTcBN, bk = kTcBK;
-  } else if (std::is_same_v<T, float> && ((d.m + 127) / 128) * ((d.n + 127) / 128) * batches >= sms) {
+  } else if (std::is_same_v<T, float> && d.m <= 64 && tile_count(64, 128) >= sms) {
+    bn = 128;
+  } else if (std::is_same_v<T, float> && tile_count(128, 128) >= sms) {
     bm = 128, bn = 128;
   }
   const int64_t tiles = ((d.m + bm - 1) / bm) * ((d.n + bn - 1) / bn);
@@ -568,12 +603,14 @@ void gemm_impl(const GemmDesc<T>& d, bool tf32, int device, cudaStream_t stream)
         launch_tf32<false, false>(p, grid, device, stream);
       }
     } else if (bm == 128) {
-      launch_simt<float, 128, 128, 8, 8, 8>(p, grid, stream);
+      launch_simt<float, 128, 128, kSimtBK, 8, 8, kSimtMinBlocks>(p, grid, stream);
+    } else if (bn == 128) {
+      launch_simt<float, 64, 128, kSimtBK, 4, 8, kSimtMinBlocks>(p, grid, stream);
     } else {
-      launch_simt<float, 64, 64, 8, 4, 4>(p, grid, stream);
+      launch_simt<float, 64, 64, kSimtBK, 4, 4, kSimtMinBlocks>(p, grid, stream);
     }
   } else {
-    launch_simt<double, 64, 64, 8, 4, 4>(p, grid, stream);
+    launch_simt<double, 64, 64, kSimtBK, 4, 4, kSimtMinBlocks>(p, grid, stream);
   }
   check_launch("gemm", stream);
   if (p.splits > 1) {

@@ -170,6 +170,9 @@ struct SoftmaxOp {
   __device__ acc_t combine(acc_t a, acc_t b) const { return lse_combine(a, b); }
   __device__ acc_t shfl_xor(acc_t a, int m) const { return lse_shfl_xor(a, m); }
   __device__ acc_t finalize(acc_t a) const {
+    // PyTorch sums exp(x - max) without special cases: a +inf in the slice gives inf - inf = NaN
+    // in the sum, so the whole slice is NaN.
+    if (a.m == T(INFINITY)) a.s = T(NAN);
     if constexpr (kLog) a.s = fn::log_(a.s);
     return a;
   }

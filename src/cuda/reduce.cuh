@@ -73,8 +73,18 @@ __global__ void __launch_bounds__(kReduceThreads)
   if constexpr (kBlockPerRow) {
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
       const int64_t base = row * r;
-      acc_t a = op.identity();
-      for (int64_t k = k0 + threadIdx.x; k < k1; k += blockDim.x) a = op.reduce(a, base + k, k);
+      // Long rows: four independent accumulators keep four loads in flight per thread.
+      const int64_t step = blockDim.x;
+      acc_t a = op.identity(), a1 = op.identity(), a2 = op.identity(), a3 = op.identity();
+      int64_t k = k0 + threadIdx.x;
+      for (; k + 3 * step < k1; k += 4 * step) {
+        a = op.reduce(a, base + k, k);
+        a1 = op.reduce(a1, base + k + step, k + step);
+        a2 = op.reduce(a2, base + k + 2 * step, k + 2 * step);
+        a3 = op.reduce(a3, base + k + 3 * step, k + 3 * step);
+      }
+      for (; k < k1; k += step) a = op.reduce(a, base + k, k);
+      a = op.combine(op.combine(a, a1), op.combine(a2, a3));
       a = block_allreduce(op, a, smem);
       if constexpr (kTwoPass) {
         auto f = op.finalize(a);

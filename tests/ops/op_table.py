@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 FAMILIES = ["elementwise", "shape", "reduce", "loss", "matmul", "conv", "pool", "norm", "index",
-            "random", "creation"]
+            "random", "creation", "optim", "data"]
 
 
 @dataclass

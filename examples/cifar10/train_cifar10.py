@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Train the reference CNN on CIFAR-10 with mytensor (the PyTorch twin: train_cifar10_pytorch.py).
+
+    uv run examples/cifar10/train_cifar10.py                       # defaults: Adam 1e-3, 10 epochs
+    uv run examples/cifar10/train_cifar10.py --data-dir DIR        # DIR/cifar-10-batches-py/
+    uv run examples/cifar10/train_cifar10.py --download --subset 5000 --epochs 2
+
+The whole data set lives on the device as uint8; each batch is shuffled, randomly cropped
+(padding 4), flipped and normalised by one fused kernel (mt.data.DeviceImageLoader). Prints one
+line per epoch, then the total time; --log-json, --plot, --save and --resume as in the twin.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import config  # noqa: E402
+
+import mytensor as mt  # noqa: E402
+from mytensor.data import DeviceImageLoader  # noqa: E402
+from mytensor.data.datasets import CIFAR10  # noqa: E402
+
+FRAMEWORK = "mytensor"
+
+
+def default_device() -> str:
+    return "cuda" if mt.cuda.is_available() else "cpu"
+
+
+def synchronize(device) -> None:
+    """Waits for the device so that a clock reading covers the work queued before it."""
+    if device.type == "cuda":
+        mt.cuda.synchronize(device.index)
+
+
+def load_data(args, device):
+    """(train loader, test loader), with every image on `device` as uint8."""
+    train = CIFAR10(args.data_dir, train=True, download=args.download)
+    test = CIFAR10(args.data_dir, train=False, download=args.download)
+    train_x, train_y = train.data[:args.subset], train.targets[:args.subset]
+    test_x, test_y = test.data[:args.test_subset], test.targets[:args.test_subset]
+    padding = 0 if args.no_augment else config.CROP_PADDING
+    train_loader = DeviceImageLoader(train_x, train_y, args.batch_size, shuffle=True,
+                                     padding=padding, flip=not args.no_augment, mean=config.MEAN,
+                                     std=config.STD, device=device, channels_last=True)
+    test_loader = DeviceImageLoader(test_x, test_y, args.batch_size, shuffle=False,
+                                    mean=config.MEAN, std=config.STD, device=device,
+                                    channels_last=True)
+    return train_loader, test_loader
+
+
+def run_epoch(model, loader, criterion, device, optimizer=None, desc=""):
+    """One pass over `loader` (training when an optimizer is given). Loss and accuracy are
+    accumulated on the device and read once at the end, so the loop never waits for the GPU."""
+    model.train(optimizer is not None)
+    loss_sum = mt.zeros((), device=device)
+    correct = mt.zeros((), dtype=mt.int64, device=device)
+    count = 0
+    with _grad(optimizer is not None):
+        for x, y in config.progress(loader, len(loader), desc):
+            logits = model(x)
+            loss = criterion(logits, y)
+            if optimizer is not None:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            loss_sum = loss_sum + loss.detach() * x.shape[0]
+            correct = correct + (logits.detach().argmax(1) == y).sum()
+            count += x.shape[0]
+    return float(loss_sum.item()) / count, int(correct.item()) / count
+
+
+def _grad(enabled: bool):
+    return mt.enable_grad() if enabled else mt.no_grad()
+
+
+def save_checkpoint(path, model, optimizer, epoch, history, args) -> None:
+    mt.save({"framework": FRAMEWORK, "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "epoch": epoch,
+             "rng": list(mt.get_rng_state()), "history": history, "args": vars(args)}, path)
+
+
+def load_checkpoint(path, model, optimizer, device):
+    """Restores model, optimizer and generator; returns (last finished epoch, history)."""
+    ckpt = mt.load(path, map_location=device)
+    if not isinstance(ckpt, dict) or ckpt.get("framework") != FRAMEWORK:
+        raise SystemExit(f"--resume: {path} is not a checkpoint of {os.path.basename(__file__)}")
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    mt.set_rng_state(ckpt["rng"])
+    return int(ckpt["epoch"]), list(ckpt["history"])
+
+
+def main(argv=None) -> list[dict]:
+    args = config.parse_args(__doc__.splitlines()[0], default_device(), argv)
+    if args.threads:
+        mt._C.set_num_threads(args.threads)
+    device = mt.device(args.device)
+    mt.manual_seed(args.seed)
+    train_loader, test_loader = load_data(args, device)
+    model = config.build_model(mt.nn).to(device)
+    criterion = mt.nn.CrossEntropyLoss()
+    optimizer = config.make_optimizer(mt.optim, model.parameters(), args)
+    start, history = 0, []
+    if args.resume:
+        start, history = load_checkpoint(args.resume, model, optimizer, device)
+        config.info(f"resumed from {args.resume} after epoch {start}")
+    n_params = sum(p.numel() for p in model.parameters())
+    config.info(f"{FRAMEWORK} {mt.__version__} on {device}: {len(train_loader.labels)} train / "
+                f"{len(test_loader.labels)} test images, {n_params} parameters, "
+                f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+                f"augment={'off' if args.no_augment else 'on'}")
+    total = 0.0
+    for epoch in range(start + 1, args.epochs + 1):
+        synchronize(device)
+        t0 = time.perf_counter()
+        train_loss, train_acc = run_epoch(model, train_loader, criterion, device, optimizer,
+                                          desc=f"epoch {epoch}")
+        synchronize(device)
+        t1 = time.perf_counter()
+        test_loss, test_acc = run_epoch(model, test_loader, criterion, device, desc="eval")
+        synchronize(device)
+        t2 = time.perf_counter()
+        record = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
+                      test_loss=test_loss, test_acc=test_acc, train_time=t1 - t0,
+                      eval_time=t2 - t1, epoch_time=t2 - t0)
+        history.append(record)
+        total += record["epoch_time"]
+        print(config.epoch_line(record), flush=True)
+        if args.save:
+            save_checkpoint(args.save, model, optimizer, epoch, history, args)
+        if args.log_json:
+            config.write_json(args.log_json, dict(framework=FRAMEWORK, device=str(device),
+                                                  args=vars(args), epochs=history,
+                                                  total_time=total))
+    print(config.total_line(total), flush=True)
+    if args.plot and history:
+        config.plot(args.plot, history, f"{FRAMEWORK} reference CNN on CIFAR-10 ({device})")
+    return history
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Train the reference CNN on CIFAR-10 with PyTorch: the twin of train_cifar10.py.
+
+    uv run examples/cifar10/train_cifar10_pytorch.py [the same flags as train_cifar10.py]
+
+Same network (config.build_model), hyper-parameters, data, augmentation and output format. As
+in the mytensor script, the images stay on the device as uint8 and each batch is augmented
+there (here by a few vectorised PyTorch ops), so neither side pays for a host data pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import config  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+# The same files through the same reader (official layout, md5-checked download), so both
+# scripts see identical data; nothing else of mytensor is used here.
+from mytensor.data.datasets import CIFAR10  # noqa: E402
+
+FRAMEWORK = "pytorch"
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def synchronize(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class DeviceLoader:
+    """uint8 images on the device; per batch: gather, random crop (zero padding), flip,
+    normalise — torchvision's RandomCrop(32, padding) + RandomHorizontalFlip + Normalize."""
+
+    def __init__(self, images, labels, batch_size, shuffle, padding, flip, device):
+        self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+        self.images = self.images.to(device)
+        self.labels = torch.as_tensor(np.asarray(labels, np.int64)).to(device)
+        self.batch_size, self.shuffle, self.padding, self.flip = batch_size, shuffle, padding, flip
+        self.device = device
+        self.mean = torch.tensor(config.MEAN, device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(config.STD, device=device).view(1, 3, 1, 1)
+
+    def __len__(self) -> int:
+        return (len(self.labels) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        n = len(self.labels)
+        order = (torch.randperm(n, device=self.device) if self.shuffle
+                 else torch.arange(n, device=self.device))
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            x = self.images[idx].float().div_(255)
+            b, c, h, w = x.shape
+            if self.padding:
+                p = self.padding
+                padded = F.pad(x, (p, p, p, p))
+                dy = torch.randint(0, 2 * p + 1, (b,), device=self.device)
+                dx = torch.randint(0, 2 * p + 1, (b,), device=self.device)
+                rows = (dy[:, None] + torch.arange(h, device=self.device))[:, None, :, None]
+                cols = (dx[:, None] + torch.arange(w, device=self.device))[:, None, None, :]
+                batch = torch.arange(b, device=self.device)[:, None, None, None]
+                chan = torch.arange(c, device=self.device)[None, :, None, None]
+                x = padded[batch, chan, rows, cols]
+            if self.flip:
+                mirror = torch.rand(b, device=self.device) < 0.5
+                x = torch.where(mirror[:, None, None, None], x.flip(3), x)
+            yield (x - self.mean) / self.std, self.labels[idx]
+
+
+def load_data(args, device):
+    train = CIFAR10(args.data_dir, train=True, download=args.download)
+    test = CIFAR10(args.data_dir, train=False, download=args.download)
+    padding = 0 if args.no_augment else config.CROP_PADDING
+    train_loader = DeviceLoader(train.data[:args.subset], train.targets[:args.subset],
+                                args.batch_size, True, padding, not args.no_augment, device)
+    test_loader = DeviceLoader(test.data[:args.test_subset], test.targets[:args.test_subset],
+                               args.batch_size, False, 0, False, device)
+    return train_loader, test_loader
+
+
+def run_epoch(model, loader, criterion, device, optimizer=None, desc=""):
+    """One pass (training when an optimizer is given); figures accumulated on the device."""
+    model.train(optimizer is not None)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    count = 0
+    with torch.set_grad_enabled(optimizer is not None):
+        for x, y in config.progress(loader, len(loader), desc):
+            logits = model(x)
+            loss = criterion(logits, y)
+            if optimizer is not None:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            loss_sum += loss.detach() * x.shape[0]
+            correct += (logits.detach().argmax(1) == y).sum()
+            count += x.shape[0]
+    return float(loss_sum.item()) / count, int(correct.item()) / count
+
+
+def save_checkpoint(path, model, optimizer, epoch, history, args) -> None:
+    rng = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    state = {"framework": FRAMEWORK, "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "epoch": epoch, "rng": rng,
+             "history": history, "args": vars(args)}
+    tmp = f"{path}.tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # an interrupted save keeps the previous checkpoint
+
+
+def load_checkpoint(path, model, optimizer, device):
+    ckpt = torch.load(path, map_location=device, weights_only=True)
+    if ckpt.get("framework") != FRAMEWORK:
+        raise SystemExit(f"--resume: {path} is not a checkpoint of {os.path.basename(__file__)}")
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    torch.set_rng_state(ckpt["rng"]["cpu"].cpu())
+    if "cuda" in ckpt["rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in ckpt["rng"]["cuda"]])
+    return int(ckpt["epoch"]), list(ckpt["history"])
+
+
+def main(argv=None) -> list[dict]:
+    args = config.parse_args(__doc__.splitlines()[0], default_device(), argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)
+    train_loader, test_loader = load_data(args, device)
+    model = config.build_model(torch.nn).to(device)
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = config.make_optimizer(torch.optim, model.parameters(), args)
+    start, history = 0, []
+    if args.resume:
+        start, history = load_checkpoint(args.resume, model, optimizer, device)
+        config.info(f"resumed from {args.resume} after epoch {start}")
+    n_params = sum(p.numel() for p in model.parameters())
+    config.info(f"{FRAMEWORK} {torch.__version__} on {device}: {len(train_loader.labels)} train / "
+                f"{len(test_loader.labels)} test images, {n_params} parameters, "
+                f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+                f"augment={'off' if args.no_augment else 'on'}")
+    total = 0.0
+    for epoch in range(start + 1, args.epochs + 1):
+        synchronize(device)
+        t0 = time.perf_counter()
+        train_loss, train_acc = run_epoch(model, train_loader, criterion, device, optimizer,
+                                          desc=f"epoch {epoch}")
+        synchronize(device)
+        t1 = time.perf_counter()
+        test_loss, test_acc = run_epoch(model, test_loader, criterion, device, desc="eval")
+        synchronize(device)
+        t2 = time.perf_counter()
+        record = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
+                      test_loss=test_loss, test_acc=test_acc, train_time=t1 - t0,
+                      eval_time=t2 - t1, epoch_time=t2 - t0)
+        history.append(record)
+        total += record["epoch_time"]
+        print(config.epoch_line(record), flush=True)
+        if args.save:
+            save_checkpoint(args.save, model, optimizer, epoch, history, args)
+        if args.log_json:
+            config.write_json(args.log_json, dict(framework=FRAMEWORK, device=str(device),
+                                                  args=vars(args), epochs=history,
+                                                  total_time=total))
+    print(config.total_line(total), flush=True)
+    if args.plot and history:
+        config.plot(args.plot, history, f"PyTorch reference CNN on CIFAR-10 ({device})")
+    return history
+
+
+if __name__ == "__main__":
+    main()
