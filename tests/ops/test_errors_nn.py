@@ -16,7 +16,8 @@ def r(*shape, dtype=mt.float32):
 
 # ---- matmul and linear ---------------------------------------------------------------------
 def test_matmul_inner_dims():
-    with pytest.raises(mt.ShapeError, match=r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)"):
+    with pytest.raises(mt.ShapeError,
+                       match=r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)"):
         mt.matmul(r(4, 3), r(5, 2))
 
 
@@ -53,8 +54,9 @@ def test_matmul_non_tensor():
 
 
 def test_linear_in_features():
-    with pytest.raises(ValueError, match=r"\[linear\] input has 2048 features \(shape \(128, 2048\)"
-                                         r"\) but weight expects 1024 \(weight shape \(256, 1024\)\)"):
+    with pytest.raises(ValueError, match=r"\[linear\] input has 2048 features \(shape "
+                                         r"\(128, 2048\)\) but weight expects 1024 "
+                                         r"\(weight shape \(256, 1024\)\)"):
         F.linear(r(128, 2048), r(256, 1024))
 
 
@@ -202,7 +204,8 @@ def test_pool_input_rank():
 
 
 def test_pool_empty_spatial_dims():
-    with pytest.raises(ValueError, match=r"\[adaptive_avg_pool2d\] expected non-empty spatial dims"):
+    with pytest.raises(ValueError,
+                       match=r"\[adaptive_avg_pool2d\] expected non-empty spatial dims"):
         F.adaptive_avg_pool2d(r(1, 2, 0, 4), 2)
 
 

@@ -7,7 +7,6 @@ import numbers
 from mytensor import _C
 from mytensor.autograd.function import Function
 from mytensor.ops._util import wrap
-from mytensor.ops.matmul import _sum_dims
 
 
 def _pair(value, op: str, name: str) -> list[int]:
@@ -45,7 +44,7 @@ class Conv2d(Function):
                                                     *ctx.params))
         if need_b:
             # Sum over every dim but the channels: (N, H, W), or (H, W) for a 3-D input.
-            grad_b = _sum_dims(g, [0, 2, 3] if g.ndim == 4 else [1, 2])
+            grad_b = g.sum((0, 2, 3) if g.ndim == 4 else (1, 2))
         return grad_x, grad_w, grad_b, None, None, None, None
 
 

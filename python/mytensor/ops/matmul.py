@@ -14,12 +14,6 @@ def _check_tensor(value, op: str, name: str) -> None:
         raise TypeError(f"[{op}] {name} must be a Tensor, got {type(value).__name__}")
 
 
-def _sum_dims(g, dims):
-    # Through _C: Tensor.sum(dim) trips on reduce.py's module-level `max` placeholder shadowing
-    # the builtin. A gradient of a gradient through this sum is not needed by any op here.
-    return wrap(_C.sum(g._impl, dims, False))
-
-
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -74,7 +68,7 @@ class Linear(Function):
         g2 = g.reshape(-1, out_features)  # every leading dim of x is a row
         grad_x = matmul(g, weight) if need_x else None
         grad_w = matmul(g2.mT, x.reshape(g2.shape[0], ctx.x_shape[-1])) if need_w else None
-        grad_b = _sum_dims(g2, [0]) if need_b else None
+        grad_b = g2.sum(0) if need_b else None
         return grad_x, grad_w, grad_b
 
 

@@ -18,7 +18,7 @@ def _check_input(input, op: str) -> None:
 
 
 def _stride(stride, op: str) -> list[int]:
-    """stride=None (or an empty list) means stride = kernel_size, which the native op reads as []."""
+    """stride=None (or an empty list) means stride = kernel_size: the native op reads [] so."""
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         return []
     return _pair(stride, op, "stride")
