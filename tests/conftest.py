@@ -53,6 +53,16 @@ def _seed():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _exact_float32():
+    """Parity tests compare with PyTorch on the CPU in exact float32, so TF32 tensor cores (on by
+    default for convolutions, as in PyTorch) are off here; tests/ops/test_tf32.py covers them."""
+    matmul, conv = mt.backends.cuda.matmul.allow_tf32, mt.backends.cudnn.allow_tf32
+    mt.backends.cuda.matmul.allow_tf32 = mt.backends.cudnn.allow_tf32 = False
+    yield
+    mt.backends.cuda.matmul.allow_tf32, mt.backends.cudnn.allow_tf32 = matmul, conv
+
+
 @pytest.fixture
 def cifar_dir(request):
     root = request.config.getoption("--cifar-dir")

@@ -12,8 +12,9 @@ _DTYPES = {mt: {"int64": mt.int64, "int32": mt.int32},
            torch: {"int64": torch.int64, "int32": torch.int32}}
 
 
-def _index(lib, values, dtype="int64"):
-    return lib.tensor(np.asarray(values, dtype=np.int64), dtype=_DTYPES[lib][dtype])
+def _index(lib, values, like, dtype="int64"):
+    return lib.tensor(np.asarray(values, dtype=np.int64), dtype=_DTYPES[lib][dtype],
+                      device=like.device)
 
 
 def _select(lib, dim, k, dtype="int64"):
@@ -21,13 +22,13 @@ def _select(lib, dim, k, dtype="int64"):
     def f(x):
         size = x.shape[dim] if x.ndim else 1
         values = np.random.default_rng(k).integers(0, size, k)
-        return lib.index_select(x, dim, _index(lib, values, dtype))
+        return lib.index_select(x, dim, _index(lib, values, x, dtype))
     return f
 
 
 def _select_fixed(lib, dim, values, dtype="int64"):
     def f(x):
-        return lib.index_select(x, dim, _index(lib, values, dtype))
+        return lib.index_select(x, dim, _index(lib, values, x, dtype))
     return f
 
 
@@ -40,7 +41,7 @@ def _gather(lib, dim, k, shrink=0, dtype="int64"):
             shape[dim] = k
         size = x.shape[dim] if x.ndim else 1
         values = np.random.default_rng(k).integers(0, size, shape)
-        return lib.gather(x, dim, _index(lib, values, dtype))
+        return lib.gather(x, dim, _index(lib, values, x, dtype))
     return f
 
 

@@ -15,8 +15,8 @@ def _bn(lib, training, params="wb", momentum=0.1, eps=1e-5):
     finite-difference gradcheck sees the same function every time."""
     def f(x, *args):
         c = x.shape[1]
-        rm = lib.tensor(np.linspace(-0.5, 0.5, c), dtype=x.dtype)
-        rv = lib.tensor(np.linspace(0.5, 2.0, c), dtype=x.dtype)
+        rm = lib.tensor(np.linspace(-0.5, 0.5, c), dtype=x.dtype, device=x.device)
+        rv = lib.tensor(np.linspace(0.5, 2.0, c), dtype=x.dtype, device=x.device)
         given = dict(zip(params, args))
         y = _F[lib].batch_norm(x, rm, rv, weight=given.get("w"), bias=given.get("b"),
                                training=training, momentum=momentum, eps=eps)

@@ -1,19 +1,179 @@
-"""Rows for reductions (src/core/ops/reduce.cpp)."""
-
-import torch
+"""Rows for reductions and softmax (src/core/ops/reduce.cpp)."""
 
 import mytensor as mt
+import numpy as np
+import torch
+
 from tests.ops.op_table import Row
 
+# Shapes covering rows (inner == 1), columns (inner > 1), 0-d, size-1 dims, odd sizes and one
+# large enough to be split across threads.
+DIM1 = [((3, 4),), ((2, 3, 5),), ((1, 5),), ((4, 1),), ((0, 3),), ((7, 33, 9),), ((130, 600),)]
+ALL = [((3, 4),), ((),), ((1, 5),), ((2, 3, 5),), ((70000,),), ((257, 33),)]
+
+
+def ties(shapes, rng, dtype):
+    # Few distinct values: max/min must pick the first index of a tie, as PyTorch.
+    return [rng.integers(0, 3, s).astype(dtype) for s in shapes]
+
+
+def with_nans(shapes, rng, dtype):
+    out = []
+    for s in shapes:
+        x = rng.uniform(-2, 2, s)
+        x[rng.uniform(0, 1, s) < 0.2] = np.nan
+        out.append(np.asarray(x).astype(dtype))
+    return out
+
+
+def far_from_zero_mean(shapes, rng, dtype):
+    # A large offset: variance must not lose the small spread (two-pass, not E[x^2] - E[x]^2).
+    return [(rng.uniform(-1, 1, s) + 1000.0).astype(dtype) for s in shapes]
+
+
+def large_values(shapes, rng, dtype):
+    # exp overflows without the max shift.
+    return [rng.uniform(-1000, 1000, s).astype(dtype) for s in shapes]
+
+
+def with_infs(shapes, rng, dtype):
+    x = rng.uniform(-2, 2, shapes[0])
+    x[0, :] = -np.inf        # a row of -inf: logsumexp -inf
+    x[1, 0] = np.inf         # a row with +inf: logsumexp +inf
+    return [x.astype(dtype)]
+
+
 ROWS = [
+    # ---- sum / mean --------------------------------------------------------------------------
     Row("sum", lambda x: x.sum(), lambda x: x.sum(), [((3, 4),), ((),), ((0, 3),), ((70000,),)]),
     Row("sum", lambda x: x.sum(1), lambda x: x.sum(1), [((3, 4),), ((2, 3, 5),), ((2, 0),)]),
     Row("sum", lambda x: x.sum((0, 2), keepdim=True), lambda x: x.sum((0, 2), keepdim=True),
         [((2, 3, 5),), ((4, 1, 3),)]),
-    Row("sum", lambda x: x.sum(0), lambda x: x.sum(0), [((257, 33),), ((1, 5),)]),
+    Row("sum", lambda x: x.sum(0), lambda x: x.sum(0),
+        [((257, 33),), ((1, 5),), ((50000, 10),), ((3, 40000),)]),
     Row("sum", lambda x: x.long().sum(-1), lambda x: x.long().sum(-1), [((3, 4),)], grad=()),
     Row("mean", lambda x: x.mean(), lambda x: x.mean(), [((3, 4),), ((),), ((70000,),)]),
     Row("mean", lambda x: x.mean((0, 2)), lambda x: x.mean((0, 2)), [((2, 3, 5),)]),
     Row("mean", lambda x: mt.mean(x, -1, keepdim=True), lambda x: torch.mean(x, -1, keepdim=True),
         [((4, 6),)]),
+    # ---- max / min along a dim: (values, indices) ---------------------------------------------
+    Row("max_dim", lambda x: mt.max(x, 1), lambda x: torch.max(x, 1), DIM1),
+    Row("max_dim", lambda x: x.max(-1, keepdim=True), lambda x: x.max(-1, keepdim=True),
+        [((3, 4),), ((),), ((70000,),), ((2, 3, 5),)]),
+    Row("max_dim", lambda x: x.max(dim=0), lambda x: x.max(dim=0),
+        [((5, 4),), ((50000, 10),), ((3, 0),)]),
+    Row("max_dim", lambda x: mt.max(x, 1), lambda x: torch.max(x, 1),
+        [((6, 9),), ((4, 3, 5),), ((300, 257),)], make=ties, gradcheck=False),
+    Row("max_dim", lambda x: mt.max(x, 0), lambda x: torch.max(x, 0),
+        [((9, 6),), ((3000, 31),)], make=with_nans, grad=()),
+    Row("min_dim", lambda x: mt.min(x, 1), lambda x: torch.min(x, 1), DIM1),
+    Row("min_dim", lambda x: x.min(-2, keepdim=True), lambda x: x.min(-2, keepdim=True),
+        [((3, 4),), ((2, 3, 5),), ((50000, 10),)]),
+    Row("min_dim", lambda x: mt.min(x, 1), lambda x: torch.min(x, 1),
+        [((6, 9),), ((300, 257),)], make=ties, gradcheck=False),
+    Row("min_dim", lambda x: mt.min(x, 1), lambda x: torch.min(x, 1),
+        [((9, 6),), ((31, 3000),)], make=with_nans, grad=()),
+    Row("max_dim", lambda x: x.long().max(1).values, lambda x: x.long().max(1).values,
+        [((3, 4),)], grad=(), make=ties),
+    Row("max_dim", lambda x: (x > 0).max(1).values, lambda x: (x > 0).max(1).values,
+        [((3, 4),)], grad=()),
+    # ---- amax / amin and the full max / min -----------------------------------------------------
+    Row("amax", lambda x: mt.max(x), lambda x: torch.max(x), ALL),
+    Row("amin", lambda x: x.min(), lambda x: x.min(), ALL),
+    Row("amax", lambda x: x.amax((0, 2)), lambda x: x.amax((0, 2)),
+        [((2, 3, 5),), ((4, 1, 3),), ((3, 0, 2),)]),
+    Row("amax", lambda x: mt.amax(x, (-1, 0), keepdim=True),
+        lambda x: torch.amax(x, (-1, 0), keepdim=True), [((3, 4, 5),), ((1, 1, 1),)]),
+    Row("amin", lambda x: x.amin(1), lambda x: x.amin(1), DIM1[:4] + [((50000, 10),)]),
+    Row("amax", lambda x: x.amax(1), lambda x: x.amax(1), [((6, 9),), ((4, 3, 5),)], make=ties,
+        gradcheck=False),
+    Row("amin", lambda x: x.amin(), lambda x: x.amin(), [((6, 9),)], make=ties, gradcheck=False),
+    Row("amax", lambda x: x.amax(0), lambda x: x.amax(0), [((9, 6),), ((5000,),)],
+        make=with_nans, grad=()),
+    Row("amax", lambda x: x.long().amax(0), lambda x: x.long().amax(0), [((9, 6),)], grad=(),
+        make=ties),
+    # ---- argmax / argmin ------------------------------------------------------------------------
+    Row("argmax", lambda x: x.argmax(), lambda x: x.argmax(),
+        [((3, 4),), ((),), ((70000,),), ((2, 3, 5),)], grad=()),
+    Row("argmax", lambda x: mt.argmax(x, 1), lambda x: torch.argmax(x, 1), DIM1[:4], grad=()),
+    Row("argmax", lambda x: x.argmax(dim=-1, keepdim=True),
+        lambda x: x.argmax(dim=-1, keepdim=True),
+        [((3, 4),), ((6, 9),)], grad=(), make=ties),
+    Row("argmax", lambda x: x.argmax(keepdim=True), lambda x: x.argmax(keepdim=True),
+        [((3, 4),)], grad=()),
+    Row("argmin", lambda x: x.argmin(), lambda x: x.argmin(), [((3, 4),), ((),), ((70000,),)],
+        grad=()),
+    Row("argmin", lambda x: x.argmin(0), lambda x: x.argmin(0), [((5, 4),), ((50000, 10),)],
+        grad=()),
+    Row("argmin", lambda x: x.argmin(1), lambda x: x.argmin(1), [((6, 9),)], grad=(), make=ties),
+    Row("argmax", lambda x: x.argmax(1), lambda x: x.argmax(1), [((6, 9),)], grad=(),
+        make=with_nans),
+    # ---- max(other) is the elementwise maximum ---------------------------------------------------
+    Row("maximum", lambda a, b: a.max(b), lambda a, b: a.max(b), [((3, 4), (3, 4))], grad=(0, 1)),
+    Row("minimum", lambda a, b: mt.min(a, b), lambda a, b: torch.min(a, b), [((3, 4), (4,))],
+        grad=(0, 1)),
+    # ---- var / std -----------------------------------------------------------------------------
+    Row("var", lambda x: x.var(1), lambda x: x.var(1), DIM1[:4] + DIM1[5:]),
+    Row("var", lambda x: x.var(), lambda x: x.var(), [((3, 4),), ((70000,),), ((257, 33),)]),
+    Row("var", lambda x: mt.var(x, (0, 2), keepdim=True, correction=0),
+        lambda x: torch.var(x, (0, 2), keepdim=True, correction=0), [((2, 3, 5),), ((4, 1, 3),)]),
+    Row("var", lambda x: x.var(0, unbiased=False), lambda x: x.var(0, unbiased=False),
+        [((5, 4),), ((50000, 10),), ((1, 3),)]),
+    Row("var", lambda x: x.var(False), lambda x: x.var(False), [((5, 4),)]),
+    Row("var", lambda x: x.var(-1, correction=2), lambda x: x.var(-1, correction=2),
+        [((3, 7),)]),
+    Row("var", lambda x: x.var(1), lambda x: x.var(1), [((4, 50),), ((3, 20000),)],
+        make=far_from_zero_mean, gradcheck=False),
+    Row("var", lambda x: x.var(0), lambda x: x.var(0), [((0, 3),)], grad=()),
+    Row("var", lambda x: x.std(1), lambda x: x.std(1), DIM1[:2] + [((70000, 1),)]),
+    Row("var", lambda x: mt.std(x, (0, 1), keepdim=True, unbiased=False),
+        lambda x: torch.std(x, (0, 1), keepdim=True, unbiased=False), [((3, 4, 2),)]),
+    Row("var", lambda x: x.std(), lambda x: x.std(), [((3, 4),), ((70000,),)]),
+    # ---- logsumexp -----------------------------------------------------------------------------
+    Row("logsumexp", lambda x: mt.logsumexp(x, 1), lambda x: torch.logsumexp(x, 1), DIM1),
+    Row("logsumexp", lambda x: x.logsumexp((0, 2), keepdim=True),
+        lambda x: x.logsumexp((0, 2), keepdim=True), [((2, 3, 5),), ((4, 1, 3),)]),
+    Row("logsumexp", lambda x: x.logsumexp(-1), lambda x: x.logsumexp(-1),
+        [((3, 4),), ((),), ((70000,),), ((2, 0),)]),
+    Row("logsumexp", lambda x: x.logsumexp(0), lambda x: x.logsumexp(0),
+        [((5, 4),), ((50000, 10),)]),
+    Row("logsumexp", lambda x: x.logsumexp(1), lambda x: x.logsumexp(1), [((4, 9),)],
+        make=large_values),
+    Row("logsumexp", lambda x: x.logsumexp(1), lambda x: x.logsumexp(1), [((3, 5),)],
+        make=with_infs, grad=()),
+    Row("logsumexp", lambda x: x.logsumexp(0), lambda x: x.logsumexp(0), [((5, 3),)],
+        make=with_infs, grad=()),
+    Row("logsumexp", lambda x: x.logsumexp(1), lambda x: x.logsumexp(1),
+        [((9, 6),), ((5000, 7),)], make=with_nans, grad=()),
+    Row("logsumexp", lambda x: x.long().logsumexp(1), lambda x: x.long().logsumexp(1),
+        [((3, 5),)], grad=(), make=ties),
+    # ---- softmax / log_softmax (fused forward and backward) ------------------------------------
+    Row("softmax", lambda x: mt.softmax(x, -1), lambda x: torch.softmax(x, -1),
+        [((3, 4),), ((),), ((1, 5),), ((0, 3),), ((70000,),), ((300, 257),), ((2, 3, 1),)],
+        covers=("softmax_backward",)),
+    Row("softmax", lambda x: x.softmax(1), lambda x: x.softmax(1),
+        [((2, 3, 5),), ((4, 1),), ((7, 33, 9),), ((3, 5000, 7),)], covers=("softmax_backward",)),
+    Row("softmax", lambda x: mt.nn.functional.softmax(x, dim=0),
+        lambda x: torch.nn.functional.softmax(x, dim=0), [((5, 4),), ((50000, 10),)]),
+    Row("softmax", lambda x: mt.softmax(x, 1), lambda x: torch.softmax(x, 1), [((4, 9),)],
+        make=large_values, gradcheck=False),
+    Row("log_softmax", lambda x: mt.log_softmax(x, -1), lambda x: torch.log_softmax(x, -1),
+        [((3, 4),), ((),), ((1, 5),), ((0, 3),), ((70000,),), ((300, 257),)],
+        covers=("log_softmax_backward",)),
+    Row("log_softmax", lambda x: x.log_softmax(1), lambda x: x.log_softmax(1),
+        [((2, 3, 5),), ((4, 1),), ((7, 33, 9),), ((3, 5000, 7),)]),
+    Row("log_softmax", lambda x: mt.nn.functional.log_softmax(x, dim=-3),
+        lambda x: torch.nn.functional.log_softmax(x, dim=-3), [((2, 3, 4),), ((50000, 2, 5),)]),
+    Row("log_softmax", lambda x: mt.log_softmax(x, 1), lambda x: torch.log_softmax(x, 1),
+        [((4, 9),)], make=large_values, gradcheck=False),
+    # ---- all / any (bool reductions through compare + sum) -------------------------------------
+    Row("ne", lambda x: (x > 0).any(), lambda x: (x > 0).any(), [((3, 4),), ((),), ((0, 3),)],
+        grad=()),
+    Row("ne", lambda x: mt.any(x > 1.5, 1, keepdim=True),
+        lambda x: torch.any(x > 1.5, 1, keepdim=True),
+        [((3, 4),), ((2, 0),)], grad=()),
+    Row("eq", lambda x: (x > -1.8).all(), lambda x: (x > -1.8).all(), [((3, 4),), ((0, 3),)],
+        grad=()),
+    Row("eq", lambda x: mt.all(x, 0), lambda x: torch.all(x, 0), [((3, 4),)], grad=(), make=ties),
 ]
+

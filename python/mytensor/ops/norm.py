@@ -30,7 +30,7 @@ class BatchNorm(Function):
         gx, gw, gb = _C.batch_norm_backward(g._impl, x._impl, _impl(weight), mean._impl,
                                             invstd._impl, ctx.training)
         gx = wrap(gx)
-        gw = None if gw is None else wrap(gw)
+        gw = None if gw is None or not ctx.needs_input_grad[1] else wrap(gw)
         if gb is not None:
             gb = wrap(gb)
         elif ctx.has_bias and ctx.needs_input_grad[2]:
