@@ -62,7 +62,7 @@ def training_data(request, tmp_path):
     root = request.config.getoption("--cifar-dir")
     if root and os.path.isdir(os.path.join(root, "cifar-10-batches-py")):
         return root, True
-    return write_synthetic_cifar(tmp_path / "synthetic"), False
+    return write_synthetic_cifar(tmp_path / "synthetic", n_train=640, n_test=200), False
 
 
 LINE = re.compile(r"^Epoch (\d+): train_loss=\d+\.\d{4}, train_acc=\d\.\d{4}, "
@@ -74,18 +74,18 @@ def test_training_learns(training_data, tmp_path, capsys):
     data_dir, real = training_data
     script = _load("train_cifar10")
     log = tmp_path / "log.json"
-    # Real data: 2 epochs on 2560 images; synthetic: the whole (easy) set.
     flags = ["--data-dir", data_dir, "--device", "cpu", "--epochs", "2", "--batch-size", "64",
-             "--lr", "2e-3", "--log-json", str(log), "--plot", str(tmp_path / "curves.png")]
-    if real:
-        flags += ["--subset", "2560", "--test-subset", "1000"]
+             "--lr", "1e-3", "--log-json", str(log), "--plot", str(tmp_path / "curves.png")]
+    # Real data: 20 steps on 1280 images (about 30 s on 2 cores) reach ~35% (chance: 10%);
+    # the synthetic set is easy enough to learn with augmentation on.
+    flags += ["--subset", "1280", "--test-subset", "500", "--no-augment"] if real else []
     history = script.main(flags)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 3 and all(LINE.match(line) for line in out[:2]), out
     assert re.match(r"^Total training time: \d+\.\d{2}s$", out[2])
     first, last = history[0], history[-1]
-    assert last["train_loss"] < first["train_loss"] - 0.05
-    floor = 0.25 if real else 0.6  # chance is 0.1
+    assert last["train_loss"] < first["train_loss"] - 0.2, history
+    floor = 0.25 if real else 0.6
     assert last["train_acc"] > floor and last["test_acc"] > floor, history
     logged = json.loads(log.read_text())
     assert logged["framework"] == "mytensor" and len(logged["epochs"]) == 2
