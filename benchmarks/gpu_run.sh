@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One call on the lent GPU machine: build, run the CUDA tests, then the benchmarks.
-#   bash benchmarks/gpu_run.sh [build|test|sanitize|ops|train|all]...
+#   bash benchmarks/gpu_run.sh [build|test|sanitize|racecheck|ops|train|all]...
 # Logs go to $OUT (the device tool's return folder) or ./gpu-logs. Data: .devdata/ holds the
 # CIFAR-10 archive and prepare.py (copied from ../shared/cifar10, carried by the device tool).
 set -uo pipefail
@@ -31,6 +31,13 @@ run_sanitize() {
 run_ops() {
   timeout 300 python3 benchmarks/bench_ops.py 2>&1 | tee "$OUT/bench_ops.log"
 }
+run_racecheck() {
+  # Shared-memory races in the kernels that use shared memory (reductions, GEMM, conv, norm).
+  MYTENSOR_REQUIRE_CUDA=1 timeout 300 compute-sanitizer --tool racecheck --error-exitcode 1 \
+    python3 -m pytest -q -x -p no:cacheprovider tests/ops/test_parity.py -k \
+    "cuda and case0 and float32 and (sum or max or softmax or cross_entropy or matmul or conv2d or batch_norm)" \
+    2>&1 | tail -15 | tee "$OUT/racecheck.log"
+}
 data() {
   if [ ! -d /tmp/cifar/cifar-10-batches-py ]; then
     python3 .devdata/prepare.py /tmp/cifar >/dev/null
@@ -45,7 +52,7 @@ run_train() {
 for s in "${steps[@]}"; do
   case "$s" in
     all) run_build; run_test; run_ops ;;
-    build|test|sanitize|ops|train) "run_$s" ;;
+    build|test|sanitize|racecheck|ops|train) "run_$s" ;;
     *) echo "unknown step $s"; exit 2 ;;
   esac
 done
