@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import time
 
+import mytensor as mt
+import mytensor.nn.functional as F
 import numpy as np
 import torch
 import torch.nn.functional as TF
-
-import mytensor as mt
-import mytensor.nn.functional as F
 
 
 def best_time(fn, repeat: int) -> float:

@@ -12,10 +12,9 @@ import argparse
 import os
 import sys
 
+import mytensor as mt
 import numpy as np
 import torch
-
-import mytensor as mt
 from mytensor import _C
 
 sys.path.insert(0, os.path.dirname(__file__))

@@ -13,10 +13,9 @@ import argparse
 import os
 import sys
 
+import mytensor as mt
 import numpy as np
 import torch
-
-import mytensor as mt
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import table, time_fn  # noqa: E402
@@ -74,9 +73,15 @@ def main() -> None:
     msync = mt.cuda.synchronize if on_gpu else (lambda: None)
     tt = time_fn(torch_step, tsync, warmup=2, reps=args.steps, min_time=0)
     tm = time_fn(mt_step, msync, warmup=2, reps=args.steps, min_time=0)
-    print(table([("train step", f"{tm * 1e3:.1f}", f"{tt * 1e3:.1f}", f"{tm / tt:.2f}")],
-                ("what", "mytensor ms", "torch ms", "ratio mt/torch")))
-    print(f"device {dev}, batch {args.batch_size}, threads {args.threads}, torch {torch.__version__}")
+    print(
+        table(
+            [("train step", f"{tm * 1e3:.1f}", f"{tt * 1e3:.1f}", f"{tm / tt:.2f}")],
+            ("what", "mytensor ms", "torch ms", "ratio mt/torch"),
+        )
+    )
+    print(
+        f"device {dev}, batch {args.batch_size}, threads {args.threads}, torch {torch.__version__}"
+    )
 
 
 if __name__ == "__main__":

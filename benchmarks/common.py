@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
-def time_fn(fn: Callable[[], object], sync: Callable[[], None], warmup: int = 3,
-            reps: int = 20, min_time: float = 0.2) -> float:
+def time_fn(
+    fn: Callable[[], object],
+    sync: Callable[[], None],
+    warmup: int = 3,
+    reps: int = 20,
+    min_time: float = 0.2,
+) -> float:
     """Median seconds per call of fn, synchronising the device around every timed call."""
     for _ in range(warmup):
         fn()
     sync()
     samples = []
     start_all = time.perf_counter()
-    while len(samples) < reps or (time.perf_counter() - start_all < min_time and len(samples) < 1000):
+    while len(samples) < reps or (
+        time.perf_counter() - start_all < min_time and len(samples) < 1000
+    ):
         sync()
         t0 = time.perf_counter()
         fn()

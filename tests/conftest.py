@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import random
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 
 REQUIRE_CUDA = os.environ.get("MYTENSOR_REQUIRE_CUDA") == "1"
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import torch
-
-import mytensor as mt
 
 _TORCH_DTYPES = {
     "float32": torch.float32, "float64": torch.float64, "int64": torch.int64,

@@ -4,6 +4,7 @@ is differentiable through a Function."""
 from __future__ import annotations
 
 import mytensor as mt
+
 from tests.ops.op_table import ROWS
 
 # _C functions that are not tensor ops (runtime, metadata, helpers used by autograd itself).

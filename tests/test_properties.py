@@ -3,17 +3,18 @@ PyTorch forward and backward. Bounded (few examples, small tensors) to stay quic
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import mytensor as mt
 from tests.helpers import assert_matches_torch
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 dims = st.integers(min_value=1, max_value=5)
 shapes = st.lists(dims, min_size=0, max_size=4).map(tuple)
@@ -25,7 +26,7 @@ def broadcast_pair(draw):
     """Two shapes that broadcast: the second drops leading dims and sets some dims to 1."""
     a = draw(shapes)
     keep = draw(st.integers(min_value=0, max_value=len(a)))
-    b = list(a[len(a) - keep:])
+    b = list(a[len(a) - keep :])
     for i in range(len(b)):
         if draw(st.booleans()):
             b[i] = 1
@@ -47,18 +48,33 @@ BINARY = {
 
 
 @SETTINGS
-@given(pair=broadcast_pair(), op=st.sampled_from(sorted(BINARY)), lay=layouts,
-       seed=st.integers(0, 2**16))
+@given(
+    pair=broadcast_pair(),
+    op=st.sampled_from(sorted(BINARY)),
+    lay=layouts,
+    seed=st.integers(0, 2**16),
+)
 def test_binary_ops_broadcast_like_torch(pair, op, lay, seed):
     a, b = _values(pair[0], seed), _values(pair[1], seed + 1)
     mt_fn, torch_fn = BINARY[op]
-    assert_matches_torch(mt_fn, torch_fn, [a, b], "cpu", grad_inputs=(0, 1), layouts=[lay, "contiguous"],
-                         atol=1e-10, rtol=1e-9, name=op)
+    assert_matches_torch(
+        mt_fn,
+        torch_fn,
+        [a, b],
+        "cpu",
+        grad_inputs=(0, 1),
+        layouts=[lay, "contiguous"],
+        atol=1e-10,
+        rtol=1e-9,
+        name=op,
+    )
 
 
 UNARY = {
-    "exp": (mt.exp, torch.exp), "tanh": (mt.tanh, torch.tanh),
-    "sigmoid": (mt.sigmoid, torch.sigmoid), "gelu": (mt.gelu, torch.nn.functional.gelu),
+    "exp": (mt.exp, torch.exp),
+    "tanh": (mt.tanh, torch.tanh),
+    "sigmoid": (mt.sigmoid, torch.sigmoid),
+    "gelu": (mt.gelu, torch.nn.functional.gelu),
     "square": (lambda x: x * x, lambda x: x * x),
 }
 
@@ -67,28 +83,52 @@ UNARY = {
 @given(shape=shapes, op=st.sampled_from(sorted(UNARY)), lay=layouts, seed=st.integers(0, 2**16))
 def test_unary_ops_on_strided_views(shape, op, lay, seed):
     mt_fn, torch_fn = UNARY[op]
-    assert_matches_torch(mt_fn, torch_fn, [_values(shape, seed)], "cpu", grad_inputs=(0,),
-                         layouts=[lay], atol=1e-10, rtol=1e-9, name=op)
+    assert_matches_torch(
+        mt_fn,
+        torch_fn,
+        [_values(shape, seed)],
+        "cpu",
+        grad_inputs=(0,),
+        layouts=[lay],
+        atol=1e-10,
+        rtol=1e-9,
+        name=op,
+    )
 
 
 @SETTINGS
-@given(shape=st.lists(dims, min_size=1, max_size=4).map(tuple), data=st.data(), lay=layouts,
-       keepdim=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    shape=st.lists(dims, min_size=1, max_size=4).map(tuple),
+    data=st.data(),
+    lay=layouts,
+    keepdim=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_sum_and_mean_over_random_dims(shape, data, lay, keepdim, seed):
     n = len(shape)
-    reduce_dims = data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=n,
-                                     unique_by=lambda d: d % n))
+    reduce_dims = data.draw(
+        st.lists(st.integers(-n, n - 1), min_size=1, max_size=n, unique_by=lambda d: d % n)
+    )
     for name in ("sum", "mean"):
         assert_matches_torch(
-            lambda x: getattr(x, name)(tuple(reduce_dims), keepdim=keepdim),
-            lambda x: getattr(x, name)(tuple(reduce_dims), keepdim=keepdim),
-            [_values(shape, seed)], "cpu", grad_inputs=(0,), layouts=[lay], atol=1e-10,
-            rtol=1e-9, name=name)
+            lambda x, name=name: getattr(x, name)(tuple(reduce_dims), keepdim=keepdim),
+            lambda x, name=name: getattr(x, name)(tuple(reduce_dims), keepdim=keepdim),
+            [_values(shape, seed)],
+            "cpu",
+            grad_inputs=(0,),
+            layouts=[lay],
+            atol=1e-10,
+            rtol=1e-9,
+            name=name,
+        )
 
 
 @SETTINGS
-@given(shape=st.lists(dims, min_size=2, max_size=4).map(tuple), seed=st.integers(0, 2**16),
-       data=st.data())
+@given(
+    shape=st.lists(dims, min_size=2, max_size=4).map(tuple),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
 def test_view_chains_match_numpy(shape, seed, data):
     """Random chains of permute / slice / reshape give NumPy's values (views, no copies)."""
     a = _values(shape, seed)

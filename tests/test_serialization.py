@@ -6,10 +6,9 @@ import json
 import os
 import struct
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 
 
 def _flat():

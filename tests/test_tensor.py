@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
 import torch
-
-import mytensor as mt
 
 
 def test_tensor_infers_pytorch_dtypes():

@@ -19,7 +19,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import config  # noqa: E402
-
 import mytensor as mt  # noqa: E402
 from mytensor.data import DeviceImageLoader  # noqa: E402
 from mytensor.data.datasets import CIFAR10  # noqa: E402

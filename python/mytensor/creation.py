@@ -4,16 +4,14 @@ counter-based generator that ``manual_seed`` seeds)."""
 
 from __future__ import annotations
 
+import importlib
 import numbers
 
 import numpy as np
 
-import importlib
-
 from mytensor import _C
 from mytensor.device import as_device
 from mytensor.tensor import Tensor
-
 
 # mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
 _dt = importlib.import_module("mytensor.dtype")
@@ -54,14 +52,17 @@ def from_dlpack(obj) -> Tensor:
     return Tensor._make(_C.from_dlpack(obj))
 
 
-def tensor(data, dtype: _dt.dtype | None = None, device=None, requires_grad: bool = False) -> Tensor:
+def tensor(
+    data, dtype: _dt.dtype | None = None, device=None, requires_grad: bool = False
+) -> Tensor:
     """A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays, tensors).
 
     Python floats become float32 (the default dtype), ints int64 and bools bool, as in PyTorch.
     """
     if isinstance(data, Tensor):
-        out = data.detach().to(device=as_device(device) if device else data.device,
-                               dtype=dtype or data.dtype)
+        out = data.detach().to(
+            device=as_device(device) if device else data.device, dtype=dtype or data.dtype
+        )
         out = Tensor._make(_C.clone(out._impl))
         return _finish(out._impl, requires_grad)
     if isinstance(data, np.ndarray):
@@ -107,11 +108,15 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return full(_shape(size), 0.0, dtype=_default(dtype), device=device, requires_grad=requires_grad)
+    return full(
+        _shape(size), 0.0, dtype=_default(dtype), device=device, requires_grad=requires_grad
+    )
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return full(_shape(size), 1.0, dtype=_default(dtype), device=device, requires_grad=requires_grad)
+    return full(
+        _shape(size), 1.0, dtype=_default(dtype), device=device, requires_grad=requires_grad
+    )
 
 
 def _like(x: Tensor, dtype, device):
@@ -128,7 +133,9 @@ def ones_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -
     return full(x.shape, 1.0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    x: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     dtype, device = _like(x, dtype, device)
     return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -149,7 +156,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     return _finish(impl, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     impl = _C.eye(int(n), int(n if m is None else m), _default(dtype)._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
@@ -188,8 +197,9 @@ def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
     if high is None:
         low, high = 0, low
     dtype = _dt.int64 if dtype is None else dtype
-    return Tensor._make(_C.randint(int(low), int(high), [int(s) for s in size], dtype._c,
-                                   as_device(device)._c))
+    return Tensor._make(
+        _C.randint(int(low), int(high), [int(s) for s in size], dtype._c, as_device(device)._c)
+    )
 
 
 def randperm(n: int, dtype=None, device=None) -> Tensor:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import numbers
 
 import numpy as np
-
-import importlib
 
 from mytensor import _C
 from mytensor.autograd import grad_mode
 from mytensor.device import as_device
 from mytensor.device import device as _device
-
 
 # mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
 _dt = importlib.import_module("mytensor.dtype")
@@ -116,8 +114,12 @@ class Tensor:
         self._impl = value._impl
 
     # ---- autograd ----------------------------------------------------------------------------
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
         """Accumulates d(self)/d(leaf) * gradient into every leaf's ``.grad``.
 
         Args:
@@ -152,8 +154,9 @@ class Tensor:
             )
         if retain_graph is None:
             retain_graph = create_graph
-        run_backward([self], [gradient.detach()], retain_graph=retain_graph,
-                     create_graph=create_graph)
+        run_backward(
+            [self], [gradient.detach()], retain_graph=retain_graph, create_graph=create_graph
+        )
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's storage, cut from the graph."""
@@ -221,7 +224,7 @@ class Tensor:
         return (2, self._impl.device.index) if self.is_cuda else (1, 0)
 
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; returns self if nothing changes."""
+        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; self if nothing changes."""
         from mytensor.ops.shape import to
 
         device = kwargs.pop("device", None)
@@ -462,26 +465,68 @@ def _install_methods() -> None:
 
     methods = {
         # elementwise
-        "neg": ew.neg, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "rsqrt": ew.rsqrt,
-        "abs": ew.abs, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
-        "pow": ew.pow, "clamp": ew.clamp, "clip": ew.clamp, "add": ew.add, "sub": ew.sub,
-        "mul": ew.mul, "div": ew.div, "maximum": ew.maximum, "minimum": ew.minimum,
-        "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
-        "square": ew.square, "masked_fill": ew.masked_fill,
+        "neg": ew.neg,
+        "exp": ew.exp,
+        "log": ew.log,
+        "sqrt": ew.sqrt,
+        "rsqrt": ew.rsqrt,
+        "abs": ew.abs,
+        "relu": ew.relu,
+        "sigmoid": ew.sigmoid,
+        "tanh": ew.tanh,
+        "pow": ew.pow,
+        "clamp": ew.clamp,
+        "clip": ew.clamp,
+        "add": ew.add,
+        "sub": ew.sub,
+        "mul": ew.mul,
+        "div": ew.div,
+        "maximum": ew.maximum,
+        "minimum": ew.minimum,
+        "eq": ew.eq,
+        "ne": ew.ne,
+        "lt": ew.lt,
+        "le": ew.le,
+        "gt": ew.gt,
+        "ge": ew.ge,
+        "square": ew.square,
+        "masked_fill": ew.masked_fill,
         # shape
-        "reshape": shape.reshape, "view": shape.view, "permute": shape.permute,
-        "transpose": shape.transpose, "t": shape.t, "expand": shape.expand,
-        "expand_as": shape.expand_as, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
-        "flatten": shape.flatten, "flip": shape.flip, "contiguous": shape.contiguous,
-        "clone": shape.clone, "view_as": shape.view_as, "reshape_as": shape.reshape_as,
+        "reshape": shape.reshape,
+        "view": shape.view,
+        "permute": shape.permute,
+        "transpose": shape.transpose,
+        "t": shape.t,
+        "expand": shape.expand,
+        "expand_as": shape.expand_as,
+        "squeeze": shape.squeeze,
+        "unsqueeze": shape.unsqueeze,
+        "flatten": shape.flatten,
+        "flip": shape.flip,
+        "contiguous": shape.contiguous,
+        "clone": shape.clone,
+        "view_as": shape.view_as,
+        "reshape_as": shape.reshape_as,
         # reductions
-        "sum": reduce.sum, "mean": reduce.mean, "max": reduce.max, "min": reduce.min,
-        "amax": reduce.amax, "amin": reduce.amin, "argmax": reduce.argmax,
-        "argmin": reduce.argmin, "var": reduce.var, "std": reduce.std,
-        "logsumexp": reduce.logsumexp, "softmax": reduce.softmax,
-        "log_softmax": reduce.log_softmax, "all": reduce.all, "any": reduce.any,
+        "sum": reduce.sum,
+        "mean": reduce.mean,
+        "max": reduce.max,
+        "min": reduce.min,
+        "amax": reduce.amax,
+        "amin": reduce.amin,
+        "argmax": reduce.argmax,
+        "argmin": reduce.argmin,
+        "var": reduce.var,
+        "std": reduce.std,
+        "logsumexp": reduce.logsumexp,
+        "softmax": reduce.softmax,
+        "log_softmax": reduce.log_softmax,
+        "all": reduce.all,
+        "any": reduce.any,
         # matmul and indexing
-        "matmul": matmul.matmul, "index_select": index.index_select, "gather": index.gather,
+        "matmul": matmul.matmul,
+        "index_select": index.index_select,
+        "gather": index.gather,
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

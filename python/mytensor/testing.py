@@ -7,8 +7,9 @@ import numpy as np
 from mytensor.tensor import Tensor
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              name: str | None = None) -> bool:
+def gradcheck(
+    fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, name: str | None = None
+) -> bool:
     """Checks fn's analytic gradients against central differences, in float64.
 
     Every input that requires grad must be float64. The output is reduced with a fixed random
@@ -25,7 +26,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff:
         if inputs[i].dtype.name != "float64":
-            raise TypeError(f"[gradcheck] input {i} of {name} must be float64, got {inputs[i].dtype}")
+            raise TypeError(
+                f"[gradcheck] input {i} of {name} must be float64, got {inputs[i].dtype}"
+            )
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
     outs = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]

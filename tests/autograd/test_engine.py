@@ -3,10 +3,9 @@ in-place detection and the errors PyTorch raises in the same situations."""
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 
 
 def test_leaf_grad_accumulates_across_backward_calls(device):

@@ -3,11 +3,11 @@ reference with the same Philox draws, and DeviceImageLoader built on it."""
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 from mytensor import _C
+
 from tests.data.philox_ref import augment_reference, philox
 
 

@@ -10,10 +10,9 @@ import pickle
 import tarfile
 import urllib.error
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 from mytensor.data.datasets import CIFAR10
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 from mytensor.data import DataLoader, Dataset, Subset, TensorDataset
 from mytensor.data import transforms as T
 

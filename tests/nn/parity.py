@@ -3,10 +3,9 @@ backward on the same input in both, compare outputs, input grads, parameter grad
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import torch
-
-import mytensor as mt
 
 
 def state_to_numpy(module: torch.nn.Module) -> dict:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
 import torch
-
-import mytensor as mt
 from mytensor import nn
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
+import mytensor as mt
 import numpy as np
 import pytest
 import torch
-
-import mytensor as mt
 from mytensor.nn import init
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import inspect
 
+import mytensor as mt
 import numpy as np
 import pytest
 import torch
-
-import mytensor as mt
 from mytensor import nn
+
 from tests.nn.parity import check_module, state_to_numpy
 
 

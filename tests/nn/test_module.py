@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import inspect
 
+import mytensor as mt
 import numpy as np
 import pytest
 import torch
-
-import mytensor as mt
 from mytensor import nn
 
 
@@ -65,7 +64,7 @@ def test_attribute_rules():
     net = Net()
     assert net.block.plain == 3
     with pytest.raises(AttributeError, match="'Net' object has no attribute 'missing'"):
-        net.missing
+        _ = net.missing
     with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'scale'"):
         net.block.scale = mt.ones(1)
     net.block.counter = mt.ones(1, dtype=mt.int64)  # a buffer may be replaced by a tensor

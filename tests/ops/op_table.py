@@ -8,8 +8,8 @@ shapes, over which value range, and which inputs are differentiated.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

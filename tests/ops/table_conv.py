@@ -2,9 +2,9 @@
 
 import warnings
 
+import mytensor.nn.functional as F
 import torch.nn.functional as TF
 
-import mytensor.nn.functional as F
 from tests.ops.op_table import Row
 
 # float32 convolutions sum C_in * kH * kW products in another order than oneDNN: see GEMM_ATOL.

@@ -1,19 +1,65 @@
 """Rows for creation ops (src/core/ops/creation.cpp): compared by value with PyTorch."""
 
+import mytensor as mt
 import torch
 
-import mytensor as mt
 from tests.ops.op_table import Row
 
 ROWS = [
-    Row("arange", lambda device: mt.arange(7, device=device), lambda: torch.arange(7), [()], grad=(), device_arg=True),
-    Row("arange", lambda device: mt.arange(1, 2.5, 0.25, device=device), lambda: torch.arange(1, 2.5, 0.25), [()],
-        grad=(), device_arg=True),
-    Row("arange", lambda device: mt.arange(5, -3, -2, device=device), lambda: torch.arange(5, -3, -2), [()], grad=(), device_arg=True),
-    Row("eye", lambda device: mt.eye(3, device=device), lambda: torch.eye(3), [()], grad=(), device_arg=True),
-    Row("eye", lambda device: mt.eye(2, 4, dtype=mt.int64, device=device), lambda: torch.eye(2, 4, dtype=torch.int64),
-        [()], grad=(), device_arg=True),
-    Row("full", lambda device: mt.full((2, 3), 1.5, device=device), lambda: torch.full((2, 3), 1.5), [()], grad=(), device_arg=True),
-    Row("full", lambda device: mt.zeros(0, 3, device=device) + mt.ones(1, 3, device=device), lambda: torch.zeros(0, 3) + torch.ones(1, 3),
-        [()], grad=(), device_arg=True),
+    Row(
+        "arange",
+        lambda device: mt.arange(7, device=device),
+        lambda: torch.arange(7),
+        [()],
+        grad=(),
+        device_arg=True,
+    ),
+    Row(
+        "arange",
+        lambda device: mt.arange(1, 2.5, 0.25, device=device),
+        lambda: torch.arange(1, 2.5, 0.25),
+        [()],
+        grad=(),
+        device_arg=True,
+    ),
+    Row(
+        "arange",
+        lambda device: mt.arange(5, -3, -2, device=device),
+        lambda: torch.arange(5, -3, -2),
+        [()],
+        grad=(),
+        device_arg=True,
+    ),
+    Row(
+        "eye",
+        lambda device: mt.eye(3, device=device),
+        lambda: torch.eye(3),
+        [()],
+        grad=(),
+        device_arg=True,
+    ),
+    Row(
+        "eye",
+        lambda device: mt.eye(2, 4, dtype=mt.int64, device=device),
+        lambda: torch.eye(2, 4, dtype=torch.int64),
+        [()],
+        grad=(),
+        device_arg=True,
+    ),
+    Row(
+        "full",
+        lambda device: mt.full((2, 3), 1.5, device=device),
+        lambda: torch.full((2, 3), 1.5),
+        [()],
+        grad=(),
+        device_arg=True,
+    ),
+    Row(
+        "full",
+        lambda device: mt.zeros(0, 3, device=device) + mt.ones(1, 3, device=device),
+        lambda: torch.zeros(0, 3) + torch.ones(1, 3),
+        [()],
+        grad=(),
+        device_arg=True,
+    ),
 ]

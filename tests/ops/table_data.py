@@ -3,9 +3,9 @@ the same Philox draws (tests/data/philox_ref.py)."""
 
 import numpy as np
 import torch
-
 from mytensor import _C
 from mytensor.ops._util import wrap
+
 from tests.data.philox_ref import augment_reference
 from tests.ops.op_table import Row
 

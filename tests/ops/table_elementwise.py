@@ -1,9 +1,9 @@
 """Rows for elementwise ops (src/core/ops/elementwise.cpp)."""
 
+import mytensor as mt
 import numpy as np
 import torch
 
-import mytensor as mt
 from tests.ops.op_table import Row
 
 UNARY_SHAPES = [((3, 4),), ((),), ((1, 5),), ((0, 3),), ((2, 3, 5),), ((70000,),)]

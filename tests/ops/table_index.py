@@ -2,10 +2,10 @@
 for each input shape, with repeats, so the backward's accumulation (index_add, scatter_add) is
 exercised."""
 
+import mytensor as mt
 import numpy as np
 import torch
 
-import mytensor as mt
 from tests.ops.op_table import Row
 
 _DTYPES = {mt: {"int64": mt.int64, "int32": mt.int32},

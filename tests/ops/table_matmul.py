@@ -1,10 +1,10 @@
 """Rows for matmul and linear (src/core/ops/matmul.cpp)."""
 
+import mytensor as mt
+import mytensor.nn.functional as F
 import torch
 import torch.nn.functional as TF
 
-import mytensor as mt
-import mytensor.nn.functional as F
 from tests.ops.op_table import Row
 
 # float32 products sum K terms of size ~1 in a different order than MKL: errors grow like

@@ -1,10 +1,10 @@
 """Rows for batch normalization (src/core/ops/norm.cpp): y and the running buffers after the call
 are compared with PyTorch, in training and eval, with and without the affine parameters."""
 
+import mytensor as mt
 import numpy as np
 import torch
 
-import mytensor as mt
 from tests.ops.op_table import Row
 
 _F = {mt: mt.nn.functional, torch: torch.nn.functional}

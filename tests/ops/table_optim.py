@@ -1,10 +1,10 @@
 """Rows for the fused optimizer steps (src/core/ops/optim.cpp): one step from a given parameter
 and gradient, against torch.optim (the state starts at zero, as on a first step)."""
 
-import torch
-
 import mytensor as mt
+import torch
 from mytensor import _C
+
 from tests.ops.op_table import Row
 
 

@@ -1,8 +1,8 @@
 """Rows for pooling and its backward ops (src/core/ops/pool.cpp)."""
 
+import mytensor.nn.functional as F
 import torch.nn.functional as TF
 
-import mytensor.nn.functional as F
 from tests.ops.op_table import Row
 
 # Uniform random inputs have no ties, so max pooling's gradient is unambiguous.

@@ -2,10 +2,10 @@
 compare the shape and dtype of a draw plus a rounded statistic both frameworks must agree on;
 dropout under a reseeded generator is compared by value and gradient with x * mask / (1 - p)."""
 
+import mytensor as mt
 import numpy as np
 import torch
 
-import mytensor as mt
 from tests.ops.op_table import Row
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import mytensor as mt
 import mytensor.nn.functional as F
+import pytest
 
 
 def _bn(x, c_rm=None, **kw):

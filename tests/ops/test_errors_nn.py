@@ -3,10 +3,9 @@ shapes (type + message fragment per case)."""
 
 from __future__ import annotations
 
-import pytest
-
 import mytensor as mt
 import mytensor.nn.functional as F
+import pytest
 from mytensor import _C
 
 

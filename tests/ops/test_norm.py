@@ -3,12 +3,11 @@ PyTorch, the unbiased variance, eval mode reading the buffers, and version bumps
 
 from __future__ import annotations
 
+import mytensor as mt
+import mytensor.nn.functional as F
 import numpy as np
 import pytest
 import torch
-
-import mytensor as mt
-import mytensor.nn.functional as F
 
 
 @pytest.mark.parametrize("shape", [(8, 3), (4, 5, 6), (2, 4, 3, 5)])

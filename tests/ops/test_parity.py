@@ -3,10 +3,9 @@ finite-difference gradient checks in float64."""
 
 from __future__ import annotations
 
-import numpy as np
+import mytensor as mt
 import pytest
 
-import mytensor as mt
 from tests.helpers import assert_matches_torch
 from tests.ops.op_table import ROWS
 
@@ -30,10 +29,18 @@ def test_matches_torch(row, shapes, layout, dtype, device):
     arrays = row.inputs(shapes, dtype)
     layouts = [layout or "contiguous"] * len(arrays)
     tol = 1.0 if dtype == "float32" else 1e-6
-    assert_matches_torch(row.mt, row.torch, arrays, device, grad_inputs=row.grad,
-                         layouts=layouts, atol=row.atol * max(tol, 1e-3),
-                         rtol=row.rtol * max(tol, 1e-3), name=row.name,
-                         mt_kwargs={"device": device} if row.device_arg else None)
+    assert_matches_torch(
+        row.mt,
+        row.torch,
+        arrays,
+        device,
+        grad_inputs=row.grad,
+        layouts=layouts,
+        atol=row.atol * max(tol, 1e-3),
+        rtol=row.rtol * max(tol, 1e-3),
+        name=row.name,
+        mt_kwargs={"device": device} if row.device_arg else None,
+    )
 
 
 def _grad_rows():
@@ -48,5 +55,7 @@ def test_gradcheck(row, device):
     arrays = row.inputs(shapes, "float64", seed=3)
     if sum(a.size for a in arrays) > 400:  # finite differences cost two calls per element
         pytest.skip("first case too large for finite differences")
-    inputs = [mt.tensor(a, device=device, requires_grad=i in row.grad) for i, a in enumerate(arrays)]
+    inputs = [
+        mt.tensor(a, device=device, requires_grad=i in row.grad) for i, a in enumerate(arrays)
+    ]
     mt.testing.gradcheck(row.mt, inputs, name=row.name)

@@ -3,11 +3,10 @@ dropout's keep rate, scaling and gradient, and CPU/CUDA agreement of the counter
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import mytensor as mt
 import mytensor.nn.functional as F
+import numpy as np
+import pytest
 
 
 def test_manual_seed_reproduces_draws(device):

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 
 
 def test_switches_have_pytorch_defaults():

@@ -3,9 +3,8 @@ devices, hyper-parameters."""
 
 from __future__ import annotations
 
-import pytest
-
 import mytensor as mt
+import pytest
 from mytensor import _C
 
 

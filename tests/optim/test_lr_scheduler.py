@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import mytensor as mt
 import pytest
 import torch
-
-import mytensor as mt
 from mytensor import nn
 from mytensor.optim import lr_scheduler as mls
 

@@ -3,11 +3,10 @@ parameters equal to float rounding; plus state dicts and argument checks."""
 
 from __future__ import annotations
 
+import mytensor as mt
 import numpy as np
 import pytest
 import torch
-
-import mytensor as mt
 from mytensor import nn
 
 SHAPES = [(7, 5), (5,), (3, 4, 2, 2), (40000,)]  # the last one spans several CPU chunks

@@ -102,7 +102,7 @@ def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
             if t is not None:
                 _accumulate(t, grads[nr])
     if node.ctx._freed:
-        node.ctx.saved_tensors  # raises the "backward through the graph a second time" error
+        _ = node.ctx.saved_tensors  # raises the "backward through the graph a second time" error
     result = node.fn.backward(node.ctx, *grads)
     if not isinstance(result, tuple):
         result = (result,)

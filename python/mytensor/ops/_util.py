@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import numbers
 
-import importlib
-
 from mytensor import _C
-
 
 # mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
 _dt = importlib.import_module("mytensor.dtype")

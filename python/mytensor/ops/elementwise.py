@@ -300,8 +300,16 @@ class Where(Function):
         (cond,) = ctx.saved_tensors
         sa, sb = ctx.shapes
         zero = _zero(g)
-        ga = sum_to(wrap(_C.where(cond._impl, g._impl, zero._impl)), sa) if ctx.needs_input_grad[1] else None
-        gb = sum_to(wrap(_C.where(cond._impl, zero._impl, g._impl)), sb) if ctx.needs_input_grad[2] else None
+        ga = (
+            sum_to(wrap(_C.where(cond._impl, g._impl, zero._impl)), sa)
+            if ctx.needs_input_grad[1]
+            else None
+        )
+        gb = (
+            sum_to(wrap(_C.where(cond._impl, zero._impl, g._impl)), sb)
+            if ctx.needs_input_grad[2]
+            else None
+        )
         return None, ga, gb
 
 

@@ -242,8 +242,8 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     s, e = start_dim % x.ndim, end_dim % x.ndim
     if s > e:
         raise ValueError(f"[flatten] start_dim {start_dim} comes after end_dim {end_dim}")
-    merged = int(np.prod(shape[s:e + 1], dtype=np.int64))
-    return reshape(x, (*shape[:s], merged, *shape[e + 1:]))
+    merged = int(np.prod(shape[s : e + 1], dtype=np.int64))
+    return reshape(x, (*shape[:s], merged, *shape[e + 1 :]))
 
 
 def flip(x, dims):
@@ -338,7 +338,12 @@ def _apply_basic(impl, index):
 
 
 def _is_basic(i) -> bool:
-    return i is None or i is Ellipsis or isinstance(i, (slice, numbers.Integral)) and not isinstance(i, bool)
+    return (
+        i is None
+        or i is Ellipsis
+        or isinstance(i, (slice, numbers.Integral))
+        and not isinstance(i, bool)
+    )
 
 
 def getitem(x, index):
@@ -350,7 +355,9 @@ def getitem(x, index):
     if not advanced:
         return BasicIndex.apply(x, parts)
     if len(advanced) > 1:
-        raise IndexError("[getitem] only one tensor/list index per indexing expression is supported")
+        raise IndexError(
+            "[getitem] only one tensor/list index per indexing expression is supported"
+        )
     k = advanced[0]
     idx = parts[k]
     if isinstance(idx, (list, np.ndarray)):
@@ -361,12 +368,12 @@ def getitem(x, index):
         raise IndexError(f"[getitem] unsupported index type {type(idx).__name__}")
     # The indexed dim of x: basic ints before position k remove dims, None adds one.
     dim = sum(1 for i in parts[:k] if isinstance(i, slice) or i is None)
-    view = BasicIndex.apply(x, parts[:k] + (slice(None),) + parts[k + 1:]) if len(parts) > 1 else x
+    view = BasicIndex.apply(x, parts[:k] + (slice(None),) + parts[k + 1 :]) if len(parts) > 1 else x
     if idx.dtype.name == "bool":
-        if idx.ndim == 0 or idx.shape != view.shape[dim:dim + idx.ndim]:
+        if idx.ndim == 0 or idx.shape != view.shape[dim : dim + idx.ndim]:
             raise IndexError(
                 f"[getitem] a boolean mask of shape {idx.shape} does not match the indexed "
-                f"dims {view.shape[dim:dim + idx.ndim]}"
+                f"dims {view.shape[dim : dim + idx.ndim]}"
             )
         # Masks need the count of True values: one host read.
         flat = flatten(view, dim, dim + idx.ndim - 1) if idx.ndim > 1 else view
@@ -375,12 +382,14 @@ def getitem(x, index):
 
         return index_select(flat, dim, make_tensor(positions, device=x.device))
     if idx.dtype.is_floating_point:
-        raise IndexError(f"[getitem] tensors used as indices must be integer or bool, got {idx.dtype}")
+        raise IndexError(
+            f"[getitem] tensors used as indices must be integer or bool, got {idx.dtype}"
+        )
     flat_idx = reshape(idx, -1)
     out = index_select(view, dim, flat_idx)
     if idx.ndim != 1:
         shape = view.shape
-        out = reshape(out, (*shape[:dim], *idx.shape, *shape[dim + 1:]))
+        out = reshape(out, (*shape[:dim], *idx.shape, *shape[dim + 1 :]))
     return out
 
 
