@@ -411,6 +411,7 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha: float = 1.0) -> Tensor:
+        self._check_inplace("sub_", other)  # so that the error names sub_, not add_
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other) -> Tensor:

@@ -141,9 +141,10 @@ class To(Function):
 class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
+        out = wrap(_C.cat([x._impl for x in xs], dim))  # validates dim and shapes first
         ctx.dim = dim
         ctx.sizes = [x.shape[dim] if x.ndim else 1 for x in xs]
-        return wrap(_C.cat([x._impl for x in xs], dim))
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -235,11 +236,19 @@ def unsqueeze(x, dim: int):
     return Unsqueeze.apply(x, dim)
 
 
+def _wrap_dim(op: str, dim: int, ndim: int) -> int:
+    # Python-side dim arguments get the same check (and message) as the native ops' dims.
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"[{op}] dim {dim} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected a dim in [{-ndim}, {ndim - 1}])")
+    return dim % ndim
+
+
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
     if x.ndim == 0:
         return reshape(x, 1)
     shape = x.shape
-    s, e = start_dim % x.ndim, end_dim % x.ndim
+    s, e = _wrap_dim("flatten", start_dim, x.ndim), _wrap_dim("flatten", end_dim, x.ndim)
     if s > e:
         raise ValueError(f"[flatten] start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(shape[s : e + 1], dtype=np.int64))
@@ -289,7 +298,7 @@ def stack(tensors, dim: int = 0):
                 f"[stack] expects each tensor to be equal size, but got {first} at entry 0 and "
                 f"{x.shape} at entry {i}"
             )
-    d = dim % (len(first) + 1)
+    d = _wrap_dim("stack", dim, len(first) + 1)
     return cat([unsqueeze(x, d) for x in tensors], d)
 
 
