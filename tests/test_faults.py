@@ -10,10 +10,9 @@ import subprocess
 import sys
 import time
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 
 # The child overwrites one checkpoint again and again; save i holds tensors all equal to i, so a
 # torn or mixed file would show up as values that disagree with its "step" entry.
@@ -102,7 +101,7 @@ def _run(epochs: int, state: dict | None = None):
         opt.load_state_dict(state["optimizer"])
         mt.set_rng_state(state["rng"])
         start = state["epoch"]
-    for epoch in range(start, epochs):
+    for _epoch in range(start, epochs):
         for b in range(0, 48, 16):
             perm = mt.randperm(16)  # RNG-driven order within the batch
             opt.zero_grad()

@@ -154,3 +154,101 @@ def test_view_chains_match_numpy(shape, seed, data):
 
 if __name__ == "__main__":
     pytest.main([__file__])
+
+
+@SETTINGS
+@given(
+    m=st.integers(1, 9),
+    k=st.integers(1, 9),
+    n=st.integers(1, 9),
+    batch=st.sampled_from([(), (3,), (2, 1), (1, 4)]),
+    other_batch=st.sampled_from([(), (1,), (2, 3)]),
+    lay=layouts,
+    seed=st.integers(0, 2**16),
+)
+def test_matmul_with_broadcast_batches(m, k, n, batch, other_batch, lay, seed):
+    a_shape, b_shape = (*batch, m, k), (*other_batch, k, n)
+    try:
+        np.broadcast_shapes(batch, other_batch)
+    except ValueError:
+        return
+    assert_matches_torch(
+        mt.matmul,
+        torch.matmul,
+        [_values(a_shape, seed), _values(b_shape, seed + 1)],
+        "cpu",
+        grad_inputs=(0, 1),
+        layouts=[lay, "contiguous"],
+        atol=1e-10,
+        rtol=1e-9,
+        name="matmul",
+    )
+
+
+@st.composite
+def conv_case(draw):
+    groups = draw(st.sampled_from([1, 2]))
+    cin, cout = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, padding, dilation = (
+        draw(st.integers(1, 2)),
+        draw(st.integers(0, 2)),
+        draw(st.integers(1, 2)),
+    )
+    h = draw(st.integers(dilation * (kh - 1) + 1, 7))
+    w = draw(st.integers(dilation * (kw - 1) + 1, 7))
+    return (
+        (draw(st.integers(1, 2)), cin, h, w),
+        (cout, cin // groups, kh, kw),
+        stride,
+        padding,
+        dilation,
+        groups,
+    )
+
+
+@SETTINGS
+@given(case=conv_case(), bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_conv2d_with_random_geometry(case, bias, seed):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    arrays = [_values(x_shape, seed), _values(w_shape, seed + 1)]
+    if bias:
+        arrays.append(_values((w_shape[0],), seed + 2))
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    assert_matches_torch(
+        lambda *t: mt.nn.functional.conv2d(*t, **kw),
+        lambda *t: torch.nn.functional.conv2d(*t, **kw),
+        arrays,
+        "cpu",
+        grad_inputs=tuple(range(len(arrays))),
+        atol=1e-9,
+        rtol=1e-8,
+        name="conv2d",
+    )
+
+
+@SETTINGS
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    h=st.integers(3, 8),
+    w=st.integers(3, 8),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    data=st.data(),
+    seed=st.integers(0, 2**16),
+)
+def test_pooling_with_random_windows(n, c, h, w, k, stride, data, seed):
+    padding = data.draw(st.integers(0, k // 2))
+    x = _values((n, c, h, w), seed)
+    for name in ("max_pool2d", "avg_pool2d"):
+        assert_matches_torch(
+            lambda t, name=name: getattr(mt.nn.functional, name)(t, k, stride, padding),
+            lambda t, name=name: getattr(torch.nn.functional, name)(t, k, stride, padding),
+            [x],
+            "cpu",
+            grad_inputs=(0,),
+            atol=1e-10,
+            rtol=1e-9,
+            name=name,
+        )

@@ -11,10 +11,9 @@ import subprocess
 import sys
 import textwrap
 
+import mytensor as mt
 import numpy as np
 import pytest
-
-import mytensor as mt
 
 F = mt.nn.functional
 
