@@ -33,18 +33,9 @@ def reference_cnn(nn):
     return nn.Sequential(*layers)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--steps", type=int, default=5)
-    p.add_argument("--threads", type=int, default=os.cpu_count())
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    mt._C.set_num_threads(args.threads)
-    dev = args.device
-    on_gpu = dev.startswith("cuda")
-
+def build_pair(dev: str, batch_size: int):
+    """(mytensor step, PyTorch step): the same network with the same weights, Adam 1e-3, one
+    fixed random batch."""
     torch.manual_seed(0)
     tmodel = reference_cnn(torch.nn).to(dev)
     mmodel = reference_cnn(mt.nn)
@@ -54,8 +45,8 @@ def main() -> None:
     mopt = mt.optim.Adam(mmodel.parameters(), lr=1e-3)
 
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((args.batch_size, 3, 32, 32)).astype(np.float32)
-    y = rng.integers(0, 10, args.batch_size)
+    x = rng.standard_normal((batch_size, 3, 32, 32)).astype(np.float32)
+    y = rng.integers(0, 10, batch_size)
     tx, ty = torch.tensor(x, device=dev), torch.tensor(y, device=dev)
     mx, my = mt.tensor(x, device=dev), mt.tensor(y, device=dev)
 
@@ -68,6 +59,22 @@ def main() -> None:
         mopt.zero_grad(set_to_none=True)
         mt.nn.functional.cross_entropy(mmodel(mx), my).backward()
         mopt.step()
+
+    return mt_step, torch_step
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    mt._C.set_num_threads(args.threads)
+    dev = args.device
+    on_gpu = dev.startswith("cuda")
+    mt_step, torch_step = build_pair(dev, args.batch_size)
 
     tsync = torch.cuda.synchronize if on_gpu else (lambda: None)
     msync = mt.cuda.synchronize if on_gpu else (lambda: None)

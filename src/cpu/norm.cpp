@@ -62,7 +62,8 @@ void for_each_row(int64_t N, int64_t C, int64_t L, F&& f) {
 
 }  // namespace
 
-void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Tensor& invstd) {
+void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Tensor& invstd,
+                      const Tensor& running_mean, const Tensor& running_var, double momentum) {
   const int64_t N = x.shape()[0], C = x.shape()[1], L = x.shape()[2];
   dispatch<Accepts::Floating>(x.dtype(), "batch_norm_stats", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -88,6 +89,14 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
     for (int64_t c = 0; c < C; ++c) {
       mo[c] = static_cast<T>(mu[c]);
       io[c] = static_cast<T>(1.0 / std::sqrt(sq[c] / count + eps));
+    }
+    if (running_mean.defined()) {
+      T* rm = running_mean.data<T>();
+      T* rv = running_var.data<T>();
+      for (int64_t c = 0; c < C; ++c) {
+        rm[c] = static_cast<T>((1.0 - momentum) * rm[c] + momentum * mu[c]);
+        rv[c] = static_cast<T>((1.0 - momentum) * rv[c] + momentum * sq[c] / (count - 1.0));
+      }
     }
   });
 }

@@ -1,14 +1,18 @@
-// CUDA 2-d convolution as im2col + the GEMM of matmul.cu (TF32 tensor cores for float32 when
-// allow_tf32_conv()). Columns are laid out (C*KH*KW, n*OH*OW) for a chunk of n samples, so one
-// GEMM covers the chunk; its epilogue writes straight into NCHW and adds the bias. 1x1 stride-1
-// unpadded convolutions skip im2col and multiply the input in place.
+// CUDA 2-d convolution. float32 with TF32 allowed (the default, as in PyTorch) runs an implicit
+// GEMM on tensor cores that reads the input through im2col index arithmetic (no column buffer);
+// everything else runs im2col + the GEMM of matmul.cu. Columns are laid out (C*KH*KW, n*OH*OW)
+// for a chunk of n samples, so one GEMM covers the chunk; its epilogue writes straight into NCHW
+// and adds the bias. 1x1 stride-1 unpadded convolutions skip im2col and multiply the input in
+// place.
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdint>
 
 #include "cuda/gemm.h"
 #include "cuda/kernels.h"
 #include "cuda/launch.cuh"
+#include "cuda/mma.cuh"
 #include "cuda/runtime.h"
 
 namespace mytensor::cuda {
@@ -178,6 +182,389 @@ Tensor gather_grad_rows(const Tensor& grad_out, const ConvGeometry& g, int64_t n
   return rows;
 }
 
+// ---- implicit GEMM on TF32 tensor cores -------------------------------------------------------
+// C (M x N) = A (M x K) @ B (K x N) with both operands read straight from the tensors: no column
+// buffer is written or read back. Three uses, each for groups == 1 and float32 with TF32 allowed:
+//   forward       M = O, N = n*OH*OW, K = C*KH*KW: A = w, B = im2col(x); C scattered into NCHW.
+//   input grad    M = C, N = n*H*W,   K = O*KH*KW: A = w with (O, C) swapped, B = im2col of
+//                 grad_out over the input grid with the taps mirrored (stride 1).
+//   weight grad   M = O, N = C*KH*KW, K = n*OH*OW: A = grad_out (row o, k = (sample, pixel)),
+//                 B = im2col(x) with k = pixel; K is split across blocks, partial sums reduced by
+//                 a second kernel (deterministic, no atomics).
+// Block tiles BM x BN x 32 for 4 warps, three cp.async stages, fragments and mma.sync as in the
+// TF32 GEMM of matmul.cu (mma.cuh). BM follows the channel count (32, 64 or 128), so narrow
+// layers do not pay for a 128-row tile.
+constexpr int kIgThreads = 128, kIgBK = 32, kIgStages = 3;
+
+// Reads src[sample, c, y * stride + offset + i * step, x * stride + offset + j * step] for a GEMM
+// row/column index k = (c, i, j) and a pixel p = (sample, y, x) of the grid (grid_h, grid_w); zero
+// outside the source.
+struct ImplicitCols {
+  const float* src;
+  int c, h, w;  // source dims per sample
+  int kw;
+  int stride_h, stride_w, offset_h, offset_w, step_h, step_w;
+  int grid_w;
+  IntDivider32 by_khw, by_kw, by_grid, by_grid_w;
+};
+
+struct IgemmParams {
+  int64_t m, n, k;
+  const float* a;        // forward / input grad: dense (m, k) with row stride lda
+  int64_t lda;           // weight grad: grad_out, a[s * a_sample + row * pixels + p]
+  int64_t a_sample;
+  bool a_vec;            // 16-byte runs of A may be copied whole
+  ImplicitCols cols;
+  float* c;
+  const float* bias;
+  int64_t k_per_split;   // a multiple of kIgBK
+  float* workspace;      // (splits, m, n) partial sums when gridDim.y > 1
+};
+
+template <int BM, int BN, int WARPS_M, bool kPixelsOnN>
+struct IgemmShape {
+  static constexpr int kWarpsN = 4 / WARPS_M;
+  static constexpr int kMI = BM / WARPS_M / 16, kNI = BN / kWarpsN / 8;
+  static constexpr int kAStage = BM * (kIgBK + 4);
+  // B is stored k-major ([k][n], padded) when pixels run along N, else n-major ([n][k]).
+  static constexpr int kBStage = kPixelsOnN ? kIgBK * (BN + 8) : BN * (kIgBK + 4);
+  static constexpr int kSmemBytes = kIgStages * (kAStage + kBStage) * static_cast<int>(sizeof(float));
+  // Resident blocks per SM the registers are budgeted for: small tiles need fewer accumulators, so
+  // more blocks hide the gathers' latency.
+  static constexpr int kMinBlocks = BM * BN >= 64 * 128 ? 2 : (BM * BN >= 64 * 64 ? 3 : 4);
+  static_assert(kMI >= 1 && kNI >= 2 && kNI % 2 == 0, "warp tile too small");
+};
+
+// Pixel p of the grid -> offset of its sample in src and the top-left tap position.
+struct PixelOrigin {
+  int64_t base;
+  int y, x;
+};
+
+__device__ __forceinline__ PixelOrigin pixel_origin(const ImplicitCols& g, uint32_t p) {
+  const uint32_t s = g.by_grid.div(p), r = p - s * g.by_grid.divisor;
+  const uint32_t y = g.by_grid_w.div(r), x = r - y * g.by_grid_w.divisor;
+  return {static_cast<int64_t>(s) * g.c * g.h * g.w,
+          static_cast<int>(y) * g.stride_h + g.offset_h, static_cast<int>(x) * g.stride_w + g.offset_w};
+}
+
+// Row k = (c, i, j) -> channel offset in a sample and the tap's displacement.
+struct Tap {
+  int coff, dy, dx;
+};
+
+__device__ __forceinline__ Tap tap_of(const ImplicitCols& g, uint32_t k) {
+  const uint32_t c = g.by_khw.div(k), r = k - c * g.by_khw.divisor;
+  const uint32_t i = g.by_kw.div(r), j = r - i * g.by_kw.divisor;
+  return {static_cast<int>(c) * g.h * g.w, static_cast<int>(i) * g.step_h,
+          static_cast<int>(j) * g.step_w};
+}
+
+__device__ __forceinline__ void gather4(float* dst, const ImplicitCols& g, const PixelOrigin& o,
+                                        const Tap& t, bool valid) {
+  const int y = o.y + t.dy, x = o.x + t.dx;
+  const bool ok = valid && static_cast<unsigned>(y) < static_cast<unsigned>(g.h) &&
+                  static_cast<unsigned>(x) < static_cast<unsigned>(g.w);
+  cp_async4(dst, ok ? g.src + o.base + t.coff + static_cast<int64_t>(y) * g.w + x : g.src,
+            ok ? 4 : 0);
+}
+
+template <int BM, int BN, int WARPS_M, bool kPixelsOnN>
+__global__ void __launch_bounds__(kIgThreads, (IgemmShape<BM, BN, WARPS_M, kPixelsOnN>::kMinBlocks))
+    conv_igemm_kernel(IgemmParams p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  using S = IgemmShape<BM, BN, WARPS_M, kPixelsOnN>;
+  constexpr int BK = kIgBK, MI = S::kMI, NI = S::kNI;
+  extern __shared__ float4 smem_f4[];
+  float* As = reinterpret_cast<float*>(smem_f4);
+  float* Bs = As + kIgStages * S::kAStage;
+  const ImplicitCols& g = p.cols;
+
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int wm = warp / S::kWarpsN, wn = warp % S::kWarpsN;
+  const int fg = lane >> 2, t4 = lane & 3;  // mma fragment coordinates
+  const int64_t tiles_m = (p.m + BM - 1) / BM;
+  const int64_t m0 = (blockIdx.x % tiles_m) * BM, n0 = (blockIdx.x / tiles_m) * BN;
+  const int64_t k_begin = static_cast<int64_t>(blockIdx.y) * p.k_per_split;
+  const int64_t k_end = p.k < k_begin + p.k_per_split ? p.k : k_begin + p.k_per_split;
+  const int ktiles = k_end > k_begin ? static_cast<int>((k_end - k_begin + BK - 1) / BK) : 0;
+
+  // A: runs of four along k; thread row (tid / 8) + 16 q, column (tid % 8) * 4.
+  constexpr int kAPasses = BM / 16;
+  const int a_kc = (tid & 7) * 4;
+  // B is gathered one float at a time, four per thread and row, with neighbouring lanes on
+  // neighbouring pixels (coalesced reads, conflict-free shared-memory writes).
+  // Pixels on N ([k][n] tiles): this thread's pixel columns (tid % kPerRow) + kPerRow e are fixed
+  // for the whole kernel.
+  constexpr int kPerRow = BN / 4, kRowsPerPass = kIgThreads / kPerRow;
+  constexpr int kBPassesN = BK / kRowsPerPass;
+  // Pixels on K ([n][k] tiles): row (tid / 8) + 16 q of the tile, pixels (tid % 8) + 8 e.
+  constexpr int kBPassesK = BN / 16;
+  PixelOrigin px[4];
+  Tap taps[kPixelsOnN ? 1 : kBPassesK];
+  bool col_ok[kPixelsOnN ? 1 : kBPassesK];
+  if constexpr (kPixelsOnN) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int64_t j = n0 + tid % kPerRow + kPerRow * e;
+      px[e] = pixel_origin(g, static_cast<uint32_t>(j < p.n ? j : 0));
+      if (j >= p.n) px[e].y = INT_MIN / 2;  // never in bounds
+    }
+  } else {
+#pragma unroll
+    for (int q = 0; q < kBPassesK; ++q) {
+      const int64_t j = n0 + (tid >> 3) + 16 * q;
+      col_ok[q] = j < p.n;
+      taps[q] = tap_of(g, static_cast<uint32_t>(col_ok[q] ? j : 0));
+    }
+  }
+
+  auto load_tile = [&](int stage, int kt) {
+    float* as = As + stage * S::kAStage;
+    float* bs = Bs + stage * S::kBStage;
+    const int64_t kbase = k_begin + static_cast<int64_t>(kt) * BK;
+#pragma unroll
+    for (int q = 0; q < kAPasses; ++q) {
+      const int row = (tid >> 3) + 16 * q;
+      const int64_t i = m0 + row, k = kbase + a_kc;
+      const int valid = i < p.m ? clamp_run(k_end - k) : 0;
+      float* dst = as + row * (BK + 4) + a_kc;
+      if constexpr (kPixelsOnN) {
+        copy_run4(dst, p.a + i * p.lda + k, valid, p.a_vec, p.a);
+      } else {
+        // k = (sample, pixel); a run of four stays in one sample when pixels % 4 == 0 (a_vec).
+        if (p.a_vec) {
+          const uint32_t s = g.by_grid.div(static_cast<uint32_t>(k < p.k ? k : 0));
+          const int64_t r = k - static_cast<int64_t>(s) * g.by_grid.divisor;
+          copy_run4(dst, p.a + s * p.a_sample + i * g.by_grid.divisor + r, valid, true, p.a);
+        } else {
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const uint32_t ke = static_cast<uint32_t>(e < valid ? k + e : 0);
+            const uint32_t s = g.by_grid.div(ke), r = ke - s * g.by_grid.divisor;
+            cp_async4(dst + e, e < valid ? p.a + s * p.a_sample + i * g.by_grid.divisor + r : p.a,
+                      e < valid ? 4 : 0);
+          }
+        }
+      }
+    }
+    if constexpr (kPixelsOnN) {
+      const int nc = tid % kPerRow;
+#pragma unroll
+      for (int q = 0; q < kBPassesN; ++q) {
+        const int kr = tid / kPerRow + kRowsPerPass * q;
+        const int64_t k = kbase + kr;
+        const bool k_ok = k < k_end;
+        const Tap t = tap_of(g, static_cast<uint32_t>(k_ok ? k : 0));
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          gather4(bs + kr * (BN + 8) + nc + kPerRow * e, g, px[e], t, k_ok);
+      }
+    } else {
+      const int kc = tid & 7;
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int64_t k = kbase + kc + 8 * e;
+        const bool ok = k < k_end;
+        px[e] = pixel_origin(g, static_cast<uint32_t>(ok ? k : 0));
+        if (!ok) px[e].y = INT_MIN / 2;
+      }
+#pragma unroll
+      for (int q = 0; q < kBPassesK; ++q) {
+        const int row = (tid >> 3) + 16 * q;
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          gather4(bs + row * (BK + 4) + kc + 8 * e, g, px[e], taps[q], col_ok[q]);
+      }
+    }
+  };
+
+  float acc[MI][NI][4];
+#pragma unroll
+  for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+    for (int ni = 0; ni < NI; ++ni) {
+#pragma unroll
+      for (int q = 0; q < 4; ++q) acc[mi][ni][q] = 0.0f;
+    }
+  }
+
+#pragma unroll
+  for (int st = 0; st < kIgStages - 1; ++st) {
+    if (st < ktiles) load_tile(st, st);
+    cp_async_commit();
+  }
+  for (int kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<kIgStages - 2>();
+    __syncthreads();  // tile kt has landed for every thread; stage (kt - 1) is free again
+    const int pf = kt + kIgStages - 1;
+    if (pf < ktiles) load_tile(pf % kIgStages, pf);
+    cp_async_commit();
+
+    const float* as = As + (kt % kIgStages) * S::kAStage;
+    const float* bs = Bs + (kt % kIgStages) * S::kBStage;
+#pragma unroll 2
+    for (int kk = 0; kk < BK / 8; ++kk) {
+      uint32_t af[MI][4], bf[NI][2];
+#pragma unroll
+      for (int mi = 0; mi < MI; ++mi) {
+        const int row = wm * (MI * 16) + mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+        ldmatrix_x4_tf32(af[mi], as + row * (BK + 4) + kk * 8 + (lane >> 4) * 4);
+      }
+#pragma unroll
+      for (int ni = 0; ni < NI; ni += 2) {
+        if constexpr (kPixelsOnN) {
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            const int col = wn * (NI * 8) + (ni + h) * 8 + fg, k = kk * 8 + t4;
+            bf[ni + h][0] = to_tf32(bs[k * (BN + 8) + col]);
+            bf[ni + h][1] = to_tf32(bs[(k + 4) * (BN + 8) + col]);
+          }
+        } else {
+          uint32_t r4[4];
+          const int row = wn * (NI * 8) + ni * 8 + (lane & 7) + (lane >> 4) * 8;
+          ldmatrix_x4_tf32(r4, bs + row * (BK + 4) + kk * 8 + ((lane >> 3) & 1) * 4);
+          bf[ni][0] = r4[0];
+          bf[ni][1] = r4[1];
+          bf[ni + 1][0] = r4[2];
+          bf[ni + 1][1] = r4[3];
+        }
+      }
+#pragma unroll
+      for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+        for (int ni = 0; ni < NI; ++ni) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
+      }
+    }
+  }
+  cp_async_wait<0>();
+
+#pragma unroll
+  for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+    for (int ni = 0; ni < NI; ++ni) {
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+        const int64_t i = m0 + wm * (MI * 16) + mi * 16 + fg + (q >> 1) * 8;
+        const int64_t j = n0 + wn * (NI * 8) + ni * 8 + t4 * 2 + (q & 1);
+        if (i >= p.m || j >= p.n) continue;
+        float v = acc[mi][ni][q];
+        if constexpr (kPixelsOnN) {
+          // C(i, j) -> NCHW: sample j / pixels, channel i, pixel j % pixels.
+          const uint32_t s = g.by_grid.div(static_cast<uint32_t>(j));
+          const int64_t r = j - static_cast<int64_t>(s) * g.by_grid.divisor;
+          if (p.bias != nullptr) v += p.bias[i];
+          p.c[(s * p.m + i) * g.by_grid.divisor + r] = v;
+        } else if (gridDim.y > 1) {
+          p.workspace[(static_cast<int64_t>(blockIdx.y) * p.m + i) * p.n + j] = v;
+        } else {
+          p.c[i * p.n + j] = v;
+        }
+      }
+    }
+  }
+#else
+  __trap();  // the host only selects this kernel on sm_80 and newer
+#endif
+}
+
+// grad_w = the sum of the split-K partial products.
+__global__ void __launch_bounds__(kThreads)
+    sum_splits_kernel(const float* workspace, int64_t splits, int64_t mn, float* out) {
+  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < mn;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float v = 0.0f;
+    for (int64_t s = 0; s < splits; ++s) v += workspace[s * mn + idx];
+    out[idx] = v;
+  }
+}
+
+template <int BM, int BN, int WARPS_M, bool kPixelsOnN>
+void launch_igemm(const IgemmParams& p, unsigned splits, int device, cudaStream_t stream) {
+  using S = IgemmShape<BM, BN, WARPS_M, kPixelsOnN>;
+  static std::atomic<uint32_t> configured{0};
+  allow_large_smem(conv_igemm_kernel<BM, BN, WARPS_M, kPixelsOnN>, S::kSmemBytes, device,
+                   configured);
+  const int64_t tiles = ((p.m + BM - 1) / BM) * ((p.n + BN - 1) / BN);
+  dim3 grid(static_cast<unsigned>(tiles), splits);
+  conv_igemm_kernel<BM, BN, WARPS_M, kPixelsOnN><<<grid, kIgThreads, S::kSmemBytes, stream>>>(p);
+  check_launch("conv2d (implicit gemm)", stream);
+}
+
+// Tile shape by the row count (channels), narrowed while the tiles would not give every SM a
+// block; the weight gradient splits K until about two blocks per SM.
+template <bool kPixelsOnN>
+void run_igemm(IgemmParams p, int device, cudaStream_t stream) {
+  const int64_t sms = sm_count(device);
+  auto tiles = [&](int64_t bm, int64_t bn) { return ((p.m + bm - 1) / bm) * ((p.n + bn - 1) / bn); };
+  int bm = p.m <= 32 ? 32 : (p.m <= 64 ? 64 : 128), bn = 128;
+  if (bm == 128 && tiles(128, 128) < sms) bm = 64;
+  if (bm == 64 && tiles(64, 128) < sms) bn = 64;
+  if (bm == 32 && p.n <= 64) bn = 64;  // e.g. the weight gradient of a 3-channel first layer
+  unsigned splits = 1;
+  Tensor workspace;
+  if (!kPixelsOnN) {
+    // Split the pixels (K) so that the few (O x C*KH*KW) tiles still fill the GPU.
+    const int64_t t = tiles(bm, bn);
+    const int64_t want = std::min<int64_t>({(2 * sms + t - 1) / t, p.k / (4 * kIgBK), 128});
+    if (want > 1) {
+      p.k_per_split = ((p.k + want - 1) / want + kIgBK - 1) / kIgBK * kIgBK;
+      splits = static_cast<unsigned>((p.k + p.k_per_split - 1) / p.k_per_split);
+    }
+    if (splits > 1) {
+      workspace = Tensor::empty(Shape{static_cast<int64_t>(splits) * p.m * p.n}, DType::Float32,
+                                Device{DeviceType::CUDA, device});
+      p.workspace = workspace.data<float>();
+    }
+  }
+  if (bm == 32 && bn == 64) {
+    launch_igemm<32, 64, 1, kPixelsOnN>(p, splits, device, stream);
+  } else if (bm == 32) {
+    launch_igemm<32, 128, 1, kPixelsOnN>(p, splits, device, stream);
+  } else if (bm == 64 && bn == 128) {
+    launch_igemm<64, 128, 2, kPixelsOnN>(p, splits, device, stream);
+  } else if (bm == 64) {
+    launch_igemm<64, 64, 2, kPixelsOnN>(p, splits, device, stream);
+  } else {
+    launch_igemm<128, 128, 2, kPixelsOnN>(p, splits, device, stream);
+  }
+  if (splits > 1) {
+    sum_splits_kernel<<<grid_for(p.m * p.n, kThreads, device), kThreads, 0, stream>>>(
+        p.workspace, splits, p.m * p.n, p.c);
+    check_launch("conv2d_backward_weight (split-K sum)", stream);
+  }
+}
+
+// The operand B of a pass: src (samples, c, h, w) read over a grid (grid_h, grid_w).
+ImplicitCols implicit_cols(const float* src, int64_t c, int64_t h, int64_t w, int64_t kh,
+                           int64_t kw, int64_t grid_h, int64_t grid_w, int64_t stride_h,
+                           int64_t stride_w, int64_t offset_h, int64_t offset_w, int64_t step_h,
+                           int64_t step_w) {
+  ImplicitCols g;
+  g.src = src;
+  g.c = static_cast<int>(c), g.h = static_cast<int>(h), g.w = static_cast<int>(w);
+  g.kw = static_cast<int>(kw);
+  g.stride_h = static_cast<int>(stride_h), g.stride_w = static_cast<int>(stride_w);
+  g.offset_h = static_cast<int>(offset_h), g.offset_w = static_cast<int>(offset_w);
+  g.step_h = static_cast<int>(step_h), g.step_w = static_cast<int>(step_w);
+  g.grid_w = static_cast<int>(grid_w);
+  g.by_khw = IntDivider32(static_cast<uint32_t>(kh * kw));
+  g.by_kw = IntDivider32(static_cast<uint32_t>(kw));
+  g.by_grid = IntDivider32(static_cast<uint32_t>(grid_h * grid_w));
+  g.by_grid_w = IntDivider32(static_cast<uint32_t>(grid_w));
+  return g;
+}
+
+// The implicit GEMM serves float32 with TF32 allowed, groups == 1, on sm_80+, when its 32-bit
+// index arithmetic covers the tensors.
+bool use_implicit_gemm(const ConvGeometry& g, DType dtype, int device) {
+  if (dtype != DType::Float32 || !allow_tf32_conv() || g.groups != 1) return false;
+  if (compute_capability_major(device) < 8) return false;
+  const int64_t limit = INT32_MAX / 2;
+  return g.n * g.c * g.h * g.w < limit && g.n * g.o * g.ohw < limit &&
+         g.n * g.h * g.w < limit && g.c * g.kh * g.kw < limit && g.o * g.kh * g.kw < limit;
+}
+
 }  // namespace
 
 void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
@@ -185,6 +572,19 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
   ConvGeometry g(x.shape(), w.shape(), out.shape(), p);
   if (g.n == 0 || g.o == 0 || g.ohw == 0) return;
   LaunchContext ctx(out);
+  if (use_implicit_gemm(g, out.dtype(), ctx.device)) {
+    IgemmParams ip{};
+    ip.m = g.o, ip.n = g.n * g.ohw, ip.k = g.ckk;
+    ip.a = w.data<float>(), ip.lda = g.ckk;
+    ip.a_vec = reinterpret_cast<uintptr_t>(ip.a) % 16 == 0 && g.ckk % 4 == 0;
+    ip.cols = implicit_cols(x.data<float>(), g.c, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.p.stride_h,
+                            g.p.stride_w, -g.p.pad_h, -g.p.pad_w, g.p.dilation_h, g.p.dilation_w);
+    ip.c = out.data<float>();
+    ip.bias = bias.defined() ? bias.data<float>() : nullptr;
+    ip.k_per_split = (ip.k + kIgBK - 1) / kIgBK * kIgBK;
+    run_igemm<true>(ip, ctx.device, ctx.stream);
+    return;
+  }
   dispatch_float(out.dtype(), "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     GemmDesc<T> d;
@@ -240,6 +640,24 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
     return;
   }
   LaunchContext ctx(grad_in);
+  if (g.p.stride_h == 1 && g.p.stride_w == 1 && use_implicit_gemm(g, grad_in.dtype(), ctx.device)) {
+    // A = w with out and in channels swapped: (C, O, KH, KW), a small copy.
+    Tensor wt = Tensor::empty({g.c, g.o, g.kh, g.kw}, w.dtype(), w.device());
+    copy(w.view_as_strided({g.c, g.o, g.kh, g.kw}, {g.kh * g.kw, g.c * g.kh * g.kw, g.kw, 1},
+                           w.offset()),
+         wt);
+    IgemmParams ip{};
+    ip.m = g.c, ip.n = g.n * g.h * g.w, ip.k = g.o * g.kh * g.kw;
+    ip.a = wt.data<float>(), ip.lda = ip.k;
+    ip.a_vec = ip.k % 4 == 0;
+    // grad_in[s, c, y, x] sums grad_out[s, o, y + pad - i * dil, x + pad - j * dil] * w[o, c, i, j].
+    ip.cols = implicit_cols(grad_out.data<float>(), g.o, g.oh, g.ow, g.kh, g.kw, g.h, g.w, 1, 1,
+                            g.p.pad_h, g.p.pad_w, -g.p.dilation_h, -g.p.dilation_w);
+    ip.c = grad_in.data<float>();
+    ip.k_per_split = (ip.k + kIgBK - 1) / kIgBK * kIgBK;
+    run_igemm<true>(ip, ctx.device, ctx.stream);
+    return;
+  }
   dispatch_float(grad_in.dtype(), "conv2d_backward_input", [&](auto tag) {
     using T = typename decltype(tag)::type;
     // grad_cols[group] (ckk x cols) = w[group]^T (ckk x og) @ grad_out[group] (og x cols).
@@ -298,6 +716,18 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Conv2
     return;
   }
   LaunchContext ctx(grad_w);
+  if (use_implicit_gemm(g, grad_w.dtype(), ctx.device)) {
+    IgemmParams ip{};
+    ip.m = g.o, ip.n = g.ckk, ip.k = g.n * g.ohw;
+    ip.a = grad_out.data<float>(), ip.a_sample = g.o * g.ohw;
+    ip.a_vec = reinterpret_cast<uintptr_t>(ip.a) % 16 == 0 && g.ohw % 4 == 0;
+    ip.cols = implicit_cols(x.data<float>(), g.c, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.p.stride_h,
+                            g.p.stride_w, -g.p.pad_h, -g.p.pad_w, g.p.dilation_h, g.p.dilation_w);
+    ip.c = grad_w.data<float>();
+    ip.k_per_split = (ip.k + kIgBK - 1) / kIgBK * kIgBK;
+    run_igemm<false>(ip, ctx.device, ctx.stream);
+    return;
+  }
   dispatch_float(grad_w.dtype(), "conv2d_backward_weight", [&](auto tag) {
     using T = typename decltype(tag)::type;
     // grad_w[group] (og x ckk) = sum over chunks of grad_rows[group] (og x cols) @ cols^T.

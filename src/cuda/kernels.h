@@ -102,7 +102,10 @@ void adaptive_avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_in)
 
 // ---- normalization (norm.cu) -----------------------------------------------------------------
 // x (N, C, L) contiguous (L = H*W). mean and invstd (C) float; weight/bias (C) or undefined.
-void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Tensor& invstd);
+// When running_mean/running_var (C, contiguous) are defined, also updates them in place:
+// r = (1 - momentum) r + momentum * batch stat (the variance unbiased).
+void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Tensor& invstd,
+                      const Tensor& running_mean, const Tensor& running_var, double momentum);
 // y = (x - mean) * invstd * weight + bias, optionally followed by relu.
 void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
                       const Tensor& weight, const Tensor& bias, bool relu, const Tensor& y);

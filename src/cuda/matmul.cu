@@ -13,6 +13,7 @@
 #include "cuda/gemm.h"
 #include "cuda/kernels.h"
 #include "cuda/launch.cuh"
+#include "cuda/mma.cuh"
 #include "cuda/runtime.h"
 
 namespace mytensor::cuda {
@@ -282,67 +283,6 @@ struct TcLayout {
       kTcStages * (kAStage + kBStage) * static_cast<int>(sizeof(float));
 };
 
-__device__ __forceinline__ void cp_async16(float* smem, const float* gmem, int src_bytes) {
-  unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem),
-               "r"(src_bytes));
-}
-
-__device__ __forceinline__ void cp_async4(float* smem, const float* gmem, int src_bytes) {
-  unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem),
-               "r"(src_bytes));
-}
-
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
-
-// Four floats at `src` of which `valid` are in bounds; the rest of the destination is zeroed
-// (cp.async's src-size), and an out-of-bounds run reads nothing (a safe address is passed).
-__device__ __forceinline__ void copy_run4(float* dst, const float* src, int valid, bool vec,
-                                          const float* safe) {
-  if (vec) {
-    cp_async16(dst, valid > 0 ? src : safe, valid * 4);
-  } else {
-#pragma unroll
-    for (int e = 0; e < 4; ++e) cp_async4(dst + e, e < valid ? src + e : safe, e < valid ? 4 : 0);
-  }
-}
-
-__device__ __forceinline__ uint32_t to_tf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-  return r;
-}
-
-// Lane l supplies the address of row (l & 7) of 8x8 matrix (l >> 3) and receives word (l & 3) of
-// row (l >> 2) of each of the four matrices.
-__device__ __forceinline__ void ldmatrix_x4_tf32(uint32_t (&r)[4], const float* smem) {
-  unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(s));
-#pragma unroll
-  for (int i = 0; i < 4; ++i) r[i] = to_tf32(__uint_as_float(r[i]));
-}
-
-__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4],
-                                         const uint32_t (&b)[2]) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-__device__ __forceinline__ int clamp_run(int64_t remaining) {
-  return remaining <= 0 ? 0 : (remaining >= 4 ? 4 : static_cast<int>(remaining));
-}
-
 template <bool kARow, bool kBRow>
 __global__ void __launch_bounds__(kTcThreads, 2) gemm_tf32_kernel(GemmParams<float> p) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -512,15 +452,6 @@ template <class T>
 bool runs_aligned(const T* base, int64_t ld, int64_t s_outer, int64_t s_inner) {
   return reinterpret_cast<uintptr_t>(base) % 16 == 0 && ld % 4 == 0 && s_outer % 4 == 0 &&
          s_inner % 4 == 0;
-}
-
-// Lets a dynamic-shared-memory kernel use more than 48 KiB, once per device.
-template <class Kernel>
-void allow_large_smem(Kernel kernel, int bytes, int device, std::atomic<uint32_t>& done) {
-  uint32_t bit = device < 32 ? (1u << device) : 0u;
-  if (bit != 0 && (done.load() & bit)) return;
-  MT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
-  done.fetch_or(bit);
 }
 
 template <bool kARow, bool kBRow>

@@ -90,7 +90,8 @@ __global__ void __launch_bounds__(kNormThreads)
 template <class T>
 __global__ void __launch_bounds__(kNormThreads)
     stats_finish_kernel(const double* partial, int64_t splits, int64_t channels, int64_t len,
-                        double count, double eps, const T* x, T* mean, T* invstd) {
+                        double count, double eps, const T* x, T* mean, T* invstd,
+                        T* running_mean, T* running_var, double momentum) {
   for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     double s0 = 0.0, s1 = 0.0;
@@ -100,8 +101,14 @@ __global__ void __launch_bounds__(kNormThreads)
     }
     const double shifted_mean = s0 / count;
     const double var = std::max(s1 / count - shifted_mean * shifted_mean, 0.0);  // biased
-    mean[c] = static_cast<T>(static_cast<double>(x[c * len]) + shifted_mean);
+    const double mu = static_cast<double>(x[c * len]) + shifted_mean;
+    mean[c] = static_cast<T>(mu);
     invstd[c] = static_cast<T>(1.0 / ::sqrt(var + eps));
+    if (running_mean != nullptr) {
+      running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mu);
+      running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] +
+                                      momentum * var * count / (count - 1.0));
+    }
   }
 }
 
@@ -188,7 +195,8 @@ Tensor channel_sums(const Terms& terms, int64_t n, int64_t channels, int64_t len
 
 }  // namespace
 
-void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Tensor& invstd) {
+void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Tensor& invstd,
+                      const Tensor& running_mean, const Tensor& running_var, double momentum) {
   const int64_t n = x.size(0), channels = x.size(1), len = x.size(2);
   if (channels == 0) return;
   LaunchContext ctx(x);
@@ -205,7 +213,9 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
     stats_finish_kernel<T>
         <<<grid_for(channels, kNormThreads, ctx.device), kNormThreads, 0, ctx.stream>>>(
             partial.data<double>(), splits, channels, len, static_cast<double>(n * len), eps,
-            x.data<T>(), mean.data<T>(), invstd.data<T>());
+            x.data<T>(), mean.data<T>(), invstd.data<T>(),
+            running_mean.defined() ? running_mean.data<T>() : nullptr,
+            running_var.defined() ? running_var.data<T>() : nullptr, momentum);
     check_launch("batch_norm_stats", ctx.stream);
   });
 }

@@ -133,7 +133,8 @@ void adaptive_avg_pool2d_backward(const Tensor&, const Tensor&) {
 }
 
 // ---- normalization ----------------------------------------------------------------------------
-void batch_norm_stats(const Tensor&, double, const Tensor&, const Tensor&) {
+void batch_norm_stats(const Tensor&, double, const Tensor&, const Tensor&, const Tensor&,
+                      const Tensor&, double) {
   unavailable("batch_norm");
 }
 void batch_norm_apply(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,

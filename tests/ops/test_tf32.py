@@ -41,3 +41,54 @@ def test_matmul_and_conv_precision(tf32, device):
     limit = 5e-3 if (tf32 and device == "cuda") else 1e-5
     assert _rel(got_mm, ref_mm) < limit
     assert _rel(got_conv, ref_conv) < limit
+
+
+# Geometries of the TF32 convolution kernels (the implicit GEMM on CUDA): the reference CNN's
+# layers, odd sizes and channel counts that are not multiples of 4 or of a tile, stride, padding,
+# dilation, rectangular kernels, bias, a batch of one, and groups (served by the im2col path).
+CONV_CASES = [
+    # (n, c, h, w, o, kh, kw, stride, padding, dilation, groups, bias)
+    (8, 3, 32, 32, 32, 3, 3, 1, 1, 1, 1, False),
+    (4, 32, 16, 16, 64, 3, 3, 1, 1, 1, 1, False),
+    (2, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1, False),
+    (3, 5, 13, 11, 7, 3, 3, 1, 1, 1, 1, True),
+    (2, 6, 9, 10, 70, 3, 5, 1, (1, 2), 1, 1, True),
+    (2, 9, 15, 15, 33, 3, 3, 2, 1, 1, 1, False),
+    (1, 4, 12, 12, 130, 3, 3, 1, 2, 2, 1, True),
+    (2, 16, 7, 7, 16, 1, 1, 1, 0, 1, 1, False),
+    (5, 3, 6, 7, 2, 2, 2, (2, 1), 0, 1, 1, False),
+    (2, 8, 10, 10, 12, 3, 3, 1, 1, 1, 2, True),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CONV_CASES)))
+def test_tf32_conv_forward_and_backward(case, device):
+    """Forward, input gradient and weight gradient with TF32 on, against float64 PyTorch."""
+    import torch
+
+    n, c, h, w, o, kh, kw, stride, padding, dilation, groups, bias = CONV_CASES[case]
+    rng = np.random.default_rng(case)
+    x = rng.standard_normal((n, c, h, w))
+    wt = rng.standard_normal((o, c // groups, kh, kw))
+    b = rng.standard_normal(o) if bias else None
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(wt, requires_grad=True)
+    tb = torch.tensor(b, requires_grad=True) if bias else None
+    ref = torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+    g = rng.standard_normal(tuple(ref.shape))
+    ref.backward(torch.tensor(g))
+
+    mt.backends.cudnn.allow_tf32 = True
+
+    def leaf(a):
+        return mt.tensor(a, dtype=mt.float32, device=device, requires_grad=True)
+
+    mx, mw = leaf(x), leaf(wt)
+    mb = leaf(b) if bias else None
+    out = mt.nn.functional.conv2d(mx, mw, mb, stride, padding, dilation, groups)
+    out.backward(mt.tensor(g, dtype=mt.float32, device=device))
+    limit = 5e-3 if device == "cuda" else 1e-5
+    assert _rel(out.detach().cpu().numpy(), ref.detach().numpy()) < limit
+    assert _rel(mx.grad.cpu().numpy(), tx.grad.numpy()) < limit
+    assert _rel(mw.grad.cpu().numpy(), tw.grad.numpy()) < limit
+    if bias:
+        assert _rel(mb.grad.cpu().numpy(), tb.grad.numpy()) < limit

@@ -85,21 +85,25 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm(const Tensor& x, const std::option
   }
   Tensor x3 = as_ncl(x), y3 = view(y, x3.shape());
   Tensor w = weight ? contiguous(*weight) : Tensor(), b = bias ? contiguous(*bias) : Tensor();
+  // The statistics kernel also updates the running stats (rm = (1 - m) rm + m mean, rv likewise
+  // with the unbiased variance), in place, or through contiguous copies of strided buffers.
+  Tensor rm, rv;
+  if (training && running_mean) {
+    rm = contiguous(*running_mean);
+    rv = contiguous(*running_var);
+  }
   if (x.device().is_cuda()) {
-    if (training) cuda::batch_norm_stats(x3, eps, mean, invstd);
+    if (training) cuda::batch_norm_stats(x3, eps, mean, invstd, rm, rv, momentum);
     cuda::batch_norm_apply(x3, mean, invstd, w, b, relu, y3);
   } else {
-    if (training) cpu::batch_norm_stats(x3, eps, mean, invstd);
+    if (training) cpu::batch_norm_stats(x3, eps, mean, invstd, rm, rv, momentum);
     cpu::batch_norm_apply(x3, mean, invstd, w, b, relu, y3);
   }
-  if (training && running_mean) {
-    // rm = (1 - m) rm + m mean; rv = (1 - m) rv + m var_unbiased, with the biased variance
-    // recovered from invstd = 1 / sqrt(var + eps) and Bessel's correction M / (M - 1).
-    Tensor keep = scalar(1.0 - momentum, mean), mom = scalar(momentum, mean);
-    Tensor var = mul(sub(pow_scalar(invstd, -2.0), scalar(eps, invstd)),
-                     scalar(static_cast<double>(M) / static_cast<double>(M - 1), invstd));
-    copy_(*running_mean, add(mul(*running_mean, keep), mul(mean, mom)));
-    copy_(*running_var, add(mul(*running_var, keep), mul(var, mom)));
+  if (rm.defined()) {
+    for (auto [buffer, updated] : {std::pair{*running_mean, rm}, std::pair{*running_var, rv}}) {
+      if (updated.storage() != buffer.storage()) copy_(buffer, updated);
+      buffer.bump_version();
+    }
   }
   return {y, mean, invstd};
 }
