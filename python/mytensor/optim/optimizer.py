@@ -5,7 +5,9 @@ from __future__ import annotations
 import numbers
 from collections import defaultdict
 
+from mytensor import _C
 from mytensor.autograd.grad_mode import no_grad
+from mytensor.cuda import graphs as _graphs
 from mytensor.tensor import Tensor
 
 
@@ -93,6 +95,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets the gradients of all optimized tensors: to None (default), or to zeros."""
+        if set_to_none and _graphs._capturing is not None:
+            _graphs._capturing._saw_zero_grad(p for g in self.param_groups for p in g["params"])
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -113,6 +117,71 @@ class Optimizer:
 
         with enable_grad():
             return closure()
+
+    # ---- CUDA graphs (mytensor.cuda.graphs) ------------------------------------------------------
+    # Hyper-parameters a captured step bakes into its kernels: all but "lr", which is read from a
+    # graph slot at every replay. Subclasses list theirs.
+    _graph_baked: tuple[str, ...] = ()
+
+    def _capture_group(self, graph, group: dict, params: list, state_keys: tuple) -> int:
+        """Inside a capture, for the params of `group` about to be stepped: checks that their
+        state exists, guards the baked hyper-parameters and the identity of the params and their
+        state tensors, and returns the graph slot that holds the group's lr at each replay."""
+        cls = type(self).__name__
+        gi = next(i for i, g in enumerate(self.param_groups) if g is group)
+        graph._optimizers[id(self)] = self
+        for p in params:
+            if not p.is_cuda:
+                raise _graphs.GraphCaptureError(
+                    f"[graphs] {cls}: param_groups[{gi}] holds a parameter on {p.device} inside a "
+                    "captured step: a replay runs CUDA work only; move the model to the GPU")
+            state = self.state.get(p, {})
+            missing = [k for k in state_keys if not isinstance(state.get(k), Tensor)]
+            if missing:
+                raise _graphs.GraphCaptureError(
+                    f"[graphs] {cls}: the state {missing[0]!r} of a parameter of shape "
+                    f"{tuple(p.shape)} (param_groups[{gi}]) would be created inside the captured "
+                    "step, and re-created at every replay; take at least one optimizer step "
+                    "eagerly before capturing (make_graphed_step's warmup >= 1)")
+        baked = {k: group[k] for k in self._graph_baked}
+
+        def check_hyper():
+            for k, v in baked.items():
+                if not _graphs._same(group[k], v):
+                    raise _graphs.GraphCaptureError(
+                        f"[graphs] {cls} param_groups[{gi}][{k!r}] changed from {v!r} at capture "
+                        f"to {group[k]!r}: only 'lr' is read at every replay; make a new graphed "
+                        f"step to change {k!r}")
+
+        graph.add_guard(check_hyper, key=("optimizer hyper-parameters", id(self), gi))
+        captured = [(p, p._impl, {k: v._impl for k, v in self.state[p].items()
+                                  if isinstance(v, Tensor)}) for p in params]
+
+        def check_identity():
+            for p, impl, tensors in captured:
+                if p._impl is not impl:
+                    raise _graphs.GraphCaptureError(
+                        f"[graphs] {cls}: the data of a parameter of shape {tuple(p.shape)} was "
+                        "replaced since the capture (p.data = ..., module.to(...)?): the graph "
+                        "still updates the old memory; make a new graphed step")
+                state = self.state.get(p, {})
+                for k, t in tensors.items():
+                    if not isinstance(state.get(k), Tensor) or state[k]._impl is not t:
+                        raise _graphs.GraphCaptureError(
+                            f"[graphs] {cls}: the state {k!r} of a parameter of shape "
+                            f"{tuple(p.shape)} was replaced since the capture "
+                            "(load_state_dict?): the graph still updates the old tensor; make a "
+                            "new graphed step")
+
+        graph.add_guard(check_identity)
+
+        def lr() -> float:
+            value = group["lr"]
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+                raise ValueError(f"[{cls}] invalid learning rate {value!r} in param_groups[{gi}]")
+            return float(value)
+
+        return graph.add_slot(lr, key=("lr", id(self), gi))
 
     # ---- state dicts ----------------------------------------------------------------------------
     def state_dict(self) -> dict:
