@@ -35,11 +35,12 @@ struct AdamParams {
   bool amsgrad = false;
   bool maximize = false;
   // Inside a CUDA graph capture: slots of the graph (cuda/runtime.h) that each replay fills with
-  // lr and the step as doubles, -1 for none. core/ops resolves them to device addresses, which the
-  // kernel then reads instead of `lr` and `step`.
-  int64_t lr_slot = -1, step_slot = -1;
+  // lr, the step and beta1 as doubles (beta1 for schedules that cycle it), -1 for none. core/ops
+  // resolves them to device addresses, which the kernel then reads instead of the values above.
+  int64_t lr_slot = -1, step_slot = -1, beta1_slot = -1;
   const double* lr_dev = nullptr;
   const double* step_dev = nullptr;
+  const double* beta1_dev = nullptr;
 };
 
 struct SgdParams {
@@ -47,8 +48,9 @@ struct SgdParams {
   bool nesterov = false;
   bool first_step = false;  // momentum buffers are initialised to the gradient on the first step
   bool maximize = false;
-  int64_t lr_slot = -1;            // as AdamParams
+  int64_t lr_slot = -1, momentum_slot = -1;  // as AdamParams
   const double* lr_dev = nullptr;
+  const double* momentum_dev = nullptr;
 };
 
 // Where the counters of a random draw start: element i uses Philox(seed, offset + i). Inside a

@@ -1,9 +1,9 @@
 // CUDA optimizer steps: Adam/AdamW and SGD for every parameter in one launch per 48 tensors
 // (a multi-tensor apply: the per-tensor pointers travel as a __grid_constant__ kernel parameter
 // and each block walks 4096-element chunks of the concatenation). The arithmetic follows
-// PyTorch's single-tensor (foreach=False) implementations op by op. Inside a CUDA graph, lr and the
-// step count come from device slots that each replay rewrites (AdamParams::lr_dev): each thread
-// then derives the bias corrections once, before its loop.
+// PyTorch's single-tensor (foreach=False) implementations op by op. Inside a CUDA graph, lr, the
+// step count and beta1/momentum come from device slots that each replay rewrites
+// (AdamParams::lr_dev, ...): each thread then derives the bias corrections once, before its loop.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -39,6 +39,7 @@ struct AdamScalars {
   double lr_d, step_d, beta1_d, beta2_d, weight_decay_d;
   const double* lr_dev;
   const double* step_dev;
+  const double* beta1_dev;
 };
 
 template <class T>
@@ -46,6 +47,7 @@ struct SgdScalars {
   T lr, momentum, one_minus_dampening, weight_decay;
   bool use_momentum, nesterov, first_step, maximize;
   const double* lr_dev;
+  const double* momentum_dev;
 };
 
 // lr-dependent scalars from lr and step as the host computes them (adam_typed), in double and
@@ -86,7 +88,11 @@ __device__ __forceinline__ T lerp(T self, T end, T weight) {
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     adam_kernel(const __grid_constant__ TensorList<T> list, AdamScalars<T> s) {
-  if (s.lr_dev != nullptr || s.step_dev != nullptr) {
+  if (s.lr_dev != nullptr || s.step_dev != nullptr || s.beta1_dev != nullptr) {
+    if (s.beta1_dev != nullptr) {
+      s.beta1_d = *s.beta1_dev;
+      s.beta1_weight = static_cast<T>(1.0 - s.beta1_d);
+    }
     set_adam_step_scalars(s, s.lr_dev != nullptr ? *s.lr_dev : s.lr_d,
                           s.step_dev != nullptr ? *s.step_dev : s.step_d);
   }
@@ -132,6 +138,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     sgd_kernel(const __grid_constant__ TensorList<T> list, SgdScalars<T> s) {
   if (s.lr_dev != nullptr) s.lr = static_cast<T>(*s.lr_dev);
+  if (s.momentum_dev != nullptr) s.momentum = static_cast<T>(*s.momentum_dev);
   const int64_t chunks = list.chunk_start[list.count];
   for (int64_t ch = blockIdx.x; ch < chunks; ch += gridDim.x) {
     const int t = owner(list, ch);
@@ -195,6 +202,7 @@ void adam_typed(const std::vector<Tensor>& params, const std::vector<Tensor>& gr
   s.step_d = static_cast<double>(p.step);
   s.lr_dev = p.lr_dev;
   s.step_dev = p.step_dev;
+  s.beta1_dev = p.beta1_dev;
   set_adam_step_scalars(s, s.lr_d, s.step_d);
   s.weight_decay = static_cast<T>(p.weight_decay);
   s.beta1_weight = static_cast<T>(1.0 - p.beta1);
@@ -235,6 +243,7 @@ void sgd_typed(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
   s.first_step = p.first_step;
   s.maximize = p.maximize;
   s.lr_dev = p.lr_dev;
+  s.momentum_dev = p.momentum_dev;
   const int64_t count = static_cast<int64_t>(params.size());
   int64_t next = 0;
   TensorList<T> list;

@@ -224,7 +224,7 @@ class CUDAGraph:
                 self._grads_seen[id(p)] = (p, g, None if g is None else g._impl.version)
 
     def _saw_zero_grad(self, params) -> None:
-        """zero_grad(set_to_none=True) during the capture: those gradients were dropped, not read."""
+        """zero_grad(set_to_none=True) in the capture: these gradients are dropped, not read."""
         for p in params:
             if p.grad is not None:
                 self._dropped_grads.add(id(p.grad))

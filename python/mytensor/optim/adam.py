@@ -46,7 +46,15 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
-    _graph_baked = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
+    _graph_slot_values = {
+        "lr_slot": ("lr", lambda g: g["lr"], lambda v: v >= 0),
+        "beta1_slot": ("betas[0]", lambda g: g["betas"][0], lambda v: 0 <= v < 1),
+    }
+
+    def _graph_baked(self, group: dict) -> dict:
+        return {"['betas'][1]": group["betas"][1], "['eps']": group["eps"],
+                "['weight_decay']": group["weight_decay"], "['amsgrad']": group["amsgrad"],
+                "['maximize']": group["maximize"]}
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
@@ -116,7 +124,7 @@ class Adam(Optimizer):
             slots = {}
             if graph is not None:
                 keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
-                slots["lr_slot"] = self._capture_group(graph, group, params, keys)
+                slots = self._capture_group(graph, group, params, keys)
                 slots["step_slot"] = graph.add_slot(
                     lambda p0=params[0]: float(self.state[p0]["step"] + 1))
                 graph.add_hook(lambda params=params: self._advance_steps(params))

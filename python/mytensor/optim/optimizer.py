@@ -5,7 +5,6 @@ from __future__ import annotations
 import numbers
 from collections import defaultdict
 
-from mytensor import _C
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda import graphs as _graphs
 from mytensor.tensor import Tensor
@@ -119,14 +118,20 @@ class Optimizer:
             return closure()
 
     # ---- CUDA graphs (mytensor.cuda.graphs) ------------------------------------------------------
-    # Hyper-parameters a captured step bakes into its kernels: all but "lr", which is read from a
-    # graph slot at every replay. Subclasses list theirs.
-    _graph_baked: tuple[str, ...] = ()
+    # What a captured step reads from graph slots at every replay: native-call keyword -> (group
+    # key, value of a group, valid?); schedules may change these between replays.
+    _graph_slot_values: dict = {
+        "lr_slot": ("lr", lambda g: g["lr"], lambda v: v >= 0),
+    }
 
-    def _capture_group(self, graph, group: dict, params: list, state_keys: tuple) -> int:
+    def _graph_baked(self, group: dict) -> dict:
+        """Hyper-parameters the captured kernels bake in (guarded at every replay)."""
+        return {}
+
+    def _capture_group(self, graph, group: dict, params: list, state_keys: tuple) -> dict:
         """Inside a capture, for the params of `group` about to be stepped: checks that their
         state exists, guards the baked hyper-parameters and the identity of the params and their
-        state tensors, and returns the graph slot that holds the group's lr at each replay."""
+        state tensors, and returns the slot keywords of the native call (lr_slot, ...)."""
         cls = type(self).__name__
         gi = next(i for i, g in enumerate(self.param_groups) if g is group)
         graph._optimizers[id(self)] = self
@@ -143,15 +148,16 @@ class Optimizer:
                     f"{tuple(p.shape)} (param_groups[{gi}]) would be created inside the captured "
                     "step, and re-created at every replay; take at least one optimizer step "
                     "eagerly before capturing (make_graphed_step's warmup >= 1)")
-        baked = {k: group[k] for k in self._graph_baked}
+        baked = self._graph_baked(group)
+        read = ", ".join(repr(name) for name, _, _ in self._graph_slot_values.values())
 
         def check_hyper():
-            for k, v in baked.items():
-                if not _graphs._same(group[k], v):
+            for k, v in self._graph_baked(group).items():
+                if not _graphs._same(v, baked[k]):
                     raise _graphs.GraphCaptureError(
-                        f"[graphs] {cls} param_groups[{gi}][{k!r}] changed from {v!r} at capture "
-                        f"to {group[k]!r}: only 'lr' is read at every replay; make a new graphed "
-                        f"step to change {k!r}")
+                        f"[graphs] {cls} param_groups[{gi}][{k}] changed from {baked[k]!r} at "
+                        f"capture to {v!r}: only {read} are read at every replay; make a new "
+                        "graphed step to change it")
 
         graph.add_guard(check_hyper, key=("optimizer hyper-parameters", id(self), gi))
         captured = [(p, p._impl, {k: v._impl for k, v in self.state[p].items()
@@ -174,14 +180,16 @@ class Optimizer:
                             "new graphed step")
 
         graph.add_guard(check_identity)
+        slots = {}
+        for kwarg, (name, get, valid) in self._graph_slot_values.items():
+            def value(name=name, get=get, valid=valid) -> float:
+                v = get(group)
+                if isinstance(v, bool) or not isinstance(v, numbers.Real) or not valid(v):
+                    raise ValueError(f"[{cls}] invalid {name} {v!r} in param_groups[{gi}]")
+                return float(v)
 
-        def lr() -> float:
-            value = group["lr"]
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f"[{cls}] invalid learning rate {value!r} in param_groups[{gi}]")
-            return float(value)
-
-        return graph.add_slot(lr, key=("lr", id(self), gi))
+            slots[kwarg] = graph.add_slot(value, key=(kwarg, id(self), gi))
+        return slots
 
     # ---- state dicts ----------------------------------------------------------------------------
     def state_dict(self) -> dict:

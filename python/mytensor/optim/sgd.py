@@ -40,7 +40,16 @@ class SGD(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
-    _graph_baked = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
+    _graph_slot_values = {
+        "lr_slot": ("lr", lambda g: g["lr"], lambda v: v >= 0),
+        "momentum_slot": ("momentum", lambda g: g["momentum"], lambda v: v >= 0),
+    }
+
+    def _graph_baked(self, group: dict) -> dict:
+        # Momentum itself is read from a slot; whether there is any is baked in.
+        return {"['momentum'] != 0": group["momentum"] != 0, "['dampening']": group["dampening"],
+                "['weight_decay']": group["weight_decay"], "['nesterov']": group["nesterov"],
+                "['maximize']": group["maximize"]}
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
@@ -93,7 +102,7 @@ class SGD(Optimizer):
             if graph is not None:
                 # Momentum buffers must exist (the first step initialises them differently).
                 keys = ("momentum_buffer",) if use_momentum else ()
-                slots["lr_slot"] = self._capture_group(graph, group, params, keys)
+                slots = self._capture_group(graph, group, params, keys)
             _C.sgd_step(ps, gs, bs, float(group["lr"]), float(group["momentum"]),
                         float(group["dampening"]), float(group["weight_decay"]),
                         bool(group["nesterov"]), first, bool(group["maximize"]), **slots)

@@ -112,6 +112,7 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
   AdamParams resolved = p;
   resolved.lr_dev = resolve_slot(p.lr_slot, params, op, "lr");
   resolved.step_dev = resolve_slot(p.step_slot, params, op, "step");
+  resolved.beta1_dev = resolve_slot(p.beta1_slot, params, op, "beta1");
   std::vector<Tensor> g = contiguous_all(grads);
   if (params[0].device().is_cuda())
     cuda::adam_step(params, g, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, resolved);
@@ -145,6 +146,7 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
   if (params.empty()) return;
   SgdParams resolved = p;
   resolved.lr_dev = resolve_slot(p.lr_slot, params, op, "lr");
+  resolved.momentum_dev = resolve_slot(p.momentum_slot, params, op, "momentum");
   std::vector<Tensor> g = contiguous_all(grads);
   if (params[0].device().is_cuda())
     cuda::sgd_step(params, g, momentum_buffers, resolved);
