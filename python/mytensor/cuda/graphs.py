@@ -127,6 +127,7 @@ class CUDAGraph:
             yield self
             self._check_grads_read()
         except BaseException as e:
+            self._grads_seen.clear()
             _capturing = None
             _C.graphs.capture_abort(index)
             self._forget_capture()
@@ -137,6 +138,8 @@ class CUDAGraph:
                     "and look for a host sync)") from e
             raise
         _capturing = None
+        self._grads_seen.clear()  # (it held the pre-capture gradients alive)
+        self._dropped_grads.clear()
         try:
             self._id = _C.graphs.capture_end(index)
         except _C.CudaError as e:
@@ -428,6 +431,7 @@ class GraphedStep:
 
         Tensor = _tensor_type()
         self._paths = [p for p, _ in leaves]
+        self._static, self._values = {}, {}
         position = {}
 
         def make_static(t):
@@ -459,7 +463,13 @@ class GraphedStep:
         self.graph = graph
         self._out = out
         if self.verify:
-            _verify(self, graph, static_args, static_kwargs)
+            try:
+                _verify(self, graph, static_args, static_kwargs)
+            except BaseException:
+                # The state is the replay's; the next call captures (and verifies) again.
+                self.graph, self._out = None, None
+                graph.reset()
+                raise
         else:
             graph.replay(check=False)
         return self._out
