@@ -192,10 +192,21 @@ class Tensor:
         self.grad_fn.retained[self._output_nr] = weakref.ref(self)
 
     # ---- conversion --------------------------------------------------------------------------
+    def _refuse_host_read(self, what: str) -> None:
+        """Inside a CUDA graph capture a host read of a CUDA tensor would run once, at capture,
+        and never at a replay: raise naming the method (the runtime would raise too, vaguer)."""
+        if self.is_cuda and _C.graphs.is_capturing():
+            raise _C.GraphCaptureError(
+                f"[graphs] {what} reads a CUDA tensor on the host inside a captured step: a "
+                "replay would not run the host code; return the tensor from the step and read "
+                "it outside")
+
     def item(self):
+        self._refuse_host_read(".item()")
         return self._impl.item()
 
     def tolist(self):
+        self._refuse_host_read(".tolist()")
         return self.numpy().tolist()
 
     def numpy(self) -> np.ndarray:
@@ -207,6 +218,7 @@ class Tensor:
             )
         impl = self._impl
         if self.is_cuda:
+            self._refuse_host_read(".numpy()")
             impl = _C.to_device(impl, _device("cpu")._c)
         return impl.numpy()
 
@@ -216,6 +228,7 @@ class Tensor:
 
     def __dlpack__(self, stream=None, **kwargs):
         if self.is_cuda:
+            self._refuse_host_read("__dlpack__")
             _C.cuda_synchronize(self._impl.device.index)
         return self._impl.dlpack()
 
@@ -267,6 +280,7 @@ class Tensor:
 
     # ---- printing and Python protocols -------------------------------------------------------
     def __repr__(self) -> str:
+        self._refuse_host_read("printing (repr)")
         body = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(")
         extras = []
         if self.device.type != "cpu":
@@ -294,12 +308,15 @@ class Tensor:
             raise RuntimeError(
                 f"[bool] the truth value of a tensor with {self.numel()} elements is ambiguous"
             )
+        self._refuse_host_read("bool() (an `if` on a tensor)")
         return bool(self.item())
 
     def __float__(self) -> float:
+        self._refuse_host_read("float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        self._refuse_host_read("int()")
         return int(self.item())
 
     def __index__(self) -> int:

@@ -1,6 +1,8 @@
 // The extension module mytensor._C: one init_* per bindings file.
 #include <nanobind/nanobind.h>
 
+#include "core/check.h"
+
 namespace nb = nanobind;
 
 void init_errors(nb::module_& m);
@@ -21,6 +23,7 @@ NB_MODULE(_C, m) {
   // Tensor memory is tracked by the allocators' statistics instead (see tests of memory).
   nb::set_leak_warnings(false);
   init_errors(m);
+  nb::exception<mytensor::GraphCaptureError>(m, "GraphCaptureError", PyExc_RuntimeError);
   init_tensor(m);
   init_runtime(m);
   init_ops(m);

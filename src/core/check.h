@@ -8,8 +8,9 @@
 namespace mytensor {
 
 // Registered with Python in bindings/errors.cpp: ShapeError(ValueError), DTypeError(TypeError),
-// DeviceError(RuntimeError), CudaError(RuntimeError). std::invalid_argument arrives as ValueError
-// and std::out_of_range as IndexError.
+// DeviceError(RuntimeError), CudaError(RuntimeError); GraphCaptureError(RuntimeError) in
+// bindings/module.cpp. std::invalid_argument arrives as ValueError and std::out_of_range as
+// IndexError.
 struct ShapeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -20,6 +21,11 @@ struct DeviceError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 struct CudaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// Something a CUDA graph capture cannot record (a host read, a host-to-device copy, a sync), or
+// a replay whose inputs or settings differ from the captured ones (cuda/runtime.h, graphs.py).
+struct GraphCaptureError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 

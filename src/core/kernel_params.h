@@ -34,6 +34,13 @@ struct AdamParams {
   bool decoupled = false;  // AdamW: weight decay applied to the parameter, not the gradient
   bool amsgrad = false;
   bool maximize = false;
+  // Inside a CUDA graph capture: slots of the graph (cuda/runtime.h) that each replay fills with
+  // lr, the step and beta1 as doubles (beta1 for schedules that cycle it), -1 for none. core/ops
+  // resolves them to device addresses, which the kernel then reads instead of the values above.
+  int64_t lr_slot = -1, step_slot = -1, beta1_slot = -1;
+  const double* lr_dev = nullptr;
+  const double* step_dev = nullptr;
+  const double* beta1_dev = nullptr;
 };
 
 struct SgdParams {
@@ -41,6 +48,17 @@ struct SgdParams {
   bool nesterov = false;
   bool first_step = false;  // momentum buffers are initialised to the gradient on the first step
   bool maximize = false;
+  int64_t lr_slot = -1, momentum_slot = -1;  // as AdamParams
+  const double* lr_dev = nullptr;
+  const double* momentum_dev = nullptr;
+};
+
+// Where the counters of a random draw start: element i uses Philox(seed, offset + i). Inside a
+// CUDA graph `base` points at two device words {seed, base offset} rewritten before each replay;
+// the kernel then uses seed = base[0] and offset = base[1] + offset. CUDA only; null otherwise.
+struct PhiloxArgs {
+  uint64_t seed = 0, offset = 0;
+  const uint64_t* base = nullptr;
 };
 
 }  // namespace mytensor

@@ -115,11 +115,11 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
                          const Tensor& grad_weight, const Tensor& grad_bias);
 
 // ---- random (random.cpp): Philox4x32-10, element i of a draw uses counter (offset + i) -------
-void uniform(const Tensor& out, double low, double high, uint64_t seed, uint64_t offset);
-void normal(const Tensor& out, double mean, double std, uint64_t seed, uint64_t offset);
-void randint(const Tensor& out, int64_t low, int64_t high, uint64_t seed, uint64_t offset);
+void uniform(const Tensor& out, double low, double high, const PhiloxArgs& rng);
+void normal(const Tensor& out, double mean, double std, const PhiloxArgs& rng);
+void randint(const Tensor& out, int64_t low, int64_t high, const PhiloxArgs& rng);
 // mask (bool) keeps each element with probability 1-p; out = x * mask / (1 - p).
-void dropout(const Tensor& x, double p, uint64_t seed, uint64_t offset, const Tensor& out,
+void dropout(const Tensor& x, double p, const PhiloxArgs& rng, const Tensor& out,
              const Tensor& mask);
 
 // ---- indexing (index.cpp) ---------------------------------------------------------------------

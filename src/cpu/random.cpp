@@ -12,7 +12,8 @@ namespace {
 constexpr int64_t kRandomGrain = 4096;
 }  // namespace
 
-void uniform(const Tensor& out, double low, double high, uint64_t seed, uint64_t offset) {
+void uniform(const Tensor& out, double low, double high, const PhiloxArgs& rng) {
+  const uint64_t seed = rng.seed, offset = rng.offset;  // rng.base is CUDA-only
   dispatch<Accepts::Floating>(out.dtype(), "uniform", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = out.data<T>();
@@ -23,7 +24,8 @@ void uniform(const Tensor& out, double low, double high, uint64_t seed, uint64_t
   });
 }
 
-void normal(const Tensor& out, double mean, double std, uint64_t seed, uint64_t offset) {
+void normal(const Tensor& out, double mean, double std, const PhiloxArgs& rng) {
+  const uint64_t seed = rng.seed, offset = rng.offset;
   dispatch<Accepts::Floating>(out.dtype(), "normal", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = out.data<T>();
@@ -34,7 +36,8 @@ void normal(const Tensor& out, double mean, double std, uint64_t seed, uint64_t 
   });
 }
 
-void randint(const Tensor& out, int64_t low, int64_t high, uint64_t seed, uint64_t offset) {
+void randint(const Tensor& out, int64_t low, int64_t high, const PhiloxArgs& rng) {
+  const uint64_t seed = rng.seed, offset = rng.offset;
   dispatch<Accepts::Numeric>(out.dtype(), "randint", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* o = out.data<T>();
@@ -49,8 +52,9 @@ void randint(const Tensor& out, int64_t low, int64_t high, uint64_t seed, uint64
   });
 }
 
-void dropout(const Tensor& x, double p, uint64_t seed, uint64_t offset, const Tensor& out,
+void dropout(const Tensor& x, double p, const PhiloxArgs& rng, const Tensor& out,
              const Tensor& mask) {
+  const uint64_t seed = rng.seed, offset = rng.offset;
   dispatch<Accepts::Floating>(x.dtype(), "dropout", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* in = x.data<T>();

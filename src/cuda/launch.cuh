@@ -80,13 +80,21 @@ void dispatch_by_size(DType dtype, const char* op, F&& f) {
 
 // ---- launch checks and grids ------------------------------------------------------------------
 
+// A capture records launches without running them: there is nothing to wait for, and waiting
+// would invalidate the capture.
+inline bool stream_is_capturing(cudaStream_t stream) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  return cudaStreamIsCapturing(stream, &status) == cudaSuccess &&
+         status != cudaStreamCaptureStatusNone;
+}
+
 inline void check_launch(const char* kernel, cudaStream_t stream) {
   cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess) {
     detail::throw_error<CudaError>("[", kernel, "] kernel launch failed: ", cudaGetErrorString(err),
                                    " (", cudaGetErrorName(err), ")");
   }
-  if (sync_after_launch()) {
+  if (sync_after_launch() && !stream_is_capturing(stream)) {
     err = cudaStreamSynchronize(stream);
     if (err != cudaSuccess) {
       cudaGetLastError();

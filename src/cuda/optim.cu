@@ -1,7 +1,9 @@
 // CUDA optimizer steps: Adam/AdamW and SGD for every parameter in one launch per 48 tensors
 // (a multi-tensor apply: the per-tensor pointers travel as a __grid_constant__ kernel parameter
 // and each block walks 4096-element chunks of the concatenation). The arithmetic follows
-// PyTorch's single-tensor (foreach=False) implementations op by op.
+// PyTorch's single-tensor (foreach=False) implementations op by op. Inside a CUDA graph, lr, the
+// step count and beta1/momentum come from device slots that each replay rewrites
+// (AdamParams::lr_dev, ...): each thread then derives the bias corrections once, before its loop.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -33,13 +35,33 @@ template <class T>
 struct AdamScalars {
   T lr, weight_decay, beta1_weight, beta2, one_minus_beta2, eps, decay, step_size, bc2_sqrt;
   bool decoupled, amsgrad, maximize;
+  // The host values in double, and the slots that replace lr and step inside a graph.
+  double lr_d, step_d, beta1_d, beta2_d, weight_decay_d;
+  const double* lr_dev;
+  const double* step_dev;
+  const double* beta1_dev;
 };
 
 template <class T>
 struct SgdScalars {
   T lr, momentum, one_minus_dampening, weight_decay;
   bool use_momentum, nesterov, first_step, maximize;
+  const double* lr_dev;
+  const double* momentum_dev;
 };
+
+// lr-dependent scalars from lr and step as the host computes them (adam_typed), in double and
+// rounded to T once; inside a graph each thread calls it once, before its loop.
+template <class T>
+__host__ __device__ __forceinline__ void set_adam_step_scalars(AdamScalars<T>& s, double lr,
+                                                              double step) {
+  const double bc1 = 1.0 - ::pow(s.beta1_d, step);
+  const double bc2 = 1.0 - ::pow(s.beta2_d, step);
+  s.lr = static_cast<T>(lr);
+  s.decay = static_cast<T>(1.0 - lr * s.weight_decay_d);
+  s.step_size = static_cast<T>(lr / bc1);
+  s.bc2_sqrt = static_cast<T>(::sqrt(bc2));
+}
 
 // The tensor that owns chunk `ch` (binary search over the prefix sums).
 template <class T>
@@ -65,7 +87,15 @@ __device__ __forceinline__ T lerp(T self, T end, T weight) {
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    adam_kernel(const __grid_constant__ TensorList<T> list, const AdamScalars<T> s) {
+    adam_kernel(const __grid_constant__ TensorList<T> list, AdamScalars<T> s) {
+  if (s.lr_dev != nullptr || s.step_dev != nullptr || s.beta1_dev != nullptr) {
+    if (s.beta1_dev != nullptr) {
+      s.beta1_d = *s.beta1_dev;
+      s.beta1_weight = static_cast<T>(1.0 - s.beta1_d);
+    }
+    set_adam_step_scalars(s, s.lr_dev != nullptr ? *s.lr_dev : s.lr_d,
+                          s.step_dev != nullptr ? *s.step_dev : s.step_d);
+  }
   const int64_t chunks = list.chunk_start[list.count];
   for (int64_t ch = blockIdx.x; ch < chunks; ch += gridDim.x) {
     const int t = owner(list, ch);
@@ -106,7 +136,9 @@ __global__ void __launch_bounds__(kThreads)
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    sgd_kernel(const __grid_constant__ TensorList<T> list, const SgdScalars<T> s) {
+    sgd_kernel(const __grid_constant__ TensorList<T> list, SgdScalars<T> s) {
+  if (s.lr_dev != nullptr) s.lr = static_cast<T>(*s.lr_dev);
+  if (s.momentum_dev != nullptr) s.momentum = static_cast<T>(*s.momentum_dev);
   const int64_t chunks = list.chunk_start[list.count];
   for (int64_t ch = blockIdx.x; ch < chunks; ch += gridDim.x) {
     const int t = owner(list, ch);
@@ -162,18 +194,21 @@ void adam_typed(const std::vector<Tensor>& params, const std::vector<Tensor>& gr
                 const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
                 const std::vector<Tensor>& max_exp_avg_sqs, const AdamParams& p, int device,
                 cudaStream_t stream) {
-  const double bc1 = 1.0 - std::pow(p.beta1, static_cast<double>(p.step));
-  const double bc2 = 1.0 - std::pow(p.beta2, static_cast<double>(p.step));
   AdamScalars<T> s;
-  s.lr = static_cast<T>(p.lr);
+  s.beta1_d = p.beta1;
+  s.beta2_d = p.beta2;
+  s.weight_decay_d = p.weight_decay;
+  s.lr_d = p.lr;
+  s.step_d = static_cast<double>(p.step);
+  s.lr_dev = p.lr_dev;
+  s.step_dev = p.step_dev;
+  s.beta1_dev = p.beta1_dev;
+  set_adam_step_scalars(s, s.lr_d, s.step_d);
   s.weight_decay = static_cast<T>(p.weight_decay);
   s.beta1_weight = static_cast<T>(1.0 - p.beta1);
   s.beta2 = static_cast<T>(p.beta2);
   s.one_minus_beta2 = static_cast<T>(1.0 - p.beta2);
   s.eps = static_cast<T>(p.eps);
-  s.decay = static_cast<T>(1.0 - p.lr * p.weight_decay);
-  s.step_size = static_cast<T>(p.lr / bc1);
-  s.bc2_sqrt = static_cast<T>(std::sqrt(bc2));
   s.decoupled = p.decoupled;
   s.amsgrad = p.amsgrad;
   s.maximize = p.maximize;
@@ -207,6 +242,8 @@ void sgd_typed(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
   s.nesterov = p.nesterov;
   s.first_step = p.first_step;
   s.maximize = p.maximize;
+  s.lr_dev = p.lr_dev;
+  s.momentum_dev = p.momentum_dev;
   const int64_t count = static_cast<int64_t>(params.size());
   int64_t next = 0;
   TensorList<T> list;

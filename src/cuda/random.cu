@@ -1,6 +1,7 @@
 // CUDA random sampling with the counter-based Philox of core/philox.h: element i (flat,
 // row-major) of every draw uses counter offset + i, exactly as the CPU backend does, so both
-// devices produce the same numbers for the same (seed, offset).
+// devices produce the same numbers for the same (seed, offset). Inside a CUDA graph the seed and
+// base offset come from device words that each replay rewrites (PhiloxArgs::base).
 #include <cstdint>
 
 #include "core/philox.h"
@@ -11,9 +12,19 @@ namespace mytensor::cuda {
 
 namespace {
 
+// The draw's (seed, first counter), read once per thread.
+struct Counters {
+  uint64_t seed, offset;
+};
+__device__ __forceinline__ Counters resolve(const PhiloxArgs& rng) {
+  if (rng.base == nullptr) return {rng.seed, rng.offset};
+  return {rng.base[0], rng.base[1] + rng.offset};
+}
+
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    uniform_kernel(int64_t n, T* out, double low, double high, uint64_t seed, uint64_t offset) {
+    uniform_kernel(int64_t n, T* out, double low, double high, PhiloxArgs rng) {
+  const auto [seed, offset] = resolve(rng);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += stride) {
@@ -24,7 +35,8 @@ __global__ void __launch_bounds__(kThreads)
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    normal_kernel(int64_t n, T* out, double mean, double stddev, uint64_t seed, uint64_t offset) {
+    normal_kernel(int64_t n, T* out, double mean, double stddev, PhiloxArgs rng) {
+  const auto [seed, offset] = resolve(rng);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += stride) {
@@ -36,7 +48,8 @@ __global__ void __launch_bounds__(kThreads)
 // low + (bits mod (high - low)), in int64 before the conversion to T.
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    randint_kernel(int64_t n, T* out, int64_t low, uint64_t range, uint64_t seed, uint64_t offset) {
+    randint_kernel(int64_t n, T* out, int64_t low, uint64_t range, PhiloxArgs rng) {
+  const auto [seed, offset] = resolve(rng);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += stride) {
@@ -49,8 +62,8 @@ __global__ void __launch_bounds__(kThreads)
 // elements for the same (seed, offset).
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    dropout_kernel(int64_t n, const T* x, double p, uint64_t seed, uint64_t offset, T* out,
-                   bool* mask) {
+    dropout_kernel(int64_t n, const T* x, double p, PhiloxArgs rng, T* out, bool* mask) {
+  const auto [seed, offset] = resolve(rng);
   const T keep_scale = static_cast<T>(1.0 - p);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
@@ -63,31 +76,31 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
-void uniform(const Tensor& out, double low, double high, uint64_t seed, uint64_t offset) {
+void uniform(const Tensor& out, double low, double high, const PhiloxArgs& rng) {
   const int64_t n = out.numel();
   if (n == 0) return;
   LaunchContext ctx(out);
   dispatch_float(out.dtype(), "uniform", [&](auto tag) {
     using T = typename decltype(tag)::type;
     uniform_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, out.data<T>(), low, high, seed, offset);
+        n, out.data<T>(), low, high, rng);
     check_launch("uniform", ctx.stream);
   });
 }
 
-void normal(const Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset) {
+void normal(const Tensor& out, double mean, double stddev, const PhiloxArgs& rng) {
   const int64_t n = out.numel();
   if (n == 0) return;
   LaunchContext ctx(out);
   dispatch_float(out.dtype(), "normal", [&](auto tag) {
     using T = typename decltype(tag)::type;
     normal_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, out.data<T>(), mean, stddev, seed, offset);
+        n, out.data<T>(), mean, stddev, rng);
     check_launch("normal", ctx.stream);
   });
 }
 
-void randint(const Tensor& out, int64_t low, int64_t high, uint64_t seed, uint64_t offset) {
+void randint(const Tensor& out, int64_t low, int64_t high, const PhiloxArgs& rng) {
   const int64_t n = out.numel();
   if (n == 0) return;
   LaunchContext ctx(out);
@@ -95,12 +108,12 @@ void randint(const Tensor& out, int64_t low, int64_t high, uint64_t seed, uint64
   dispatch_numeric(out.dtype(), "randint", [&](auto tag) {
     using T = typename decltype(tag)::type;
     randint_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, out.data<T>(), low, range, seed, offset);
+        n, out.data<T>(), low, range, rng);
     check_launch("randint", ctx.stream);
   });
 }
 
-void dropout(const Tensor& x, double p, uint64_t seed, uint64_t offset, const Tensor& out,
+void dropout(const Tensor& x, double p, const PhiloxArgs& rng, const Tensor& out,
              const Tensor& mask) {
   const int64_t n = out.numel();
   if (n == 0) return;
@@ -114,7 +127,7 @@ void dropout(const Tensor& x, double p, uint64_t seed, uint64_t offset, const Te
   dispatch_float(out.dtype(), "dropout", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dropout_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, xc.data<T>(), p, seed, offset, out.data<T>(),
+        n, xc.data<T>(), p, rng, out.data<T>(),
         mask.defined() ? mask.data<bool>() : nullptr);
     check_launch("dropout", ctx.stream);
   });

@@ -28,6 +28,19 @@ void copy_host_to_device(void*, const void*, size_t, int) { unavailable("to"); }
 void copy_device_to_host(void*, const void*, size_t, int) { unavailable("to"); }
 void copy_device_to_device(void*, const void*, size_t, int) { unavailable("to"); }
 
+void capture_begin(int) { unavailable("graphs"); }
+int64_t capture_end(int) { unavailable("graphs"); }
+void capture_abort(int) {}
+bool is_capturing(int) { return false; }
+bool is_capturing_any() { return false; }
+int64_t capture_slots(int, int64_t) { unavailable("graphs"); }
+const void* slot_address(int, int64_t) { unavailable("graphs"); }
+const uint64_t* capture_random(int, uint64_t, uint64_t*) { unavailable("graphs"); }
+GraphInfo graph_info(int64_t) { unavailable("graphs"); }
+void replay(int64_t, const void*, size_t) { unavailable("graphs"); }
+void destroy(int64_t) {}
+GraphPoolStats graph_pool_stats(int) { return {}; }
+
 }  // namespace mytensor::cuda
 
 namespace mytensor::cuda {
@@ -147,10 +160,10 @@ void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tens
 }
 
 // ---- random -----------------------------------------------------------------------------------
-void uniform(const Tensor&, double, double, uint64_t, uint64_t) { unavailable("uniform"); }
-void normal(const Tensor&, double, double, uint64_t, uint64_t) { unavailable("normal"); }
-void randint(const Tensor&, int64_t, int64_t, uint64_t, uint64_t) { unavailable("randint"); }
-void dropout(const Tensor&, double, uint64_t, uint64_t, const Tensor&, const Tensor&) {
+void uniform(const Tensor&, double, double, const PhiloxArgs&) { unavailable("uniform"); }
+void normal(const Tensor&, double, double, const PhiloxArgs&) { unavailable("normal"); }
+void randint(const Tensor&, int64_t, int64_t, const PhiloxArgs&) { unavailable("randint"); }
+void dropout(const Tensor&, double, const PhiloxArgs&, const Tensor&, const Tensor&) {
   unavailable("dropout");
 }
 

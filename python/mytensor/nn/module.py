@@ -7,6 +7,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from mytensor.autograd.grad_mode import no_grad
+from mytensor.cuda import graphs as _graphs
 from mytensor.nn.parameter import Parameter
 from mytensor.tensor import Tensor
 
@@ -59,6 +60,8 @@ class Module:
             f"[{type(self).__name__}] Module subclasses must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if _graphs._capturing is not None:  # a CUDA graph guards this module's train/eval flag
+            _graphs._capturing._saw_module(self)
         return self.forward(*args, **kwargs)
 
     # ---- registration ---------------------------------------------------------------------------
@@ -251,6 +254,8 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets every parameter's ``.grad``: to None (default), or to zeros in place."""
+        if set_to_none and _graphs._capturing is not None:
+            _graphs._capturing._saw_zero_grad(self.parameters())
         for p in self.parameters():
             if p.grad is None:
                 continue

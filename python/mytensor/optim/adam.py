@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from mytensor import _C
 from mytensor.autograd.grad_mode import no_grad
+from mytensor.cuda import graphs as _graphs
 from mytensor.optim.optimizer import Optimizer
+from mytensor.tensor import Tensor
 
 
 def _check_hyper(lr, betas, eps, weight_decay) -> None:
@@ -44,6 +46,15 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    _graph_slot_values = {
+        "lr_slot": ("lr", lambda g: g["lr"], lambda v: v >= 0),
+        "beta1_slot": ("betas[0]", lambda g: g["betas"][0], lambda v: 0 <= v < 1),
+    }
+
+    def _graph_baked(self, group: dict) -> dict:
+        return {"['betas'][1]": group["betas"][1], "['eps']": group["eps"],
+                "['weight_decay']": group["weight_decay"], "['amsgrad']": group["amsgrad"],
+                "['maximize']": group["maximize"]}
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
@@ -71,13 +82,18 @@ class Adam(Optimizer):
 
     def _step_group(self, group: dict) -> None:
         amsgrad = group["amsgrad"]
+        graph = _graphs._capturing
         # One native call per (device, dtype, step): normally the whole group at once.
         buckets: dict = {}
         for p in group["params"]:
             if p.grad is None:
                 continue
             state = self.state[p]
-            if not state:
+            if graph is not None:
+                # The state must exist already (_capture_group checks); the step count advances
+                # in a replay hook, after each replay.
+                step = state.get("step", 0) + 1
+            elif not state:
                 from mytensor.creation import zeros_like
 
                 state["step"] = 0
@@ -89,21 +105,37 @@ class Adam(Optimizer):
                 from mytensor.creation import zeros_like
 
                 state["max_exp_avg_sq"] = zeros_like(p)
-            state["step"] += 1
+            if graph is None:
+                state["step"] += 1
+                step = state["step"]
             grad = p.grad if p.grad.dtype is p.dtype else p.grad.to(p.dtype)
-            key = (p._impl.device.type, p._impl.device.index, p._impl.dtype, state["step"])
-            lists = buckets.setdefault(key, ([], [], [], [], []))
+            key = (p._impl.device.type, p._impl.device.index, p._impl.dtype, step)
+            lists = buckets.setdefault(key, ([], [], [], [], [], []))
             lists[0].append(p._impl)
             lists[1].append(grad._impl)
-            lists[2].append(state["exp_avg"]._impl)
-            lists[3].append(state["exp_avg_sq"]._impl)
-            if amsgrad:
-                lists[4].append(state["max_exp_avg_sq"]._impl)
+            if graph is None or isinstance(state.get("exp_avg"), Tensor):
+                lists[2].append(state["exp_avg"]._impl)
+                lists[3].append(state["exp_avg_sq"]._impl)
+                if amsgrad:
+                    lists[4].append(state["max_exp_avg_sq"]._impl)
+            lists[5].append(p)
         beta1, beta2 = group["betas"]
-        for (_, _, _, step), (ps, gs, ms, vs, vmaxs) in buckets.items():
+        for (_, _, _, step), (ps, gs, ms, vs, vmaxs, params) in buckets.items():
+            slots = {}
+            if graph is not None:
+                keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+                slots = self._capture_group(graph, group, params, keys)
+                slots["step_slot"] = graph.add_slot(
+                    lambda p0=params[0]: float(self.state[p0]["step"] + 1))
+                graph.add_hook(lambda params=params: self._advance_steps(params))
             _C.adam_step(ps, gs, ms, vs, vmaxs, float(group["lr"]), float(beta1), float(beta2),
                          float(group["eps"]), float(group["weight_decay"]), int(step),
-                         self._decoupled, bool(amsgrad), bool(group["maximize"]))
+                         self._decoupled, bool(amsgrad), bool(group["maximize"]), **slots)
+
+    def _advance_steps(self, params) -> None:
+        """After a replay of a captured step: the step counts the replay took."""
+        for p in params:
+            self.state[p]["step"] += 1
 
 
 class AdamW(Adam):

@@ -8,6 +8,7 @@ import math
 import numbers
 from collections import Counter
 
+from mytensor.cuda import graphs as _graphs
 from mytensor.optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "LinearLR",
@@ -51,7 +52,19 @@ class LRScheduler:
         return self._last_lr
 
     def step(self) -> None:
-        """Advances one epoch (or one batch, for per-batch schedules such as OneCycleLR)."""
+        """Advances one epoch (or one batch, for per-batch schedules such as OneCycleLR).
+
+        Inside a captured CUDA graph step it only registers itself to run after each replay, as
+        it runs after the optimizer step in eager mode (the optimizer reads "lr" from a slot that
+        every replay rewrites)."""
+        graph = _graphs._capturing
+        if graph is not None and not self._is_initial:
+            graph._schedulers[id(self)] = self
+            graph.add_hook(self._advance)
+            return
+        self._advance()
+
+    def _advance(self) -> None:
         self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mytensor import _C
 from mytensor.autograd.grad_mode import no_grad
+from mytensor.cuda import graphs as _graphs
 from mytensor.optim.optimizer import Optimizer
 
 
@@ -39,6 +40,17 @@ class SGD(Optimizer):
         maximize: maximize the objective instead of minimizing it.
     """
 
+    _graph_slot_values = {
+        "lr_slot": ("lr", lambda g: g["lr"], lambda v: v >= 0),
+        "momentum_slot": ("momentum", lambda g: g["momentum"], lambda v: v >= 0),
+    }
+
+    def _graph_baked(self, group: dict) -> dict:
+        # Momentum itself is read from a slot; whether there is any is baked in.
+        return {"['momentum'] != 0": group["momentum"] != 0, "['dampening']": group["dampening"],
+                "['weight_decay']": group["weight_decay"], "['nesterov']": group["nesterov"],
+                "['maximize']": group["maximize"]}
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
                  foreach=None, differentiable: bool = False, fused=None) -> None:
@@ -66,24 +78,31 @@ class SGD(Optimizer):
         from mytensor.creation import zeros_like
 
         use_momentum = group["momentum"] != 0
+        graph = _graphs._capturing
         buckets: dict = {}
         for p in group["params"]:
             if p.grad is None:
                 continue
             grad = p.grad if p.grad.dtype is p.dtype else p.grad.to(p.dtype)
             first = False
-            if use_momentum:
+            if use_momentum and graph is None:
                 state = self.state[p]
                 if state.get("momentum_buffer") is None:
                     state["momentum_buffer"] = zeros_like(p)
                     first = True
             key = (p._impl.device.type, p._impl.device.index, p._impl.dtype, first)
-            ps, gs, bs = buckets.setdefault(key, ([], [], []))
+            ps, gs, bs, params = buckets.setdefault(key, ([], [], [], []))
             ps.append(p._impl)
             gs.append(grad._impl)
-            if use_momentum:
+            params.append(p)
+            if use_momentum and self.state[p].get("momentum_buffer") is not None:
                 bs.append(self.state[p]["momentum_buffer"]._impl)
-        for (_, _, _, first), (ps, gs, bs) in buckets.items():
+        for (_, _, _, first), (ps, gs, bs, params) in buckets.items():
+            slots = {}
+            if graph is not None:
+                # Momentum buffers must exist (the first step initialises them differently).
+                keys = ("momentum_buffer",) if use_momentum else ()
+                slots = self._capture_group(graph, group, params, keys)
             _C.sgd_step(ps, gs, bs, float(group["lr"]), float(group["momentum"]),
                         float(group["dampening"]), float(group["weight_decay"]),
-                        bool(group["nesterov"]), first, bool(group["maximize"]))
+                        bool(group["nesterov"]), first, bool(group["maximize"]), **slots)

@@ -1,5 +1,6 @@
 // Indexing ops: index_select and gather with their backwards (zeros + index_add / scatter_add).
-// Index values are checked on the host before any kernel runs, so kernels never see a bad index.
+// CPU index values are checked before any kernel runs; CUDA kernels check them on the device (a
+// host check would sync, and would make these ops impossible inside a CUDA graph).
 #include "core/check.h"
 #include "core/ops.h"
 #include "cpu/kernels.h"
@@ -14,11 +15,12 @@ void check_index_dtype(const Tensor& index, const char* op) {
            "] expected index of dtype int64 or int32, got ", dtype_name(index.dtype()));
 }
 
-// Raises IndexError naming the first value outside [0, size). A CUDA index is copied to the host
-// for the check (one small transfer; a device-side fault would be far harder to diagnose).
+// Raises IndexError naming the first value outside [0, size). A CUDA index is not copied to the
+// host: the kernels skip a bad index and record it in the device error slot, which raises
+// IndexError at the next synchronize or device-to-host copy (cuda/runtime.h).
 void check_index_values(const Tensor& index, int64_t size, int64_t dim, const char* op) {
-  if (index.numel() == 0) return;
-  Tensor host = contiguous(to_device(index, Device{}));
+  if (index.numel() == 0 || index.device().is_cuda()) return;
+  const Tensor host = contiguous(index);
   const int64_t n = host.numel();
   auto check = [&](auto* p) {
     for (int64_t i = 0; i < n; ++i) {

@@ -6,6 +6,7 @@
 #include "core/ops.h"
 #include "cpu/kernels.h"
 #include "cuda/kernels.h"
+#include "cuda/runtime.h"
 
 namespace mytensor {
 
@@ -70,6 +71,18 @@ void bump_all(const std::vector<Tensor>& ts) {
   for (const Tensor& t : ts) t.bump_version();
 }
 
+// The device address of graph slot `slot` (nullptr for -1): only inside a capture on the params'
+// CUDA device (optim/optimizer.py asks for the slots there).
+const double* resolve_slot(int64_t slot, const std::vector<Tensor>& params, const char* op,
+                           const char* name) {
+  if (slot < 0) return nullptr;
+  MT_CHECK(!params.empty() && params[0].device().is_cuda() &&
+               cuda::is_capturing(params[0].device().index),
+           GraphCaptureError, "[", op, "] ", name,
+           "_slot is only valid while a CUDA graph is being captured on the params' device");
+  return static_cast<const double*>(cuda::slot_address(params[0].device().index, slot));
+}
+
 }  // namespace
 
 void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
@@ -96,11 +109,15 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
              "] max_exp_avg_sqs must be empty without amsgrad, got ", max_exp_avg_sqs.size());
   }
   if (params.empty()) return;
+  AdamParams resolved = p;
+  resolved.lr_dev = resolve_slot(p.lr_slot, params, op, "lr");
+  resolved.step_dev = resolve_slot(p.step_slot, params, op, "step");
+  resolved.beta1_dev = resolve_slot(p.beta1_slot, params, op, "beta1");
   std::vector<Tensor> g = contiguous_all(grads);
   if (params[0].device().is_cuda())
-    cuda::adam_step(params, g, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, p);
+    cuda::adam_step(params, g, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, resolved);
   else
-    cpu::adam_step(params, g, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, p);
+    cpu::adam_step(params, g, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, resolved);
   bump_all(params);
   bump_all(exp_avgs);
   bump_all(exp_avg_sqs);
@@ -127,11 +144,14 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
              "] momentum_buffers must be empty without momentum, got ", momentum_buffers.size());
   }
   if (params.empty()) return;
+  SgdParams resolved = p;
+  resolved.lr_dev = resolve_slot(p.lr_slot, params, op, "lr");
+  resolved.momentum_dev = resolve_slot(p.momentum_slot, params, op, "momentum");
   std::vector<Tensor> g = contiguous_all(grads);
   if (params[0].device().is_cuda())
-    cuda::sgd_step(params, g, momentum_buffers, p);
+    cuda::sgd_step(params, g, momentum_buffers, resolved);
   else
-    cpu::sgd_step(params, g, momentum_buffers, p);
+    cpu::sgd_step(params, g, momentum_buffers, resolved);
   bump_all(params);
   bump_all(momentum_buffers);
 }

@@ -1,5 +1,6 @@
 // The global counter-based generator (one (seed, offset) for every device, so CPU and CUDA draws
-// agree) and the random ops: rand, randn, randint, randperm, dropout.
+// agree) and the random ops: rand, randn, randint, randperm, dropout. Inside a CUDA graph capture,
+// draws take their counters from graph slots (see reserve()).
 #include <algorithm>
 #include <cmath>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "core/ops.h"
 #include "cpu/kernels.h"
 #include "cuda/kernels.h"
+#include "cuda/runtime.h"
 
 namespace mytensor {
 
@@ -32,14 +34,38 @@ Generator& generator() {
   return g;
 }
 
-// Reserves counters [offset, offset + n) for one draw and returns (seed, offset). The offset
-// advances by n rounded up to a multiple of 4, so that draws never share a Philox counter.
-std::tuple<uint64_t, uint64_t> reserve(int64_t n) {
+// Reserves counters [offset, offset + n) for one draw of `op` on `device`. The offset advances by
+// n rounded up to a multiple of 4, so that draws never share a Philox counter.
+// Inside a CUDA graph capture the generator is left alone: the draw gets an offset relative to the
+// capture's first draw and the address of two slots that each replay fills with the generator's
+// (seed, offset); graphs.py then advances the generator by what the graph consumed. So every replay
+// draws fresh numbers, the same ones eager mode would.
+PhiloxArgs reserve(int64_t n, Device device, const char* op) {
+  if (cuda::is_capturing_any()) {
+    MT_CHECK(device.is_cuda() && cuda::is_capturing(device.index), GraphCaptureError, "[graphs] ",
+             op, " on ", device.str(),
+             " inside a captured step: only work on the capturing CUDA device is replayed; "
+             "draw on that device, or outside the step");
+    PhiloxArgs args;
+    args.base = cuda::capture_random(device.index, static_cast<uint64_t>(n), &args.offset);
+    return args;
+  }
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mutex);
-  uint64_t start = g.offset;
+  PhiloxArgs args;
+  args.seed = g.seed;
+  args.offset = g.offset;
   g.offset += (static_cast<uint64_t>(n) + 3) / 4 * 4;
-  return {g.seed, start};
+  return args;
+}
+
+// The generator's state is host data: read or set inside a capture, the value would be baked into
+// the graph (every replay would draw the capture's numbers).
+void refuse_in_capture(const char* op) {
+  MT_CHECK(!cuda::is_capturing_any(), GraphCaptureError, "[graphs] ", op,
+           " inside a captured step: the generator's state is read and set on the host, so a "
+           "replay would not see it; call it outside the step (random ops inside the step draw "
+           "fresh numbers at every replay)");
 }
 
 void check_shape(const Shape& shape, const char* op) {
@@ -66,6 +92,7 @@ std::pair<double, double> dtype_range(DType dtype) {
 }  // namespace
 
 void manual_seed(uint64_t seed) {
+  refuse_in_capture("manual_seed");
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mutex);
   g.seed = seed;
@@ -73,12 +100,14 @@ void manual_seed(uint64_t seed) {
 }
 
 std::tuple<uint64_t, uint64_t> get_rng_state() {
+  refuse_in_capture("get_rng_state");
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mutex);
   return {g.seed, g.offset};
 }
 
 void set_rng_state(uint64_t seed, uint64_t offset) {
+  refuse_in_capture("set_rng_state");
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mutex);
   g.seed = seed;
@@ -90,11 +119,11 @@ Tensor rand(const Shape& shape, DType dtype, Device device) {
   check_float_dtype(dtype, "rand");
   Tensor out = empty(shape, dtype, device);
   if (out.numel() == 0) return out;
-  auto [seed, offset] = reserve(out.numel());
+  PhiloxArgs rng = reserve(out.numel(), device, "rand");
   if (device.is_cuda()) {
-    cuda::uniform(out, 0.0, 1.0, seed, offset);
+    cuda::uniform(out, 0.0, 1.0, rng);
   } else {
-    cpu::uniform(out, 0.0, 1.0, seed, offset);
+    cpu::uniform(out, 0.0, 1.0, rng);
   }
   return out;
 }
@@ -104,11 +133,11 @@ Tensor randn(const Shape& shape, DType dtype, Device device) {
   check_float_dtype(dtype, "randn");
   Tensor out = empty(shape, dtype, device);
   if (out.numel() == 0) return out;
-  auto [seed, offset] = reserve(out.numel());
+  PhiloxArgs rng = reserve(out.numel(), device, "randn");
   if (device.is_cuda()) {
-    cuda::normal(out, 0.0, 1.0, seed, offset);
+    cuda::normal(out, 0.0, 1.0, rng);
   } else {
-    cpu::normal(out, 0.0, 1.0, seed, offset);
+    cpu::normal(out, 0.0, 1.0, rng);
   }
   return out;
 }
@@ -126,11 +155,11 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Devic
            ") does not fit dtype ", dtype_name(dtype));
   Tensor out = empty(shape, dtype, device);
   if (out.numel() == 0) return out;
-  auto [seed, offset] = reserve(out.numel());
+  PhiloxArgs rng = reserve(out.numel(), device, "randint");
   if (device.is_cuda()) {
-    cuda::randint(out, low, high, seed, offset);
+    cuda::randint(out, low, high, rng);
   } else {
-    cpu::randint(out, low, high, seed, offset);
+    cpu::randint(out, low, high, rng);
   }
   return out;
 }
@@ -143,11 +172,16 @@ Tensor randperm(int64_t n, DType dtype, Device device) {
   MT_CHECK(n == 0 || static_cast<double>(n - 1) <= dtype_range(dtype).second,
            std::invalid_argument, "[randperm] n=", n, " is too large for dtype ",
            dtype_name(dtype));
+  MT_CHECK(!cuda::is_capturing_any(), GraphCaptureError,
+           "[graphs] randperm inside a captured step: its keys are drawn and sorted on the host, "
+           "so every replay would return the capture's permutation; draw it outside the step and "
+           "pass it in");
   // Built on the host: sort 0..n-1 by random 64-bit keys from the shared generator (ties, which
   // are astronomically rare, keep index order), then convert and copy to the device.
   Tensor host = Tensor::empty({n}, DType::Int64, Device{});
   if (n > 0) {
-    auto [seed, offset] = reserve(n);
+    const PhiloxArgs rng = reserve(n, Device{}, "randperm");
+    const uint64_t seed = rng.seed, offset = rng.offset;
     std::vector<uint64_t> keys(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) keys[i] = philox::bits64(seed, offset + i);
     int64_t* p = host.data<int64_t>();
@@ -177,11 +211,11 @@ std::tuple<Tensor, Tensor> dropout(const Tensor& x, double p) {
   }
   // Element i (in row-major order of x) uses counter offset + i: pass x contiguous.
   Tensor xc = contiguous(x);
-  auto [seed, offset] = reserve(x.numel());
+  PhiloxArgs rng = reserve(x.numel(), x.device(), "dropout");
   if (x.device().is_cuda()) {
-    cuda::dropout(xc, p, seed, offset, out, mask);
+    cuda::dropout(xc, p, rng, out, mask);
   } else {
-    cpu::dropout(xc, p, seed, offset, out, mask);
+    cpu::dropout(xc, p, rng, out, mask);
   }
   return {out, mask};
 }

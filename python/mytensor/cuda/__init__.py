@@ -1,8 +1,16 @@
-"""``mt.cuda``: what CUDA support was compiled in and what the GPUs hold."""
+"""``mt.cuda``: what CUDA support was compiled in, what the GPUs hold, and CUDA graphs
+(:func:`make_graphed_step`, :class:`CUDAGraph`, in :mod:`mytensor.cuda.graphs`)."""
 
 from __future__ import annotations
 
 from mytensor import _C
+from mytensor.cuda.graphs import CUDAGraph, GraphCaptureError, make_graphed_step
+
+__all__ = [
+    "CUDAGraph", "GraphCaptureError", "device_count", "empty_cache", "is_available",
+    "is_compiled", "make_graphed_step", "max_memory_allocated", "memory_allocated",
+    "memory_reserved", "reset_peak_memory_stats", "synchronize",
+]
 
 
 def is_available() -> bool:
