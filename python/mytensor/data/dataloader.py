@@ -202,10 +202,11 @@ class DeviceImageLoader:
     def set_epoch_plan(self, order, params=None) -> None:
         """Fixes the sample order and, optionally, every crop and flip of the following passes.
 
-        Position i of a pass yields sample ``order[i]``, cropped at rows ``params[i, 0]`` and
-        columns ``params[i, 1]`` of the zero-padded image (each in ``[0, 2 * padding]``; `padding`
-        means the centre, i.e. no shift) and mirrored when ``params[i, 2]`` is 1 (torchvision's
-        RandomCrop then RandomHorizontalFlip, with the choices given). Without `params` the crops
+        Position i of a pass yields sample ``order[i]``: output pixel (y, x) reads pixel
+        ``(y + dy, x + dx)`` of the image zero-padded by `padding`, with ``(dy, dx) =
+        params[i, :2]`` each in ``[0, 2 * padding]`` (``padding`` is the unshifted centre), and
+        the crop is mirrored when ``params[i, 2]`` is 1 (torchvision's RandomCrop then
+        RandomHorizontalFlip, with the choices given). Without `params` the crops
         and flips stay random (Philox). A plan overrides `shuffle` and draws nothing from the
         global generator; it holds for every pass until replaced, and ``set_epoch_plan(None)``
         goes back to random order and augmentation.
