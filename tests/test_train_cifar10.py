@@ -1,7 +1,8 @@
 """The CIFAR-10 example end to end on the CPU: a short training of the reference CNN on real
 CIFAR-10 (--cifar-dir / MYTENSOR_CIFAR10_DIR) or, where absent, on a small learnable synthetic set
 in the official file layout; the loss must fall and accuracy end far above chance. Plus resume,
-output format and the comparison table."""
+output format, the comparison table, and the twin mode: both scripts start from the same weights,
+see the same batches, and so train to the same losses."""
 
 from __future__ import annotations
 
@@ -92,12 +93,13 @@ def test_training_learns(training_data, tmp_path, capsys):
     assert (tmp_path / "curves.png").stat().st_size > 1000
 
 
-def test_resume_continues_exactly(tmp_path, capsys):
+@pytest.mark.parametrize("mode", [[], ["--framework-rng"]], ids=["twin", "framework-rng"])
+def test_resume_continues_exactly(tmp_path, capsys, mode):
     """Epoch 1, checkpoint, then epoch 2 from the checkpoint = two epochs in one go."""
     data_dir = write_synthetic_cifar(tmp_path / "d", n_train=320, n_test=64)
     script = _load("train_cifar10")
     base = ["--data-dir", data_dir, "--device", "cpu", "--batch-size", "64", "--subset", "192",
-            "--threads", "1"]
+            "--threads", "1", *mode]
     straight = script.main(base + ["--epochs", "2"])
     ckpt = str(tmp_path / "ckpt.safetensors")
     script.main(base + ["--epochs", "1", "--save", ckpt])
@@ -118,8 +120,12 @@ def test_flags_are_identical_in_both_scripts():
     config = _load("config")
     a = config.parse_args("x", "cpu", ["--subset", "10", "--optimizer", "sgd"])
     assert a.subset == 10 and a.optimizer == "sgd" and a.batch_size == 128 and a.lr == 1e-3
+    assert a.framework_rng is False  # the twin mode is the default
+    assert config.parse_args("x", "cpu", ["--framework-rng"]).framework_rng is True
     with pytest.raises(SystemExit):
         config.parse_args("x", "cpu", ["--epochs", "0"])
+    with pytest.raises(SystemExit):
+        config.parse_args("x", "cpu", ["--seed", "-1"])
     mt_src = open(os.path.join(EXAMPLES, "train_cifar10.py")).read()
     pt_src = open(os.path.join(EXAMPLES, "train_cifar10_pytorch.py")).read()
     assert "config.parse_args(" in mt_src and "config.parse_args(" in pt_src
@@ -142,5 +148,93 @@ def test_compare_table(tmp_path, capsys):
     compare.main(["--only-table", str(paths[0]), str(paths[1])])
     out = capsys.readouterr().out
     assert "2.00x" in out and "total" in out and "0.7000" in out and "median 2.." in out
+    assert "unknown RNG mode" in out  # logs without their flags
+    mt_log, pt_log = (json.loads(p.read_text()) for p in paths)
+    mt_log["args"] = pt_log["args"] = {"framework_rng": False, "seed": 3}
+    assert "[shared init and data plan, seed 3]" in compare.table(mt_log, pt_log)
+    pt_log["args"] = {"framework_rng": True, "seed": 3}
+    assert "MISMATCHED" in compare.table(mt_log, pt_log)
     assert compare.per_run(["--save", "c.st", "--plot=x.png", "--lr", "1"], "mytensor") == [
         "--save", "c-mytensor.st", "--plot=x-mytensor.png", "--lr", "1"]
+    assert compare.per_run(["--framework-rng"], "pytorch") == ["--framework-rng"]
+
+
+# ---- the twin mode: identical weights, identical batches ---------------------------------------
+def test_initial_state_fits_both_frameworks():
+    """config.initial_state has exactly the names, shapes and dtypes of both frameworks' state
+    dicts, PyTorch's default distributions, and both scripts load it unchanged."""
+    torch = pytest.importorskip("torch")
+    import mytensor as mt
+
+    config = _load("config")
+    state = config.initial_state(0)
+    pt_ref = config.build_model(torch.nn).state_dict()
+    mt_ref = config.build_model(mt.nn).state_dict()
+    assert list(state) == list(pt_ref) == list(mt_ref)
+    for name, value in state.items():
+        assert value.shape == tuple(pt_ref[name].shape) == tuple(mt_ref[name].shape), name
+        assert str(value.dtype) == str(pt_ref[name].dtype).removeprefix("torch."), name
+    for name, module in config.build_model(torch.nn).named_modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            bound = 1 / np.sqrt(module.weight[0].numel())  # 1 / sqrt(fan_in)
+            w = state[f"{name}.weight"]
+            assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound, name
+            assert abs(w.mean()) < 0.1 * bound and abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound
+    assert all(np.array_equal(a, b) for a, b in zip(state.values(),
+                                                    config.initial_state(0).values()))
+    assert not np.array_equal(state["0.weight"], config.initial_state(1)["0.weight"])
+
+    mt_script, pt_script = _load("train_cifar10"), _load("train_cifar10_pytorch")
+    args = config.parse_args("x", "cpu", [])
+    mt_state = mt_script.make_model(args, mt.device("cpu")).state_dict()
+    pt_state = pt_script.make_model(args, torch.device("cpu")).state_dict()
+    for name, value in state.items():
+        np.testing.assert_array_equal(mt_state[name].numpy(), value, err_msg=name)
+        np.testing.assert_array_equal(pt_state[name].numpy(), value, err_msg=name)
+    # --framework-rng: each framework's own initialisation, so the two differ.
+    args = config.parse_args("x", "cpu", ["--framework-rng"])
+    own = mt_script.make_model(args, mt.device("cpu")).state_dict()["0.weight"].numpy()
+    assert not np.array_equal(own, state["0.weight"])
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-augment"]], ids=["augment", "no-augment"])
+def test_twin_loaders_yield_identical_batches(training_data, flags):
+    """Epoch 1's first two training batches (and epoch 2's first) are the same tensors in both
+    scripts; the plan changes from epoch to epoch."""
+    torch = pytest.importorskip("torch")
+    import mytensor as mt
+
+    data_dir, _ = training_data
+    config = _load("config")
+    args = config.parse_args("x", "cpu", ["--data-dir", data_dir, "--subset", "200",
+                                          "--batch-size", "64", "--seed", "7", *flags])
+    mt_train, mt_test = _load("train_cifar10").load_data(args, mt.device("cpu"))
+    pt_train, pt_test = _load("train_cifar10_pytorch").load_data(args, torch.device("cpu"))
+    firsts = []
+    for epoch in (1, 2):
+        config.set_epoch_plan(mt_train, args, epoch)
+        config.set_epoch_plan(pt_train, args, epoch)
+        pairs = list(zip(mt_train, pt_train))[:2 if epoch == 1 else 1]
+        for (mx, my), (px, py) in pairs:
+            assert tuple(mx.shape) == tuple(px.shape) == (64, 3, 32, 32)
+            np.testing.assert_allclose(mx.numpy(), px.numpy(), rtol=1e-6, atol=1e-6)
+            np.testing.assert_array_equal(my.numpy(), py.numpy())
+        firsts.append(pairs[0][0][1].numpy())
+    assert not np.array_equal(firsts[0], firsts[1])  # a new order every epoch
+    (mx, my), (px, py) = next(iter(mt_test)), next(iter(pt_test))
+    np.testing.assert_allclose(mx.numpy(), px.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(my.numpy(), py.numpy())
+
+
+def test_twin_runs_train_alike(training_data, capsys):
+    """Same weights and batches: one short epoch gives the same losses in both frameworks, up
+    to floating-point differences (a few 1e-4 here; different seeds differ by ~1e-1)."""
+    pytest.importorskip("torch")
+    data_dir, _ = training_data
+    flags = ["--data-dir", data_dir, "--device", "cpu", "--epochs", "1", "--subset", "256",
+             "--test-subset", "128", "--batch-size", "64"]
+    mt_run = _load("train_cifar10").main(flags)[0]
+    pt_run = _load("train_cifar10_pytorch").main(flags)[0]
+    assert abs(mt_run["train_loss"] - pt_run["train_loss"]) < 0.01, (mt_run, pt_run)
+    assert abs(mt_run["test_loss"] - pt_run["test_loss"]) < 0.02, (mt_run, pt_run)
+    capsys.readouterr()

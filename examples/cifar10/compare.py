@@ -7,7 +7,10 @@ and the time ratio mytensor / PyTorch.
     uv run examples/cifar10/compare.py --only-table a.json b.json     # table from two --log-json
 
 Each script's own output is shown as it runs; --save, --resume and --plot files get the
-framework's name appended (ckpt.st -> ckpt-mytensor.st, ckpt-pytorch.st).
+framework's name appended (ckpt.st -> ckpt-mytensor.st, ckpt-pytorch.st). By default the two runs
+start from the same weights and see the same batches (config.initial_state / epoch_plan), so
+their accuracies differ only by floating-point effects; --framework-rng (passed to both) lets each
+framework draw its own, and the table's header says which mode the logs were made in.
 """
 
 from __future__ import annotations
@@ -51,6 +54,20 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b > 0 else "n/a"
 
 
+def mode(mt_log: dict, pt_log: dict) -> str:
+    """How the two runs drew their initial weights and batches, from the logged flags."""
+    def one(log):
+        args = log.get("args")
+        if not args or "framework_rng" not in args:
+            return "unknown RNG mode"
+        if args["framework_rng"]:
+            return f"each framework's own RNG, seed {args.get('seed')}"
+        return f"shared init and data plan, seed {args.get('seed')}"
+
+    a, b = one(mt_log), one(pt_log)
+    return a if a == b else f"MISMATCHED: mytensor {a}, PyTorch {b}"
+
+
 def table(mt_log: dict, pt_log: dict) -> str:
     """The side-by-side comparison of two --log-json files."""
     rows = [("epoch", "mt train_s", "pt train_s", "ratio", "mt test_acc", "pt test_acc",
@@ -80,6 +97,7 @@ def table(mt_log: dict, pt_log: dict) -> str:
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     header = (f"mytensor on {mt_log['device']} vs PyTorch on {pt_log['device']} "
+              f"[{mode(mt_log, pt_log)}] "
               "(ratio = mytensor / PyTorch time; below 1 means mytensor is faster)")
     return header + "\n" + "\n".join(lines)
 

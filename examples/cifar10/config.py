@@ -2,15 +2,20 @@
 (PyTorch): the reference CNN, the hyper-parameters, the command line and the output format.
 
 Imports neither framework: `build_model` takes the framework's `nn` namespace, so both scripts
-build the same network by construction.
+build the same network by construction. By default both runs also start from the same weights
+(`initial_state`) and see the same batches (`epoch_plan`), both drawn here with NumPy from the
+seed; `--framework-rng` leaves initialisation, shuffling and augmentation to each framework.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+
+import numpy as np
 
 # ---- the network ---------------------------------------------------------------------------------
 # Conv2d(3x3, padding 1, no bias) -> BatchNorm2d -> ReLU blocks; "M" is MaxPool2d(2).
@@ -30,20 +35,108 @@ DEFAULTS = dict(optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0, epoch
                 batch_size=128, seed=0)
 
 
-def build_model(nn):
-    """The reference CNN from either framework's `nn` (torch.nn or mytensor.nn), with that
-    framework's default initialisation."""
+# Independent NumPy streams for the shared initial weights and the per-epoch data plans.
+INIT_STREAM, PLAN_STREAM = 1, 2
+
+
+def _layers() -> list[tuple[str, tuple]]:
+    """The network as (layer kind, sizes) in Sequential order; build_model and initial_state
+    both walk it, so the state-dict names cannot drift apart."""
     layers, channels = [], 3
     for block in BLOCKS:
         if block == "M":
-            layers.append(nn.MaxPool2d(2))
+            layers.append(("MaxPool2d", (2,)))
             continue
-        layers += [nn.Conv2d(channels, block, 3, padding=1, bias=False), nn.BatchNorm2d(block),
-                   nn.ReLU()]
+        layers += [("Conv2d", (channels, block)), ("BatchNorm2d", (block,)), ("ReLU", ())]
         channels = block
-    layers += [nn.Flatten(), nn.Linear(FLAT_FEATURES, HIDDEN), nn.ReLU(),
-               nn.Linear(HIDDEN, NUM_CLASSES)]
-    return nn.Sequential(*layers)
+    layers += [("Flatten", ()), ("Linear", (FLAT_FEATURES, HIDDEN)), ("ReLU", ()),
+               ("Linear", (HIDDEN, NUM_CLASSES))]
+    return layers
+
+
+def build_model(nn):
+    """The reference CNN from either framework's `nn` (torch.nn or mytensor.nn), with that
+    framework's default initialisation."""
+    make = {"Conv2d": lambda cin, cout: nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+            "BatchNorm2d": nn.BatchNorm2d, "ReLU": nn.ReLU, "MaxPool2d": nn.MaxPool2d,
+            "Flatten": nn.Flatten, "Linear": nn.Linear}
+    return nn.Sequential(*[make[kind](*sizes) for kind, sizes in _layers()])
+
+
+def _check_seed(seed: int) -> int:
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return seed
+
+
+def initial_state(seed: int) -> dict[str, np.ndarray]:
+    """The state dict of build_model's network drawn with NumPy from `seed`, from PyTorch's
+    default initialisation distributions: Conv2d and Linear weights kaiming_uniform(a=sqrt(5)),
+    i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), Linear biases the same; BatchNorm weight 1, bias 0,
+    running mean 0, running variance 1. Float32 (num_batches_tracked int64); load it into either
+    framework's model so that both twins start from identical weights."""
+    rng = np.random.default_rng([INIT_STREAM, _check_seed(seed)])
+
+    def uniform(shape, fan_in):
+        bound = 1.0 / math.sqrt(fan_in)
+        return rng.uniform(-bound, bound, shape).astype(np.float32)
+
+    state = {}
+    for i, (kind, sizes) in enumerate(_layers()):
+        if kind == "Conv2d":
+            cin, cout = sizes
+            state[f"{i}.weight"] = uniform((cout, cin, 3, 3), cin * 9)
+        elif kind == "BatchNorm2d":
+            (c,) = sizes
+            state[f"{i}.weight"] = np.ones(c, np.float32)
+            state[f"{i}.bias"] = np.zeros(c, np.float32)
+            state[f"{i}.running_mean"] = np.zeros(c, np.float32)
+            state[f"{i}.running_var"] = np.ones(c, np.float32)
+            state[f"{i}.num_batches_tracked"] = np.array(0, np.int64)
+        elif kind == "Linear":
+            fin, fout = sizes
+            state[f"{i}.weight"] = uniform((fout, fin), fin)
+            state[f"{i}.bias"] = uniform((fout,), fin)
+    return state
+
+
+def augmentation(args) -> tuple[int, bool]:
+    """(crop padding, flip) of the training batches."""
+    return (0, False) if args.no_augment else (CROP_PADDING, True)
+
+
+def epoch_plan(seed: int, epoch: int, n: int, padding: int, flip: bool):
+    """The training batches of one epoch, drawn with NumPy from (seed, epoch) alone, so a resumed
+    run continues the same sequence.
+
+    Returns:
+        (order, params): order int64 (n), the permutation of the training set; params int32
+        (n, 3), for position i of `order` the crop offsets dy, dx in [0, 2 * padding] into the
+        zero-padded image and the flip bit (0 when not `flip`). Output pixel (y, x) reads padded
+        pixel (y + dy, x + dx), mirrored horizontally when flipped.
+    """
+    rng = np.random.default_rng([PLAN_STREAM, _check_seed(seed), epoch])
+    order = rng.permutation(n).astype(np.int64)
+    params = np.zeros((n, 3), np.int32)
+    params[:, :2] = rng.integers(0, 2 * padding + 1, (n, 2))
+    if flip:
+        params[:, 2] = rng.integers(0, 2, n)
+    return order, params
+
+
+def set_epoch_plan(loader, args, epoch: int) -> None:
+    """Gives a training loader (either framework's) this epoch's shared plan; nothing under
+    --framework-rng, where the loader shuffles and augments with its own generator."""
+    if args.framework_rng:
+        return
+    padding, flip = augmentation(args)
+    loader.set_epoch_plan(*epoch_plan(args.seed, epoch, len(loader.labels), padding, flip))
+
+
+def rng_mode(args) -> str:
+    """The run-detail words for how initial weights and batches were drawn."""
+    return ("each framework's own RNG" if args.framework_rng
+            else f"shared init and data plan (NumPy, seed {args.seed})")
 
 
 def make_optimizer(optim, params, args):
@@ -70,6 +163,10 @@ def parse_args(description: str, default_device: str, argv=None) -> argparse.Nam
     p.add_argument("--device", default=default_device,
                    help=f"cpu or cuda[:N] (default here: {default_device})")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    p.add_argument("--framework-rng", action="store_true",
+                   help="initialise, shuffle and augment with each framework's own generator "
+                        "(default: both twins start from the same NumPy-drawn weights and see "
+                        "the same batches, crops and flips)")
     p.add_argument("--data-dir", default=os.environ.get("MYTENSOR_CIFAR10_DIR", "data"),
                    help="folder holding (or to receive) cifar-10-batches-py/ "
                         "(default: $MYTENSOR_CIFAR10_DIR, else ./data)")
@@ -92,6 +189,8 @@ def parse_args(description: str, default_device: str, argv=None) -> argparse.Nam
             p.error(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.lr <= 0:
         p.error(f"--lr must be positive, got {args.lr}")
+    if args.seed < 0:
+        p.error(f"--seed must be non-negative, got {args.seed}")
     return args
 
 

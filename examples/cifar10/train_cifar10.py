@@ -5,9 +5,11 @@
     uv run examples/cifar10/train_cifar10.py --data-dir DIR        # DIR/cifar-10-batches-py/
     uv run examples/cifar10/train_cifar10.py --download --subset 5000 --epochs 2
 
-The whole data set lives on the device as uint8; each batch is shuffled, randomly cropped
-(padding 4), flipped and normalised by one fused kernel (mt.data.DeviceImageLoader). Prints one
-line per epoch, then the total time; --log-json, --plot, --save and --resume as in the twin.
+The whole data set lives on the device as uint8; each batch is gathered, cropped (padding 4),
+flipped and normalised by one fused kernel (mt.data.DeviceImageLoader). By default the initial
+weights and every epoch's order, crops and flips come from config.py (NumPy, --seed), exactly as
+in the twin; --framework-rng draws them from mytensor's own generator instead. Prints one line
+per epoch, then the total time; --log-json, --plot, --save and --resume as in the twin.
 """
 
 from __future__ import annotations
@@ -42,14 +44,23 @@ def load_data(args, device):
     test = CIFAR10(args.data_dir, train=False, download=args.download)
     train_x, train_y = train.data[:args.subset], train.targets[:args.subset]
     test_x, test_y = test.data[:args.test_subset], test.targets[:args.test_subset]
-    padding = 0 if args.no_augment else config.CROP_PADDING
+    padding, flip = config.augmentation(args)
     train_loader = DeviceImageLoader(train_x, train_y, args.batch_size, shuffle=True,
-                                     padding=padding, flip=not args.no_augment, mean=config.MEAN,
+                                     padding=padding, flip=flip, mean=config.MEAN,
                                      std=config.STD, device=device, channels_last=True)
     test_loader = DeviceImageLoader(test_x, test_y, args.batch_size, shuffle=False,
                                     mean=config.MEAN, std=config.STD, device=device,
                                     channels_last=True)
     return train_loader, test_loader
+
+
+def make_model(args, device):
+    """The reference CNN on `device`, from config's shared initial weights unless
+    --framework-rng (then from mytensor's default initialisation)."""
+    model = config.build_model(mt.nn)
+    if not args.framework_rng:
+        model.load_state_dict(config.initial_state(args.seed))
+    return model.to(device)
 
 
 def run_epoch(model, loader, criterion, device, optimizer=None, desc=""):
@@ -101,7 +112,7 @@ def main(argv=None) -> list[dict]:
     device = mt.device(args.device)
     mt.manual_seed(args.seed)
     train_loader, test_loader = load_data(args, device)
-    model = config.build_model(mt.nn).to(device)
+    model = make_model(args, device)
     criterion = mt.nn.CrossEntropyLoss()
     optimizer = config.make_optimizer(mt.optim, model.parameters(), args)
     start, history = 0, []
@@ -112,9 +123,10 @@ def main(argv=None) -> list[dict]:
     config.info(f"{FRAMEWORK} {mt.__version__} on {device}: {len(train_loader.labels)} train / "
                 f"{len(test_loader.labels)} test images, {n_params} parameters, "
                 f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-                f"augment={'off' if args.no_augment else 'on'}")
+                f"augment={'off' if args.no_augment else 'on'}, {config.rng_mode(args)}")
     total = 0.0
     for epoch in range(start + 1, args.epochs + 1):
+        config.set_epoch_plan(train_loader, args, epoch)  # one upload, before the clock starts
         synchronize(device)
         t0 = time.perf_counter()
         train_loss, train_acc = run_epoch(model, train_loader, criterion, device, optimizer,

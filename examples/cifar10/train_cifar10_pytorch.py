@@ -6,6 +6,8 @@
 Same network (config.build_model), hyper-parameters, data, augmentation and output format. As
 in the mytensor script, the images stay on the device as uint8 and each batch is augmented
 there (here by a few vectorised PyTorch ops), so neither side pays for a host data pipeline.
+By default both scripts start from config.initial_state(seed) and apply config.epoch_plan(seed,
+epoch): identical weights and batches; --framework-rng uses PyTorch's own generator instead.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def synchronize(device) -> None:
 
 class DeviceLoader:
     """uint8 images on the device; per batch: gather, random crop (zero padding), flip,
-    normalise — torchvision's RandomCrop(32, padding) + RandomHorizontalFlip + Normalize."""
+    normalise — torchvision's RandomCrop(32, padding) + RandomHorizontalFlip + Normalize. The
+    order, crops and flips are random (torch's generator) unless set_epoch_plan fixed them."""
 
     def __init__(self, images, labels, batch_size, shuffle, padding, flip, device):
         self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
@@ -49,30 +52,52 @@ class DeviceLoader:
         self.device = device
         self.mean = torch.tensor(config.MEAN, device=device).view(1, 3, 1, 1)
         self.std = torch.tensor(config.STD, device=device).view(1, 3, 1, 1)
+        self.plan = None
+
+    def set_epoch_plan(self, order, params) -> None:
+        """The twin of mytensor's DeviceImageLoader.set_epoch_plan: position i yields sample
+        order[i], cropped at (dy, dx) = params[i, :2] of the padded image and mirrored when
+        params[i, 2]; uploaded once (order, dy, dx, flip packed in one int64 array)."""
+        n = len(self.labels)
+        if order.shape != (n,) or params.shape != (n, 3):
+            raise ValueError(f"set_epoch_plan: expected order ({n},) and params ({n}, 3), got "
+                             f"{order.shape} and {params.shape}")
+        packed = np.concatenate([order[:, None], params], axis=1).astype(np.int64)
+        packed = torch.from_numpy(packed).to(self.device)
+        self.plan = (packed[:, 0], packed[:, 1], packed[:, 2], packed[:, 3] != 0)
 
     def __len__(self) -> int:
         return (len(self.labels) + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
         n = len(self.labels)
-        order = (torch.randperm(n, device=self.device) if self.shuffle
-                 else torch.arange(n, device=self.device))
+        if self.plan is not None:
+            order = self.plan[0]
+        else:
+            order = (torch.randperm(n, device=self.device) if self.shuffle
+                     else torch.arange(n, device=self.device))
         for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
+            stop = min(n, start + self.batch_size)
+            idx = order[start:stop]
             x = self.images[idx].float().div_(255)
             b, c, h, w = x.shape
             if self.padding:
+                # Output pixel (y, x) reads padded pixel (y + dy, x + dx), as in augment_images.
                 p = self.padding
                 padded = F.pad(x, (p, p, p, p))
-                dy = torch.randint(0, 2 * p + 1, (b,), device=self.device)
-                dx = torch.randint(0, 2 * p + 1, (b,), device=self.device)
+                if self.plan is not None:
+                    dy, dx = self.plan[1][start:stop], self.plan[2][start:stop]
+                else:
+                    dy = torch.randint(0, 2 * p + 1, (b,), device=self.device)
+                    dx = torch.randint(0, 2 * p + 1, (b,), device=self.device)
                 rows = (dy[:, None] + torch.arange(h, device=self.device))[:, None, :, None]
                 cols = (dx[:, None] + torch.arange(w, device=self.device))[:, None, None, :]
                 batch = torch.arange(b, device=self.device)[:, None, None, None]
                 chan = torch.arange(c, device=self.device)[None, :, None, None]
                 x = padded[batch, chan, rows, cols]
             if self.flip:
-                mirror = torch.rand(b, device=self.device) < 0.5
+                mirror = (self.plan[3][start:stop] if self.plan is not None
+                          else torch.rand(b, device=self.device) < 0.5)
                 x = torch.where(mirror[:, None, None, None], x.flip(3), x)
             yield (x - self.mean) / self.std, self.labels[idx]
 
@@ -80,12 +105,22 @@ class DeviceLoader:
 def load_data(args, device):
     train = CIFAR10(args.data_dir, train=True, download=args.download)
     test = CIFAR10(args.data_dir, train=False, download=args.download)
-    padding = 0 if args.no_augment else config.CROP_PADDING
+    padding, flip = config.augmentation(args)
     train_loader = DeviceLoader(train.data[:args.subset], train.targets[:args.subset],
-                                args.batch_size, True, padding, not args.no_augment, device)
+                                args.batch_size, True, padding, flip, device)
     test_loader = DeviceLoader(test.data[:args.test_subset], test.targets[:args.test_subset],
                                args.batch_size, False, 0, False, device)
     return train_loader, test_loader
+
+
+def make_model(args, device):
+    """The reference CNN on `device`, from config's shared initial weights unless
+    --framework-rng (then from PyTorch's default initialisation)."""
+    model = config.build_model(torch.nn)
+    if not args.framework_rng:
+        state = {k: torch.from_numpy(v) for k, v in config.initial_state(args.seed).items()}
+        model.load_state_dict(state)
+    return model.to(device)
 
 
 def run_epoch(model, loader, criterion, device, optimizer=None, desc=""):
@@ -139,7 +174,7 @@ def main(argv=None) -> list[dict]:
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
     train_loader, test_loader = load_data(args, device)
-    model = config.build_model(torch.nn).to(device)
+    model = make_model(args, device)
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = config.make_optimizer(torch.optim, model.parameters(), args)
     start, history = 0, []
@@ -150,9 +185,10 @@ def main(argv=None) -> list[dict]:
     config.info(f"{FRAMEWORK} {torch.__version__} on {device}: {len(train_loader.labels)} train / "
                 f"{len(test_loader.labels)} test images, {n_params} parameters, "
                 f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-                f"augment={'off' if args.no_augment else 'on'}")
+                f"augment={'off' if args.no_augment else 'on'}, {config.rng_mode(args)}")
     total = 0.0
     for epoch in range(start + 1, args.epochs + 1):
+        config.set_epoch_plan(train_loader, args, epoch)  # one upload, before the clock starts
         synchronize(device)
         t0 = time.perf_counter()
         train_loss, train_acc = run_epoch(model, train_loader, criterion, device, optimizer,

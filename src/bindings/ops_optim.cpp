@@ -65,5 +65,7 @@ void init_optim_ops(nb::module_& m) {
       "lr_slot/momentum_slot as the slots of adam_step).");
   m.def("augment_images", &mytensor::augment_images, "images"_a, "labels"_a, "indices"_a,
         "mean"_a, "stdev"_a, "padding"_a, "flip"_a, "seed"_a, "offset"_a,
-        "Gathers, randomly crops and flips, and normalises a batch of uint8 images in one pass.");
+        "params"_a.none() = nb::none(),
+        "Gathers, randomly crops and flips, and normalises a batch of uint8 images in one pass; "
+        "params (int32 (B, 3): dy, dx, flip per sample) replaces the random draws.");
 }

@@ -197,10 +197,15 @@ void check_floating(const Tensor& x, const char* op, const char* name);
 // RandomCrop(padding=...)); mirrors it horizontally with probability 1/2 when `flip`; and
 // normalises: out = (v / 255 - mean[c]) / stdev[c]. Sample b draws philox(seed, offset + b): word x
 // picks the row offset, y the column offset (each uniform in [0, 2 * padding]), bit 0 of z the
-// flip. Returns (images (B, C, H, W) of mean's dtype, labels (B) int64).
+// flip. An explicit plan replaces the draws: `params`, int32 (B, 3) on images' device, gives
+// sample b's (dy, dx, flip) with dy, dx in [0, 2 * padding] and flip in {0, 1} (honoured only when
+// `flip`); seed and offset are then unused. Output pixel (y, x) reads the padded image at
+// (y + dy, x + dx), or at (y + dy, W - 1 - x + dx) when mirrored. Returns (images (B, C, H, W) of
+// mean's dtype, labels (B) int64).
 std::tuple<Tensor, Tensor> augment_images(const Tensor& images, const Tensor& labels,
                                           const Tensor& indices, const Tensor& mean,
                                           const Tensor& stdev, int64_t padding, bool flip,
-                                          uint64_t seed, uint64_t offset);
+                                          uint64_t seed, uint64_t offset,
+                                          const std::optional<Tensor>& params);
 
 }  // namespace mytensor

@@ -142,8 +142,10 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
 // ---- data (data.cu) ----------------------------------------------------------------------------
 // Validated by core/ops/data.cpp: images (N, C, H, W) uint8, labels (N) int64, indices (B) int64
 // with values in [0, N), mean and stdev (C) of out's dtype; out (B, C, H, W), labels_out (B).
+// params: int32 (B, 3) contiguous, the explicit (dy, dx, flip) per sample, or undefined (Philox).
 void augment_images(const Tensor& images, const Tensor& labels, const Tensor& indices,
                     const Tensor& mean, const Tensor& stdev, int64_t padding, bool flip,
-                    uint64_t seed, uint64_t offset, const Tensor& out, const Tensor& labels_out);
+                    uint64_t seed, uint64_t offset, const Tensor& params, const Tensor& out,
+                    const Tensor& labels_out);
 
 }  // namespace mytensor::cuda

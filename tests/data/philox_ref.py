@@ -30,17 +30,21 @@ def philox(seed: int, counters: np.ndarray) -> tuple[np.ndarray, ...]:
     return c0, c1, c2, c3
 
 
-def augment_reference(images, labels, indices, mean, std, padding, flip, seed, offset, dtype):
-    """What augment_images computes, written plainly: pad, crop, flip, normalise."""
-    x, y, z, _ = philox(seed, np.uint64(offset) + np.arange(len(indices), dtype=np.uint64))
+def augment_reference(images, labels, indices, mean, std, padding, flip, seed, offset, dtype,
+                      params=None):
+    """What augment_images computes, written plainly: pad, crop, flip, normalise. With `params`
+    ((B, 3): dy, dx, flip per sample) the crops and flips are those instead of Philox draws."""
     span = 2 * padding + 1
+    if params is None:
+        x, y, z, _ = philox(seed, np.uint64(offset) + np.arange(len(indices), dtype=np.uint64))
+        params = np.stack([x % span, y % span, z & 1], axis=1).astype(np.int64)
     n, c, h, w = images.shape
     out = np.empty((len(indices), c, h, w), dtype)
     padded = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     for b, i in enumerate(indices):
-        dy, dx = int(x[b] % span), int(y[b] % span)
+        dy, dx, mirror = (int(v) for v in params[b])
         crop = padded[i, :, dy:dy + h, dx:dx + w]
-        if flip and z[b] & 1:
+        if flip and mirror:
             crop = crop[:, :, ::-1]
         v = crop.astype(dtype) / dtype(255)
         out[b] = (v - mean.astype(dtype)[:, None, None]) / std.astype(dtype)[:, None, None]

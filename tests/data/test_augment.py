@@ -1,5 +1,6 @@
 """The fused augmentation op (gather + random crop + flip + normalise) against a plain NumPy
-reference with the same Philox draws, and DeviceImageLoader built on it."""
+reference with the same Philox draws or the same explicit plan, and DeviceImageLoader built on
+it (set_epoch_plan included)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,20 @@ def _data(n=20, c=3, h=8, w=6, seed=0):
     return images, labels
 
 
-def _run(images, labels, indices, mean, std, padding, flip, seed, offset, device, dtype):
+def _run(images, labels, indices, mean, std, padding, flip, seed, offset, device, dtype,
+         params=None):
     t = lambda a, dt=None: mt.tensor(a, dtype=dt, device=device)  # noqa: E731
+    plan = None if params is None else t(np.asarray(params, np.int32))._impl
     x, y = _C.augment_images(t(images)._impl, t(labels)._impl, t(indices)._impl,
                              t(mean, mt.float32 if dtype == np.float32 else mt.float64)._impl,
                              t(std, mt.float32 if dtype == np.float32 else mt.float64)._impl,
-                             padding, flip, seed, offset)
+                             padding, flip, seed, offset, plan)
     return mt.ops._util.wrap(x).cpu().numpy(), mt.ops._util.wrap(y).cpu().numpy()
+
+
+def _random_plan(b, padding, rng):
+    return np.stack([rng.integers(0, 2 * padding + 1, b), rng.integers(0, 2 * padding + 1, b),
+                     rng.integers(0, 2, b)], axis=1).astype(np.int32).reshape(b, 3)
 
 
 def test_philox_reference_matches_known_answer():
@@ -46,6 +54,90 @@ def test_matches_reference(padding, flip, dtype, device):
     assert x.dtype == dtype and x.shape == (7, 3, 8, 6)
     np.testing.assert_allclose(x, ex, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(y, ey)
+
+
+# ---- the explicit-plan mode ----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("padding,flip", [(4, True), (0, False), (2, False), (0, True), (9, True)])
+def test_plan_matches_reference(padding, flip, dtype, device):
+    images, labels = _data()
+    indices = np.array([3, 0, 19, 3, 7, 12, 5], np.int64)
+    params = _random_plan(7, padding, np.random.default_rng(padding))
+    params[0] = (0, 2 * padding, 1)  # the extreme corners, mirrored
+    params[1] = (2 * padding, 0, 0)
+    mean, std = np.array([0.4914, 0.4822, 0.4465]), np.array([0.247, 0.243, 0.261])
+    x, y = _run(images, labels, indices, mean, std, padding, flip, 5, 77, device, dtype, params)
+    ex, ey = augment_reference(images, labels, indices, mean, std, padding, flip, 5, 77, dtype,
+                               params=params)
+    assert x.dtype == dtype and x.shape == (7, 3, 8, 6)
+    np.testing.assert_allclose(x, ex, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(y, ey)
+
+
+def test_plan_semantics_by_hand(device):
+    """Output (y, x) reads padded (y + dy, x + dx), mirrored: checked on a 4x4 ramp."""
+    image = np.arange(16, dtype=np.uint8).reshape(1, 1, 4, 4)
+    params = [[0, 0, 1], [2, 2, 0], [1, 1, 1]]
+    x, _ = _run(image, np.zeros(1, np.int64), np.zeros(3, np.int64), np.zeros(1), np.ones(1), 1,
+                True, 0, 0, device, np.float64, params)
+    got = np.rint(x[:, 0] * 255).astype(int)
+    np.testing.assert_array_equal(got[0], [[0, 0, 0, 0], [2, 1, 0, 0], [6, 5, 4, 0],
+                                           [10, 9, 8, 0]])
+    np.testing.assert_array_equal(got[1], [[5, 6, 7, 0], [9, 10, 11, 0], [13, 14, 15, 0],
+                                           [0, 0, 0, 0]])
+    np.testing.assert_array_equal(got[2], image[0, 0, :, ::-1])  # centred crop, mirrored
+
+
+def test_plan_ignores_seed_and_flip_off_ignores_flip_bits(device):
+    images, labels = _data()
+    indices = np.array([1, 2, 3], np.int64)
+    params = [[1, 3, 1], [0, 0, 1], [4, 4, 0]]
+    run = lambda seed, offset, flip: _run(images, labels, indices, np.zeros(3), np.ones(3), 2,  # noqa: E731
+                                          flip, seed, offset, device, np.float32, params)[0]
+    np.testing.assert_array_equal(run(1, 0, True), run(123, 999, True))
+    unflipped = [[1, 3, 0], [0, 0, 0], [4, 4, 0]]
+    np.testing.assert_array_equal(run(1, 0, False), _run(
+        images, labels, indices, np.zeros(3), np.ones(3), 2, True, 0, 0, device, np.float32,
+        unflipped)[0])
+
+
+@pytest.mark.parametrize("params,error,fragment", [
+    (np.zeros((2, 3), np.int64), mt.DTypeError, r"\[augment_images\] params must be int32.*int64"),
+    (np.zeros((2, 3), np.float32), mt.DTypeError, "params must be int32"),
+    (np.zeros((2, 2), np.int32), mt.ShapeError,
+     r"\[augment_images\] params must have shape \(2, 3\) to match indices \(2,\), got \(2, 2\)"),
+    (np.zeros((3, 3), np.int32), mt.ShapeError, r"params must have shape \(2, 3\)"),
+    (np.zeros(6, np.int32), mt.ShapeError, r"got \(6,\)"),
+    (np.array([[0, 0, 0], [9, 0, 0]], np.int32), ValueError,
+     r"\[augment_images\] params\[1\] = \(9, 0, 0\) is out of range: dy and dx must lie in "
+     r"\[0, 8\] for padding 4"),
+    (np.array([[0, -1, 0], [0, 0, 0]], np.int32), ValueError, r"params\[0\] = \(0, -1, 0\)"),
+    (np.array([[0, 0, 2], [0, 0, 0]], np.int32), ValueError, r"flip in \{0, 1\}"),
+])
+def test_plan_errors(params, error, fragment):
+    im, lab = _data()
+    with pytest.raises(error, match=fragment):
+        _C.augment_images(mt.tensor(im)._impl, mt.tensor(lab)._impl, mt.tensor([0, 1])._impl,
+                          mt.zeros(3)._impl, mt.ones(3)._impl, 4, True, 0, 0,
+                          mt.tensor(params)._impl)
+
+
+def test_plan_device_mismatch_and_bad_rows_on_cuda(device):
+    if device != "cuda":
+        pytest.skip("the CUDA kernel's own handling of bad plan rows")
+    im, lab = _data()
+    args = [mt.tensor(im, device="cuda"), mt.tensor(lab, device="cuda"),
+            mt.tensor([0, 1], device="cuda"), mt.zeros(3, device="cuda"),
+            mt.ones(3, device="cuda")]
+    cpu_plan = mt.tensor(np.zeros((2, 3), np.int32))
+    with pytest.raises(mt.DeviceError, match="augment_images"):
+        _C.augment_images(*[a._impl for a in args], 4, True, 0, 0, cpu_plan._impl)
+    # Not checked on the host (no synchronisation per batch): a bad row's sample is marked.
+    bad = mt.tensor(np.array([[0, 0, 0], [9, 0, 0]], np.int32), device="cuda")
+    x, y = _C.augment_images(*[a._impl for a in args], 4, True, 0, 0, bad._impl)
+    x, y = mt.ops._util.wrap(x).cpu().numpy(), mt.ops._util.wrap(y).cpu().numpy()
+    assert np.isfinite(x[0]).all() and np.isnan(x[1]).all()
+    assert y.tolist() == [lab[0], -1]
 
 
 def test_draws_cover_all_offsets_and_flips():
@@ -153,3 +245,68 @@ def test_device_loader_channels_last_and_errors():
         mt.data.DeviceImageLoader(images, labels, 0)
     with pytest.raises(ValueError, match="labels must be 4 integers"):
         mt.data.DeviceImageLoader(images, labels[:3], 4)
+
+
+def _reference_epoch(images, labels, order, params, padding, flip, mean, std, batch_size):
+    x, y = augment_reference(images, labels, order, np.asarray(mean), np.asarray(std), padding,
+                             flip, 0, 0, np.float32, params=params)
+    return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(order), batch_size)]
+
+
+def test_device_loader_plan(device):
+    images, labels = _data(n=11)
+    rng = np.random.default_rng(3)
+    order, params = rng.permutation(11), _random_plan(11, 2, rng)
+    loader = mt.data.DeviceImageLoader(images, labels, 4, padding=2, flip=True, mean=(0.5,),
+                                       std=(0.25,), device=device)
+    loader.set_epoch_plan(order, params)
+    expected = _reference_epoch(images, labels, order, params, 2, True, [0.5] * 3, [0.25] * 3, 4)
+    for _ in range(2):  # the plan holds for every pass until replaced
+        before = mt.get_rng_state()
+        batches = [(x.cpu().numpy(), y.cpu().numpy()) for x, y in loader]
+        assert mt.get_rng_state() == before  # a plan draws nothing from the global generator
+        assert len(batches) == len(expected) == 3
+        for (x, y), (ex, ey) in zip(batches, expected):
+            np.testing.assert_allclose(x, ex, rtol=1e-6, atol=1e-6)
+            np.testing.assert_array_equal(y, ey)
+    # Order only: crops and flips stay random, the order is the plan's.
+    loader.set_epoch_plan(mt.tensor(order))
+    assert np.concatenate([y.cpu().numpy() for _, y in loader]).tolist() == \
+        labels[order].tolist()
+    # Dropped: random order again, drawn from the global generator.
+    loader.set_epoch_plan(None)
+    before = mt.get_rng_state()
+    list(loader)
+    assert mt.get_rng_state() != before
+
+
+def test_device_loader_plan_overrides_shuffle_and_flip_off():
+    images, labels = _data(n=6)
+    loader = mt.data.DeviceImageLoader(images, labels, 6, shuffle=False)
+    loader.set_epoch_plan([5, 4, 3, 2, 1, 0], np.zeros((6, 3), np.int64))
+    (x, y), = list(loader)
+    np.testing.assert_array_equal(y.numpy(), labels[::-1])
+    np.testing.assert_allclose(x.numpy(), images[::-1] / np.float32(255), rtol=1e-6)
+
+
+@pytest.mark.parametrize("order,params,fragment", [
+    (np.arange(5), None, r"order must be 6 integers \(one per image\), got int64 of shape \(5,\)"),
+    (np.arange(6.0), None, "order must be 6 integers"),
+    (np.array([0, 1, 2, 3, 4, 6]), None, r"order\[5\] = 6 is out of range for 6 images"),
+    (np.array([-1, 1, 2, 3, 4, 5]), None, r"order\[0\] = -1 is out of range"),
+    (np.arange(6), np.zeros((6, 2), np.int32), r"params must be integers of shape \(6, 3\)"),
+    (np.arange(6), np.zeros((6, 3), np.float32), "params must be integers"),
+    (np.arange(6), np.array([[0, 0, 0]] * 5 + [[5, 0, 0]]),
+     r"params\[5\] = \(5, 0, 0\) is out of range: dy and dx must lie in \[0, 4\] for padding 2"),
+    (np.arange(6), np.array([[0, 0, 0]] * 5 + [[0, 0, 3]]),
+     r"params\[5\] = \(0, 0, 3\) is out of range.*flip in \{0, 1\}"),
+    (None, np.zeros((6, 3), np.int32), "params given without an order"),
+])
+def test_device_loader_plan_errors(order, params, fragment):
+    images, labels = _data(n=6)
+    loader = mt.data.DeviceImageLoader(images, labels, 4, padding=2, flip=True)
+    with pytest.raises(ValueError, match=r"\[DeviceImageLoader.set_epoch_plan\] " + fragment):
+        loader.set_epoch_plan(order, params)
+    no_flip = mt.data.DeviceImageLoader(images, labels, 4, padding=2, flip=False)
+    with pytest.raises(ValueError, match="the plan flips samples but the loader has flip=False"):
+        no_flip.set_epoch_plan(np.arange(6), np.array([[0, 0, 1]] * 6))

@@ -1,5 +1,5 @@
 """Rows for the fused image augmentation (src/core/ops/data.cpp) against a NumPy reference with
-the same Philox draws (tests/data/philox_ref.py)."""
+the same Philox draws or the same explicit plan (tests/data/philox_ref.py)."""
 
 import numpy as np
 import torch
@@ -20,6 +20,28 @@ def _make(shapes, rng, dtype):
     return [images, labels, indices, mean, std]
 
 
+def _make_plan(shapes, rng, dtype):
+    """The inputs of _make plus an explicit plan for padding 4: int32 (B, 3) dy, dx, flip."""
+    inputs = _make(shapes, rng, dtype)
+    b = shapes[1][0]
+    params = np.stack([rng.integers(0, 9, b), rng.integers(0, 9, b), rng.integers(0, 2, b)],
+                      axis=1).astype(np.int32).reshape(b, 3)
+    return inputs + [params]
+
+
+def _mt_plan(images, labels, indices, mean, std, params):
+    x, y = _C.augment_images(images._impl, labels._impl, indices._impl, mean._impl, std._impl,
+                             4, True, 99, 12345, params._impl)
+    return wrap(x), wrap(y)
+
+
+def _torch_plan(images, labels, indices, mean, std, params):
+    dtype = mean.numpy().dtype.type
+    x, y = augment_reference(images.numpy(), labels.numpy(), indices.numpy(), mean.numpy(),
+                             std.numpy(), 4, True, 99, 12345, dtype, params=params.numpy())
+    return torch.tensor(x), torch.tensor(y)
+
+
 def _mt(images, labels, indices, mean, std):
     x, y = _C.augment_images(images._impl, labels._impl, indices._impl, mean._impl, std._impl,
                              4, True, 99, 12345)
@@ -38,4 +60,9 @@ ROWS = [
         [((10, 3, 8, 8), (6,)), ((4, 1, 5, 7), (9,)), ((3, 3, 4, 4), (0,)),
          ((64, 3, 32, 32), (128,))],
         grad=(), make=_make, layouts=False),
+    # The explicit-plan mode: per-sample (dy, dx, flip) given instead of drawn.
+    Row("augment_images", _mt_plan, _torch_plan,
+        [((10, 3, 8, 8), (6,)), ((4, 1, 5, 7), (9,)), ((3, 3, 4, 4), (0,)),
+         ((64, 3, 32, 32), (128,))],
+        grad=(), make=_make_plan, layouts=False),
 ]

@@ -1,6 +1,6 @@
 """Loaders: DataLoader (batches of any Dataset; whole-batch gathers for TensorDataset) and
 DeviceImageLoader (an image set kept on the device as uint8, each batch shuffled, cropped,
-flipped and normalised by one fused kernel)."""
+flipped and normalised by one fused kernel, at random or by an explicit per-epoch plan)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ def _permutation(n: int, generator) -> Tensor:
         raise TypeError(f"[DataLoader] generator must be an int seed or a numpy.random.Generator, "
                         f"got {type(generator).__name__}")
     return from_numpy(generator.permutation(n).astype(np.int64))
+
+
+def _host_array(value) -> np.ndarray:
+    """A NumPy view of a NumPy array, a sequence or a tensor (copied to the host)."""
+    if isinstance(value, Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
 
 
 def _check_batch_size(batch_size, cls: str) -> int:
@@ -125,6 +132,10 @@ class DeviceImageLoader:
     ``augment_images`` call whose random choices come from mytensor's Philox generator, so a
     seeded run is reproducible (and the same on CPU and CUDA).
 
+    :meth:`set_epoch_plan` replaces those random choices by explicit ones (the sample order and
+    each sample's crop offsets and flip), e.g. to feed another framework's twin run exactly the
+    same batches.
+
     Args:
         images: uint8 images, (N, C, H, W) or, with ``channels_last=True``, (N, H, W, C) as
             CIFAR10.data holds them; a NumPy array or a tensor.
@@ -186,6 +197,71 @@ class DeviceImageLoader:
         self.labels = from_numpy(labels.astype(np.int64)).to(device)
         self.mean = tensor(mean, dtype=dtype, device=device)
         self.std = tensor(std, dtype=dtype, device=device)
+        self._plan = None  # (order int64 (N), params int32 (N, 3)) on the device, or None
+
+    def set_epoch_plan(self, order, params=None) -> None:
+        """Fixes the sample order and, optionally, every crop and flip of the following passes.
+
+        Position i of a pass yields sample ``order[i]``: output pixel (y, x) reads pixel
+        ``(y + dy, x + dx)`` of the image zero-padded by `padding`, with ``(dy, dx) =
+        params[i, :2]`` each in ``[0, 2 * padding]`` (``padding`` is the unshifted centre), and
+        the crop is mirrored when ``params[i, 2]`` is 1 (torchvision's RandomCrop then
+        RandomHorizontalFlip, with the choices given). Without `params` the crops
+        and flips stay random (Philox). A plan overrides `shuffle` and draws nothing from the
+        global generator; it holds for every pass until replaced, and ``set_epoch_plan(None)``
+        goes back to random order and augmentation.
+
+        The plan is checked here, on the host, and copied to the device in one transfer, so the
+        batches cost no extra copy or synchronisation.
+
+        Args:
+            order: N sample indices in ``[0, N)`` (a NumPy array, a sequence or a tensor), or
+                None to drop the plan.
+            params: int ``(N, 3)``: dy, dx, flip per position of `order`, or None.
+
+        Raises:
+            ValueError: a wrong shape or an out-of-range value, naming it.
+        """
+        from mytensor.creation import from_numpy
+
+        cls = "DeviceImageLoader.set_epoch_plan"
+        if order is None:
+            if params is not None:
+                raise ValueError(f"[{cls}] params given without an order")
+            self._plan = None
+            return
+        n = self.images.shape[0]
+        order = _host_array(order)
+        if order.shape != (n,) or order.dtype.kind not in "iu":
+            raise ValueError(f"[{cls}] order must be {n} integers (one per image), got "
+                             f"{order.dtype} of shape {order.shape}")
+        if n and (order.min() < 0 or order.max() >= n):
+            bad = int(np.flatnonzero((order < 0) | (order >= n))[0])
+            raise ValueError(f"[{cls}] order[{bad}] = {order[bad]} is out of range for {n} "
+                             "images")
+        packed = np.empty((n, 4), np.int64)  # one upload: order, dy, dx, flip
+        packed[:, 0] = order
+        if params is not None:
+            params = _host_array(params)
+            if params.shape != (n, 3) or params.dtype.kind not in "iu":
+                raise ValueError(f"[{cls}] params must be integers of shape ({n}, 3) "
+                                 f"(dy, dx, flip per sample), got {params.dtype} of shape "
+                                 f"{params.shape}")
+            span = 2 * self.padding
+            bad = (params[:, :2] < 0).any(1) | (params[:, :2] > span).any(1) \
+                | ((params[:, 2] != 0) & (params[:, 2] != 1))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"[{cls}] params[{i}] = {tuple(params[i].tolist())} is out of "
+                                 f"range: dy and dx must lie in [0, {span}] for padding "
+                                 f"{self.padding}, flip in {{0, 1}}")
+            if not self.flip and params[:, 2].any():
+                raise ValueError(f"[{cls}] the plan flips samples but the loader has "
+                                 "flip=False")
+            packed[:, 1:] = params
+        packed = from_numpy(packed).to(self.device)
+        self._plan = (packed[:, 0].contiguous(),
+                      None if params is None else packed[:, 1:].int().contiguous())
 
     def __len__(self) -> int:
         n = self.images.shape[0]
@@ -196,9 +272,21 @@ class DeviceImageLoader:
         from mytensor.ops._util import wrap
 
         n = self.images.shape[0]
-        order = randperm(n, device=self.device) if self.shuffle else arange(n, device=self.device)
+        if self._plan is not None:
+            order, params = self._plan
+        else:
+            order = (randperm(n, device=self.device) if self.shuffle
+                     else arange(n, device=self.device))
+            params = None
         for b in range(len(self)):
-            idx = order[b * self.batch_size:min(n, (b + 1) * self.batch_size)]
+            start, stop = b * self.batch_size, min(n, (b + 1) * self.batch_size)
+            idx = order[start:stop]
+            if params is not None:  # rows of a contiguous (N, 3) tensor: a contiguous view
+                x, y = _C.augment_images(self.images._impl, self.labels._impl, idx._impl,
+                                         self.mean._impl, self.std._impl, self.padding,
+                                         self.flip, 0, 0, params[start:stop]._impl)
+                yield wrap(x), wrap(y)
+                continue
             seed, offset = get_rng_state()
             set_rng_state((seed, offset + idx.shape[0]))  # sample i draws counter offset + i
             x, y = _C.augment_images(self.images._impl, self.labels._impl, idx._impl,

@@ -1,4 +1,5 @@
-// Data-loading ops: the fused gather + random crop + flip + normalise of an image batch.
+// Data-loading ops: the fused gather + crop + flip + normalise of an image batch, with crops and
+// flips drawn from Philox or given as an explicit per-sample plan.
 #include "core/check.h"
 #include "core/ops.h"
 #include "cpu/kernels.h"
@@ -9,7 +10,8 @@ namespace mytensor {
 std::tuple<Tensor, Tensor> augment_images(const Tensor& images, const Tensor& labels,
                                           const Tensor& indices, const Tensor& mean,
                                           const Tensor& stdev, int64_t padding, bool flip,
-                                          uint64_t seed, uint64_t offset) {
+                                          uint64_t seed, uint64_t offset,
+                                          const std::optional<Tensor>& params) {
   const char* op = "augment_images";
   MT_CHECK(images.dtype() == DType::UInt8, DTypeError, "[", op, "] images must be uint8, got ",
            dtype_name(images.dtype()));
@@ -43,6 +45,16 @@ std::tuple<Tensor, Tensor> augment_images(const Tensor& images, const Tensor& la
   check_same_device(images, mean, op);
   check_same_device(images, stdev, op);
   const int64_t b = indices.size(0);
+  Tensor plan;  // undefined: crops and flips come from Philox
+  if (params) {
+    MT_CHECK(params->dtype() == DType::Int32, DTypeError, "[", op,
+             "] params must be int32 (dy, dx, flip per sample), got ", dtype_name(params->dtype()));
+    MT_CHECK(params->ndim() == 2 && params->size(0) == b && params->size(1) == 3, ShapeError, "[",
+             op, "] params must have shape (", b, ", 3) to match indices ",
+             shape_str(indices.shape()), ", got ", shape_str(params->shape()));
+    check_same_device(images, *params, op);
+    plan = contiguous(*params);
+  }
   Tensor idx = contiguous(indices);
   Tensor lab = contiguous(labels);
   Tensor mu = contiguous(mean), sd = contiguous(stdev);
@@ -53,14 +65,28 @@ std::tuple<Tensor, Tensor> augment_images(const Tensor& images, const Tensor& la
     for (int64_t i = 0; i < b; ++i)
       MT_CHECK(p[i] >= 0 && p[i] < n, std::out_of_range, "[", op, "] indices[", i, "] = ", p[i],
                " is out of range for ", n, " images");
+    if (plan.defined()) {
+      // Same trade-off as for indices: the CUDA kernel marks a bad row's sample instead.
+      const int32_t* q = plan.data<int32_t>();
+      for (int64_t i = 0; i < b; ++i) {
+        const int32_t* r = q + 3 * i;
+        MT_CHECK(r[0] >= 0 && r[0] <= 2 * padding && r[1] >= 0 && r[1] <= 2 * padding &&
+                     (r[2] == 0 || r[2] == 1),
+                 std::invalid_argument, "[", op, "] params[", i, "] = (", r[0], ", ", r[1], ", ",
+                 r[2], ") is out of range: dy and dx must lie in [0, ", 2 * padding,
+                 "] for padding ", padding, ", flip in {0, 1}");
+      }
+    }
   }
   Tensor out = Tensor::empty({b, c, h, w}, mean.dtype(), images.device());
   Tensor labels_out = Tensor::empty({b}, DType::Int64, images.device());
   if (b == 0) return {out, labels_out};
   if (images.device().is_cuda())
-    cuda::augment_images(images, lab, idx, mu, sd, padding, flip, seed, offset, out, labels_out);
+    cuda::augment_images(images, lab, idx, mu, sd, padding, flip, seed, offset, plan, out,
+                         labels_out);
   else
-    cpu::augment_images(images, lab, idx, mu, sd, padding, flip, seed, offset, out, labels_out);
+    cpu::augment_images(images, lab, idx, mu, sd, padding, flip, seed, offset, plan, out,
+                        labels_out);
   return {out, labels_out};
 }
 
