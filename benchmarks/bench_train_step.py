@@ -63,6 +63,11 @@ def build_pair(dev: str, batch_size: int):
     return mt_step, torch_step
 
 
+def graphed(step):
+    """`step` captured into one CUDA graph (mt.cuda.make_graphed_step)."""
+    return mt.cuda.make_graphed_step(step)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cpu")
@@ -80,12 +85,12 @@ def main() -> None:
     msync = mt.cuda.synchronize if on_gpu else (lambda: None)
     tt = time_fn(torch_step, tsync, warmup=2, reps=args.steps, min_time=0)
     tm = time_fn(mt_step, msync, warmup=2, reps=args.steps, min_time=0)
-    print(
-        table(
-            [("train step", f"{tm * 1e3:.1f}", f"{tt * 1e3:.1f}", f"{tm / tt:.2f}")],
-            ("what", "mytensor ms", "torch ms", "ratio mt/torch"),
-        )
-    )
+    rows = [("train step (eager)", f"{tm * 1e3:.2f}", f"{tt * 1e3:.2f}", f"{tm / tt:.2f}")]
+    if on_gpu:
+        tg = time_fn(graphed(mt_step), msync, warmup=5, reps=args.steps, min_time=0)
+        rows.append(("train step (mytensor graphed)", f"{tg * 1e3:.2f}", f"{tt * 1e3:.2f}",
+                     f"{tg / tt:.2f}"))
+    print(table(rows, ("what", "mytensor ms", "torch eager ms", "ratio mt/torch")))
     print(
         f"device {dev}, batch {args.batch_size}, threads {args.threads}, torch {torch.__version__}"
     )

@@ -160,7 +160,7 @@ class Optimizer:
                         "graphed step to change it")
 
         graph.add_guard(check_hyper, key=("optimizer hyper-parameters", id(self), gi))
-        captured = [(p, p._impl, {k: v._impl for k, v in self.state[p].items()
+        captured = [(p, p._impl, {k: v._impl for k, v in self.state.get(p, {}).items()
                                   if isinstance(v, Tensor)}) for p in params]
 
         def check_identity():
