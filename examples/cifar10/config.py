@@ -182,6 +182,9 @@ def parse_args(description: str, default_device: str, argv=None) -> argparse.Nam
     p.add_argument("--plot", metavar="PNG", help="draw loss and accuracy curves")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: the framework's default)")
+    p.add_argument("--no-graphs", action="store_true",
+                   help="mytensor on CUDA: run every training step eagerly instead of replaying "
+                        "it as one captured CUDA graph (the PyTorch twin always runs eagerly)")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "subset", "test_subset"):
         value = getattr(args, name)
