@@ -155,7 +155,7 @@ class Optimizer:
             for k, v in self._graph_baked(group).items():
                 if not _graphs._same(v, baked[k]):
                     raise _graphs.GraphCaptureError(
-                        f"[graphs] {cls} param_groups[{gi}][{k}] changed from {baked[k]!r} at "
+                        f"[graphs] {cls} param_groups[{gi}]{k} changed from {baked[k]!r} at "
                         f"capture to {v!r}: only {read} are read at every replay; make a new "
                         "graphed step to change it")
 
