@@ -298,11 +298,11 @@ __global__ void __launch_bounds__(kIgThreads, (IgemmShape<BM, BN, WARPS_M, kPixe
   // for the whole kernel.
   constexpr int kPerRow = BN / 4, kRowsPerPass = kIgThreads / kPerRow;
   constexpr int kBPassesN = BK / kRowsPerPass;
-  // Pixels on K ([n][k] tiles): row (tid / 8) + 16 q of the tile, pixels (tid % 8) + 8 e.
-  constexpr int kBPassesK = BN / 16;
+  // Pixels on K ([n][k] tiles): lane l reads pixel l of rows warp + 4 q, so a warp reads 32
+  // consecutive pixels of one row; the rows' taps are decoded once into shared memory.
+  constexpr int kBPassesK = BN / 4;
+  __shared__ int4 col_taps[kPixelsOnN ? 1 : BN];  // (channel offset, dy, dx, valid) per column
   PixelOrigin px[4];
-  Tap taps[kPixelsOnN ? 1 : kBPassesK];
-  bool col_ok[kPixelsOnN ? 1 : kBPassesK];
   if constexpr (kPixelsOnN) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
@@ -311,12 +311,12 @@ __global__ void __launch_bounds__(kIgThreads, (IgemmShape<BM, BN, WARPS_M, kPixe
       if (j >= p.n) px[e].y = INT_MIN / 2;  // never in bounds
     }
   } else {
-#pragma unroll
-    for (int q = 0; q < kBPassesK; ++q) {
-      const int64_t j = n0 + (tid >> 3) + 16 * q;
-      col_ok[q] = j < p.n;
-      taps[q] = tap_of(g, static_cast<uint32_t>(col_ok[q] ? j : 0));
+    for (int r = tid; r < BN; r += kIgThreads) {
+      const int64_t j = n0 + r;
+      const Tap t = tap_of(g, static_cast<uint32_t>(j < p.n ? j : 0));
+      col_taps[r] = make_int4(t.coff, t.dy, t.dx, j < p.n);
     }
+    __syncthreads();
   }
 
   auto load_tile = [&](int stage, int kt) {
@@ -361,20 +361,14 @@ __global__ void __launch_bounds__(kIgThreads, (IgemmShape<BM, BN, WARPS_M, kPixe
           gather4(bs + kr * (BN + 8) + nc + kPerRow * e, g, px[e], t, k_ok);
       }
     } else {
-      const int kc = tid & 7;
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int64_t k = kbase + kc + 8 * e;
-        const bool ok = k < k_end;
-        px[e] = pixel_origin(g, static_cast<uint32_t>(ok ? k : 0));
-        if (!ok) px[e].y = INT_MIN / 2;
-      }
-#pragma unroll
+      const int64_t k = kbase + lane;
+      PixelOrigin o = pixel_origin(g, static_cast<uint32_t>(k < k_end ? k : 0));
+      if (k >= k_end) o.y = INT_MIN / 2;
+#pragma unroll 8
       for (int q = 0; q < kBPassesK; ++q) {
-        const int row = (tid >> 3) + 16 * q;
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-          gather4(bs + row * (BK + 4) + kc + 8 * e, g, px[e], taps[q], col_ok[q]);
+        const int row = warp + 4 * q;
+        const int4 t = col_taps[row];
+        gather4(bs + row * (BK + 4) + lane, g, o, Tap{t.x, t.y, t.z}, t.w != 0);
       }
     }
   };
