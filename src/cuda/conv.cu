@@ -485,15 +485,16 @@ void launch_igemm(const IgemmParams& p, unsigned splits, int device, cudaStream_
   check_launch("conv2d (implicit gemm)", stream);
 }
 
-// Tile shape by the row count (channels), narrowed while the tiles would not give every SM a
-// block; the weight gradient splits K until about two blocks per SM.
+// Tile shape by the row count (channels). Forward and input grad narrow it while the tiles would
+// not give every SM a block; the weight gradient keeps wide tiles (each re-gathers the input once)
+// and splits K until about two blocks per SM.
 template <bool kPixelsOnN>
 void run_igemm(IgemmParams p, int device, cudaStream_t stream) {
   const int64_t sms = sm_count(device);
   auto tiles = [&](int64_t bm, int64_t bn) { return ((p.m + bm - 1) / bm) * ((p.n + bn - 1) / bn); };
   int bm = p.m <= 32 ? 32 : (p.m <= 64 ? 64 : 128), bn = 128;
-  if (bm == 128 && tiles(128, 128) < sms) bm = 64;
-  if (bm == 64 && tiles(64, 128) < sms) bn = 64;
+  if (kPixelsOnN && bm == 128 && tiles(128, 128) < sms) bm = 64;
+  if (kPixelsOnN && bm == 64 && tiles(64, 128) < sms) bn = 64;
   if (bm == 32 && p.n <= 64) bn = 64;  // e.g. the weight gradient of a 3-channel first layer
   unsigned splits = 1;
   Tensor workspace;
