@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One call on the lent GPU machine: build, run the CUDA tests, then the benchmarks.
-#   bash benchmarks/gpu_run.sh [build|test|sanitize|racecheck|ops|train|all]...
+#   bash benchmarks/gpu_run.sh [build|test|sanitize|sanitize_graphs|racecheck|ops|train|speed|all]...
 # Logs go to $OUT (the device tool's return folder) or ./gpu-logs. Data: .devdata/ holds the
 # CIFAR-10 archive and prepare.py (copied from ../shared/cifar10, carried by the device tool).
 set -uo pipefail
@@ -28,6 +28,24 @@ run_sanitize() {
     "cuda and case0 and float32 and (add or exp or sum or max or softmax or cross_entropy or matmul or conv2d or pool or batch_norm or dropout or index_select or gather)" \
     2>&1 | tail -15 | tee "$OUT/memcheck.log"
 }
+run_sanitize_graphs() {
+  # The implicit-GEMM convolutions (TF32) and captured/replayed CUDA graphs under memcheck.
+  MYTENSOR_REQUIRE_CUDA=1 timeout 300 compute-sanitizer --tool memcheck --error-exitcode 1 \
+    python3 -m pytest -q -x -p no:cacheprovider tests/ops/test_tf32.py tests/cuda/test_graphs.py \
+    -k "cuda or graph" 2>&1 | tail -6 | tee "$OUT/memcheck_graphs.log"
+}
+run_speed() {
+  # Issue 6: mytensor (graphed, eager) vs PyTorch (eager, torch.compile), then two more seeds.
+  data
+  timeout 300 python3 benchmarks/bench_train.py --data-dir /tmp/cifar --epochs 10 \
+    > "$OUT/bench_train_seed0.log" 2>&1
+  tail -8 "$OUT/bench_train_seed0.log"
+  for seed in 1 2; do
+    timeout 150 python3 benchmarks/bench_train.py --data-dir /tmp/cifar --epochs 10 \
+      --seed "$seed" --runs graphed,torch > "$OUT/bench_train_seed$seed.log" 2>&1
+    tail -5 "$OUT/bench_train_seed$seed.log"
+  done
+}
 run_ops() {
   timeout 300 python3 benchmarks/bench_ops.py 2>&1 | tee "$OUT/bench_ops.log"
 }
@@ -52,7 +70,7 @@ run_train() {
 for s in "${steps[@]}"; do
   case "$s" in
     all) run_build; run_test; run_ops ;;
-    build|test|sanitize|racecheck|ops|train) "run_$s" ;;
+    build|test|sanitize|sanitize_graphs|racecheck|ops|train|speed) "run_$s" ;;
     *) echo "unknown step $s"; exit 2 ;;
   esac
 done
