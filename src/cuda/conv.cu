@@ -374,64 +374,13 @@ __global__ void __launch_bounds__(kIgThreads, (IgemmShape<BM, BN, WARPS_M, kPixe
   };
 
   float acc[MI][NI][4];
-#pragma unroll
-  for (int mi = 0; mi < MI; ++mi) {
-#pragma unroll
-    for (int ni = 0; ni < NI; ++ni) {
-#pragma unroll
-      for (int q = 0; q < 4; ++q) acc[mi][ni][q] = 0.0f;
-    }
-  }
-
-#pragma unroll
-  for (int st = 0; st < kIgStages - 1; ++st) {
-    if (st < ktiles) load_tile(st, st);
-    cp_async_commit();
-  }
-  for (int kt = 0; kt < ktiles; ++kt) {
-    cp_async_wait<kIgStages - 2>();
-    __syncthreads();  // tile kt has landed for every thread; stage (kt - 1) is free again
-    const int pf = kt + kIgStages - 1;
-    if (pf < ktiles) load_tile(pf % kIgStages, pf);
-    cp_async_commit();
-
-    const float* as = As + (kt % kIgStages) * S::kAStage;
-    const float* bs = Bs + (kt % kIgStages) * S::kBStage;
-#pragma unroll 2
-    for (int kk = 0; kk < BK / 8; ++kk) {
-      uint32_t af[MI][4], bf[NI][2];
-#pragma unroll
-      for (int mi = 0; mi < MI; ++mi) {
-        const int row = wm * (MI * 16) + mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-        ldmatrix_x4_tf32(af[mi], as + row * (BK + 4) + kk * 8 + (lane >> 4) * 4);
-      }
-#pragma unroll
-      for (int ni = 0; ni < NI; ni += 2) {
-        if constexpr (kPixelsOnN) {
-#pragma unroll
-          for (int h = 0; h < 2; ++h) {
-            const int col = wn * (NI * 8) + (ni + h) * 8 + fg, k = kk * 8 + t4;
-            bf[ni + h][0] = to_tf32(bs[k * (BN + 8) + col]);
-            bf[ni + h][1] = to_tf32(bs[(k + 4) * (BN + 8) + col]);
-          }
-        } else {
-          uint32_t r4[4];
-          const int row = wn * (NI * 8) + ni * 8 + (lane & 7) + (lane >> 4) * 8;
-          ldmatrix_x4_tf32(r4, bs + row * (BK + 4) + kk * 8 + ((lane >> 3) & 1) * 4);
-          bf[ni][0] = r4[0];
-          bf[ni][1] = r4[1];
-          bf[ni + 1][0] = r4[2];
-          bf[ni + 1][1] = r4[3];
-        }
-      }
-#pragma unroll
-      for (int mi = 0; mi < MI; ++mi) {
-#pragma unroll
-        for (int ni = 0; ni < NI; ++ni) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
-      }
-    }
-  }
-  cp_async_wait<0>();
+  zero(acc);
+  pipelined_k_loop<kIgStages>(ktiles, load_tile, [&](int stage) {
+    mma_k_tile<MI, NI, BK, true, kPixelsOnN>(acc, As + stage * S::kAStage, BK + 4,
+                                             Bs + stage * S::kBStage,
+                                             kPixelsOnN ? BN + 8 : BK + 4, wm * (MI * 16),
+                                             wn * (NI * 8), lane);
+  });
 
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {

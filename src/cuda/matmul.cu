@@ -342,76 +342,12 @@ __global__ void __launch_bounds__(kTcThreads, 2) gemm_tf32_kernel(GemmParams<flo
     };
 
     float acc[kTcMI][kTcNI][4];
-#pragma unroll
-    for (int mi = 0; mi < kTcMI; ++mi) {
-#pragma unroll
-      for (int ni = 0; ni < kTcNI; ++ni) {
-#pragma unroll
-        for (int q = 0; q < 4; ++q) acc[mi][ni][q] = 0.0f;
-      }
-    }
-
-#pragma unroll
-    for (int st = 0; st < kTcStages - 1; ++st) {
-      if (st < ktiles) load_tile(st, st);
-      cp_async_commit();
-    }
-    for (int kt = 0; kt < ktiles; ++kt) {
-      cp_async_wait<kTcStages - 2>();
-      __syncthreads();  // tile kt has landed for every thread; stage (kt - 1) is free again
-      const int pf = kt + kTcStages - 1;
-      if (pf < ktiles) load_tile(pf % kTcStages, pf);
-      cp_async_commit();
-
-      const float* as = As + (kt % kTcStages) * L::kAStage;
-      const float* bs = Bs + (kt % kTcStages) * L::kBStage;
-      // Two k-steps at a time: fully unrolled, the fragments of all four would not fit in
-      // registers.
-#pragma unroll 2
-      for (int kk = 0; kk < BK / 8; ++kk) {
-        uint32_t af[kTcMI][4], bf[kTcNI][2];
-#pragma unroll
-        for (int mi = 0; mi < kTcMI; ++mi) {
-          if constexpr (kARow) {
-            // matrices: (rows +0, k +0), (rows +8, k +0), (rows +0, k +4), (rows +8, k +4)
-            const int row = wm * 64 + mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-            ldmatrix_x4_tf32(af[mi], as + row * (BK + 4) + kk * 8 + (lane >> 4) * 4);
-          } else {
-            const int r = wm * 64 + mi * 16 + g, k = kk * 8 + t4;
-            af[mi][0] = to_tf32(as[k * (BM + 8) + r]);
-            af[mi][1] = to_tf32(as[k * (BM + 8) + r + 8]);
-            af[mi][2] = to_tf32(as[(k + 4) * (BM + 8) + r]);
-            af[mi][3] = to_tf32(as[(k + 4) * (BM + 8) + r + 8]);
-          }
-        }
-#pragma unroll
-        for (int ni = 0; ni < kTcNI; ni += 2) {
-          if constexpr (kBRow) {
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-              const int col = wn * 64 + (ni + h) * 8 + g, k = kk * 8 + t4;
-              bf[ni + h][0] = to_tf32(bs[k * (BN + 8) + col]);
-              bf[ni + h][1] = to_tf32(bs[(k + 4) * (BN + 8) + col]);
-            }
-          } else {
-            // matrices: (n +0, k +0), (n +0, k +4), (n +8, k +0), (n +8, k +4)
-            uint32_t r4[4];
-            const int row = wn * 64 + ni * 8 + (lane & 7) + (lane >> 4) * 8;
-            ldmatrix_x4_tf32(r4, bs + row * (BK + 4) + kk * 8 + ((lane >> 3) & 1) * 4);
-            bf[ni][0] = r4[0];
-            bf[ni][1] = r4[1];
-            bf[ni + 1][0] = r4[2];
-            bf[ni + 1][1] = r4[3];
-          }
-        }
-#pragma unroll
-        for (int mi = 0; mi < kTcMI; ++mi) {
-#pragma unroll
-          for (int ni = 0; ni < kTcNI; ++ni) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
-        }
-      }
-    }
-    cp_async_wait<0>();
+    zero(acc);
+    pipelined_k_loop<kTcStages>(ktiles, load_tile, [&](int stage) {
+      mma_k_tile<kTcMI, kTcNI, BK, kARow, kBRow>(
+          acc, As + stage * L::kAStage, kARow ? BK + 4 : BM + 8, Bs + stage * L::kBStage,
+          kBRow ? BN + 8 : BK + 4, wm * 64, wn * 64, lane);
+    });
 
 #pragma unroll
     for (int mi = 0; mi < kTcMI; ++mi) {

@@ -73,6 +73,97 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4],
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+// ---- the k loop of a tensor-core tile ------------------------------------------------------------
+// Both TF32 kernels (the GEMM of matmul.cu, the implicit-GEMM convolutions of conv.cu) run the same
+// k loop; only how tiles are loaded and where results go differ.
+
+// A warp's MI x NI m16n8k8 tiles over one BK-deep shared-memory k-tile: acc[mi][ni] += A(rows
+// row0 + 16 mi.., k) x B(k, cols col0 + 8 ni..). A is stored [rows][a_stride] with k contiguous
+// (kARow, read by ldmatrix) or [k][a_stride]; B [k][b_stride] with n contiguous (kBRow) or
+// [cols][b_stride] (read by ldmatrix). Padded strides keep every fragment read conflict-free.
+template <int MI, int NI, int BK, bool kARow, bool kBRow>
+__device__ __forceinline__ void mma_k_tile(float (&acc)[MI][NI][4], const float* as, int a_stride,
+                                           const float* bs, int b_stride, int row0, int col0,
+                                           int lane) {
+  const int g = lane >> 2, t4 = lane & 3;  // mma fragment coordinates
+  // Two k-steps at a time: fully unrolled, the fragments of all four would not fit in registers.
+#pragma unroll 2
+  for (int kk = 0; kk < BK / 8; ++kk) {
+    uint32_t af[MI][4], bf[NI][2];
+#pragma unroll
+    for (int mi = 0; mi < MI; ++mi) {
+      if constexpr (kARow) {
+        // matrices: (rows +0, k +0), (rows +8, k +0), (rows +0, k +4), (rows +8, k +4)
+        const int row = row0 + mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+        ldmatrix_x4_tf32(af[mi], as + row * a_stride + kk * 8 + (lane >> 4) * 4);
+      } else {
+        const int r = row0 + mi * 16 + g, k = kk * 8 + t4;
+        af[mi][0] = to_tf32(as[k * a_stride + r]);
+        af[mi][1] = to_tf32(as[k * a_stride + r + 8]);
+        af[mi][2] = to_tf32(as[(k + 4) * a_stride + r]);
+        af[mi][3] = to_tf32(as[(k + 4) * a_stride + r + 8]);
+      }
+    }
+#pragma unroll
+    for (int ni = 0; ni < NI; ni += 2) {
+      if constexpr (kBRow) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int col = col0 + (ni + h) * 8 + g, k = kk * 8 + t4;
+          bf[ni + h][0] = to_tf32(bs[k * b_stride + col]);
+          bf[ni + h][1] = to_tf32(bs[(k + 4) * b_stride + col]);
+        }
+      } else {
+        // matrices: (n +0, k +0), (n +0, k +4), (n +8, k +0), (n +8, k +4)
+        uint32_t r4[4];
+        const int row = col0 + ni * 8 + (lane & 7) + (lane >> 4) * 8;
+        ldmatrix_x4_tf32(r4, bs + row * b_stride + kk * 8 + ((lane >> 3) & 1) * 4);
+        bf[ni][0] = r4[0];
+        bf[ni][1] = r4[1];
+        bf[ni + 1][0] = r4[2];
+        bf[ni + 1][1] = r4[3];
+      }
+    }
+#pragma unroll
+    for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+      for (int ni = 0; ni < NI; ++ni) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
+    }
+  }
+}
+
+// The cp.async pipeline over `ktiles` k-tiles, kStages deep: load_tile(stage, kt) issues the copies
+// of tile kt into a stage, compute(stage) consumes one. All copies have landed when it returns.
+template <int kStages, class Load, class Compute>
+__device__ __forceinline__ void pipelined_k_loop(int ktiles, Load&& load_tile, Compute&& compute) {
+#pragma unroll
+  for (int st = 0; st < kStages - 1; ++st) {
+    if (st < ktiles) load_tile(st, st);
+    cp_async_commit();
+  }
+  for (int kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();  // tile kt has landed for every thread; stage (kt - 1) is free again
+    const int pf = kt + kStages - 1;
+    if (pf < ktiles) load_tile(pf % kStages, pf);
+    cp_async_commit();
+    compute(kt % kStages);
+  }
+  cp_async_wait<0>();
+}
+
+template <int MI, int NI>
+__device__ __forceinline__ void zero(float (&acc)[MI][NI][4]) {
+#pragma unroll
+  for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+    for (int ni = 0; ni < NI; ++ni) {
+#pragma unroll
+      for (int q = 0; q < 4; ++q) acc[mi][ni][q] = 0.0f;
+    }
+  }
+}
+
 // Lets a dynamic-shared-memory kernel use more than 48 KiB, once per device.
 template <class Kernel>
 inline void allow_large_smem(Kernel kernel, int bytes, int device, std::atomic<uint32_t>& done) {
