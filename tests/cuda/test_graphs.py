@@ -193,12 +193,19 @@ def _graphed_model_step(warmup: int = 1, **kw):
     return mt.cuda.make_graphed_step(step, warmup=warmup, **kw), model, opt
 
 
-@cuda
-def test_shape_dtype_device_changes_raise():
-    g, _, _ = _graphed_model_step()
+def _captured_step():
+    """A graphed model step already captured (one warm-up call, then the capture): (graphed step,
+    model, optimizer, x, y)."""
+    g, model, opt = _graphed_model_step()
     x, y = _batches(1)[0]
     g(x, y)
     g(x, y)
+    return g, model, opt, x, y
+
+
+@cuda
+def test_shape_dtype_device_changes_raise():
+    g, _, _, x, y = _captured_step()
     with pytest.raises(GraphCaptureError,
                        match=r"argument 'x' changed shape since capture: captured "
                              r"\(8, 3, 8, 8\), got \(4, 3, 8, 8\)"):
@@ -255,10 +262,7 @@ def test_host_work_inside_the_step_raises(read, message):
 
 @cuda
 def test_optimizer_hyper_parameter_change_raises():
-    g, _, opt = _graphed_model_step()
-    x, y = _batches(1)[0]
-    g(x, y)
-    g(x, y)
+    g, _, opt, x, y = _captured_step()
     opt.param_groups[0]["lr"] = 1e-3  # read from a slot: fine
     g(x, y)
     opt.param_groups[0]["eps"] = 1e-6
@@ -270,10 +274,7 @@ def test_optimizer_hyper_parameter_change_raises():
 
 @cuda
 def test_replaced_optimizer_state_raises():
-    g, _, opt = _graphed_model_step()
-    x, y = _batches(1)[0]
-    g(x, y)
-    g(x, y)
+    g, _, opt, x, y = _captured_step()
     p = opt.param_groups[0]["params"][0]
     opt.state[p]["exp_avg"] = opt.state[p]["exp_avg"].clone()  # the graph updates the old one
     with pytest.raises(GraphCaptureError, match=r"was replaced since the capture"):
@@ -282,10 +283,7 @@ def test_replaced_optimizer_state_raises():
 
 @cuda
 def test_module_train_eval_flip_raises():
-    g, model, _ = _graphed_model_step()
-    x, y = _batches(1)[0]
-    g(x, y)
-    g(x, y)
+    g, model, _, x, y = _captured_step()
     model.eval()
     with pytest.raises(GraphCaptureError,
                        match=r"module Net was in train mode when the step was captured and is now "
