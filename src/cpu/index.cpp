@@ -24,6 +24,24 @@ std::vector<int64_t> offsets(const Shape& shape, const Shape& strides, int64_t b
   return out;
 }
 
+// gather / scatter_add walk the index as (outer, k, inner) around `dim`; each index position
+// (o, j, i) addresses target[outer_off[o] + index * dim_stride + inner_off[i]], where the target
+// (gather's input, scatter_add's output) may be strided.
+struct AlongDim {
+  int64_t outer = 1, inner = 1, k;
+  std::vector<int64_t> outer_off, inner_off;
+  int64_t dim_stride;
+
+  AlongDim(const Shape& shape, const Shape& target_strides, int64_t dim)
+      : k(shape[dim]),
+        outer_off(offsets(shape, target_strides, 0, dim)),
+        inner_off(offsets(shape, target_strides, dim + 1, static_cast<int64_t>(shape.size()))),
+        dim_stride(target_strides[dim]) {
+    for (int64_t i = 0; i < dim; ++i) outer *= shape[i];
+    for (int64_t i = dim + 1; i < static_cast<int64_t>(shape.size()); ++i) inner *= shape[i];
+  }
+};
+
 // Splits (outer, inner) work into tasks: whole `outer` slices when there are enough of them,
 // otherwise chunks of the inner extent too. f(o, i0, i1).
 template <class F>
@@ -89,16 +107,10 @@ void index_add(const Tensor& grad_out, const IndexDims& d, const Tensor& index,
 }
 
 void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) {
-  const Shape& shape = index.shape();
-  const int64_t ndim = index.ndim();
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < dim; ++i) outer *= shape[i];
-  for (int64_t i = dim + 1; i < ndim; ++i) inner *= shape[i];
-  const int64_t k = shape[dim];
-  // x may be strided: offsets of the index's positions in x, outside and inside `dim`.
-  std::vector<int64_t> outer_off = offsets(shape, x.strides(), 0, dim);
-  std::vector<int64_t> inner_off = offsets(shape, x.strides(), dim + 1, ndim);
-  const int64_t dim_stride = x.strides()[dim];
+  const AlongDim a(index.shape(), x.strides(), dim);
+  const int64_t outer = a.outer, inner = a.inner, k = a.k, dim_stride = a.dim_stride;
+  const std::vector<int64_t>& outer_off = a.outer_off;
+  const std::vector<int64_t>& inner_off = a.inner_off;
   dispatch<Accepts::All>(x.dtype(), "gather", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* in = x.data<T>();
@@ -116,15 +128,10 @@ void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out
 }
 
 void scatter_add(const Tensor& src, int64_t dim, const Tensor& index, const Tensor& out) {
-  const Shape& shape = index.shape();
-  const int64_t ndim = index.ndim();
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < dim; ++i) outer *= shape[i];
-  for (int64_t i = dim + 1; i < ndim; ++i) inner *= shape[i];
-  const int64_t k = shape[dim];
-  std::vector<int64_t> outer_off = offsets(shape, out.strides(), 0, dim);
-  std::vector<int64_t> inner_off = offsets(shape, out.strides(), dim + 1, ndim);
-  const int64_t dim_stride = out.strides()[dim];
+  const AlongDim a(index.shape(), out.strides(), dim);
+  const int64_t outer = a.outer, inner = a.inner, k = a.k, dim_stride = a.dim_stride;
+  const std::vector<int64_t>& outer_off = a.outer_off;
+  const std::vector<int64_t>& inner_off = a.inner_off;
   dispatch<Accepts::Numeric>(src.dtype(), "scatter_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* s = src.data<T>();

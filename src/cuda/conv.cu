@@ -440,6 +440,7 @@ void launch_igemm(const IgemmParams& p, unsigned splits, int device, cudaStream_
 template <bool kPixelsOnN>
 void run_igemm(IgemmParams p, int device, cudaStream_t stream) {
   const int64_t sms = sm_count(device);
+  p.k_per_split = (p.k + kIgBK - 1) / kIgBK * kIgBK;  // one split unless split-K below
   auto tiles = [&](int64_t bm, int64_t bn) { return ((p.m + bm - 1) / bm) * ((p.n + bn - 1) / bn); };
   int bm = p.m <= 32 ? 32 : (p.m <= 64 ? 64 : 128), bn = 128;
   if (kPixelsOnN && bm == 128 && tiles(128, 128) < sms) bm = 64;
@@ -525,7 +526,6 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
                             g.p.stride_w, -g.p.pad_h, -g.p.pad_w, g.p.dilation_h, g.p.dilation_w);
     ip.c = out.data<float>();
     ip.bias = bias.defined() ? bias.data<float>() : nullptr;
-    ip.k_per_split = (ip.k + kIgBK - 1) / kIgBK * kIgBK;
     run_igemm<true>(ip, ctx.device, ctx.stream);
     return;
   }
@@ -598,7 +598,6 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
     ip.cols = implicit_cols(grad_out.data<float>(), g.o, g.oh, g.ow, g.kh, g.kw, g.h, g.w, 1, 1,
                             g.p.pad_h, g.p.pad_w, -g.p.dilation_h, -g.p.dilation_w);
     ip.c = grad_in.data<float>();
-    ip.k_per_split = (ip.k + kIgBK - 1) / kIgBK * kIgBK;
     run_igemm<true>(ip, ctx.device, ctx.stream);
     return;
   }
@@ -668,7 +667,6 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Conv2
     ip.cols = implicit_cols(x.data<float>(), g.c, g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.p.stride_h,
                             g.p.stride_w, -g.p.pad_h, -g.p.pad_w, g.p.dilation_h, g.p.dilation_w);
     ip.c = grad_w.data<float>();
-    ip.k_per_split = (ip.k + kIgBK - 1) / kIgBK * kIgBK;
     run_igemm<false>(ip, ctx.device, ctx.stream);
     return;
   }

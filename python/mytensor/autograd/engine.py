@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mytensor.autograd import grad_mode
 from mytensor.autograd.function import AccumulateGrad
+from mytensor.cuda import graphs as _graphs
 
 
 def _accumulate(tensor, grad) -> None:
@@ -126,3 +127,20 @@ def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
     _release_edges(node, deps, ready)
     if not retain_graph:
         node.ctx._free()
+
+
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Resets the ``.grad`` of every tensor in ``params``: to None (default), or to zeros in place
+    (Module.zero_grad and Optimizer.zero_grad). Inside a CUDA-graph capture, the dropped
+    gradients are reported so that the capture knows they are not read."""
+    params = list(params)
+    if set_to_none and _graphs._capturing is not None:
+        _graphs._capturing._saw_zero_grad(params)
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            with grad_mode.no_grad():
+                p.grad.zero_()

@@ -6,6 +6,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda import graphs as _graphs
 from mytensor.nn.parameter import Parameter
@@ -254,16 +255,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets every parameter's ``.grad``: to None (default), or to zeros in place."""
-        if set_to_none and _graphs._capturing is not None:
-            _graphs._capturing._saw_zero_grad(self.parameters())
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                with no_grad():
-                    p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def _apply(self, fn) -> Module:
         """Replaces every parameter's data (keeping the Parameter objects, so optimizers that

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from mytensor import _C
-from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda import graphs as _graphs
 from mytensor.optim.optimizer import Optimizer
 from mytensor.tensor import Tensor
@@ -71,14 +70,6 @@ class Adam(Optimizer):
         super().add_param_group(param_group)
         g = self.param_groups[-1]
         _check_hyper(g["lr"], g["betas"], g["eps"], g["weight_decay"])
-
-    def step(self, closure=None):
-        """Takes one step for every parameter that has a gradient; returns closure's loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
-        return loss
 
     def _step_group(self, group: dict) -> None:
         amsgrad = group["amsgrad"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from collections import defaultdict
 
+from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda import graphs as _graphs
 from mytensor.tensor import Tensor
@@ -26,7 +27,7 @@ class Optimizer:
             and optional per-group hyper-parameters.
         defaults: the hyper-parameters a group takes when it does not set them.
 
-    Subclasses implement :meth:`step`, updating every parameter of a group through one fused
+    Subclasses implement :meth:`_step_group`, updating every parameter of a group through one fused
     native call.
     """
 
@@ -94,19 +95,18 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets the gradients of all optimized tensors: to None (default), or to zeros."""
-        if set_to_none and _graphs._capturing is not None:
-            _graphs._capturing._saw_zero_grad(p for g in self.param_groups for p in g["params"])
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    with no_grad():
-                        p.grad.zero_()
+        zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def step(self, closure=None):
+        """Takes one step for every parameter that has a gradient (one fused native call per
+        group, :meth:`_step_group`); returns ``closure()``'s loss when a closure is given."""
+        loss = self._closure_loss(closure)
+        with no_grad():
+            for group in self.param_groups:
+                self._step_group(group)
+        return loss
+
+    def _step_group(self, group: dict) -> None:
         raise NotImplementedError
 
     def _closure_loss(self, closure):

@@ -4,7 +4,6 @@ parameter group."""
 from __future__ import annotations
 
 from mytensor import _C
-from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda import graphs as _graphs
 from mytensor.optim.optimizer import Optimizer
 
@@ -65,14 +64,6 @@ class SGD(Optimizer):
         super().add_param_group(param_group)
         g = self.param_groups[-1]
         _check_hyper(g["lr"], g["momentum"], g["dampening"], g["weight_decay"], g["nesterov"])
-
-    def step(self, closure=None):
-        """Takes one step for every parameter that has a gradient; returns closure's loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
-        return loss
 
     def _step_group(self, group: dict) -> None:
         from mytensor.creation import zeros_like
