@@ -1,7 +1,14 @@
 """mytensor: a deep-learning framework with its own C++/CUDA kernels and a PyTorch-style API."""
 
 from mytensor import _C, backends, cuda, data, nn, optim, testing  # noqa: E402  (after Tensor: they build on it)
-from mytensor._C import CudaError, DeviceError, DTypeError, GraphCaptureError, ShapeError
+from mytensor._C import (
+    CudaError,
+    DeviceError,
+    DTypeError,
+    GraphCaptureError,
+    OutOfMemoryError,
+    ShapeError,
+)
 from mytensor.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from mytensor.creation import (
     arange,

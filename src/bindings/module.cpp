@@ -23,7 +23,6 @@ NB_MODULE(_C, m) {
   // Tensor memory is tracked by the allocators' statistics instead (see tests of memory).
   nb::set_leak_warnings(false);
   init_errors(m);
-  nb::exception<mytensor::GraphCaptureError>(m, "GraphCaptureError", PyExc_RuntimeError);
   init_tensor(m);
   init_runtime(m);
   init_ops(m);

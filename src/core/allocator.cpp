@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "core/check.h"
+
 namespace mytensor::cpu {
 
 namespace {
@@ -17,7 +19,8 @@ void* allocate(size_t nbytes) {
   size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded == 0) rounded = kAlignment;
   void* ptr = std::aligned_alloc(kAlignment, rounded);
-  if (ptr == nullptr) throw std::bad_alloc();
+  MT_CHECK(ptr != nullptr, OutOfMemoryError, "[cpu allocator] out of memory: tried to allocate ",
+           nbytes, " bytes (", static_cast<double>(nbytes) / (1 << 30), " GiB)");
   int64_t now = g_allocated += static_cast<int64_t>(nbytes);
   int64_t peak = g_peak.load();
   while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {

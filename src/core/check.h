@@ -7,10 +7,11 @@
 
 namespace mytensor {
 
-// Registered with Python in bindings/errors.cpp: ShapeError(ValueError), DTypeError(TypeError),
-// DeviceError(RuntimeError), CudaError(RuntimeError); GraphCaptureError(RuntimeError) in
-// bindings/module.cpp. std::invalid_argument arrives as ValueError and std::out_of_range as
-// IndexError.
+// Registered with Python in bindings/errors.cpp: ShapeError(ValueError, RuntimeError),
+// DTypeError(TypeError), DeviceError(RuntimeError), CudaError(RuntimeError),
+// OutOfMemoryError(RuntimeError, MemoryError), GraphCaptureError(RuntimeError).
+// std::invalid_argument arrives as ValueError, std::out_of_range as IndexError and
+// std::overflow_error as OverflowError.
 struct ShapeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -21,6 +22,10 @@ struct DeviceError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 struct CudaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// An allocation the host or the device could not satisfy; the message names the size.
+struct OutOfMemoryError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 // Something a CUDA graph capture cannot record (a host read, a host-to-device copy, a sync), or
