@@ -343,7 +343,7 @@ void* device_malloc(DeviceState& s, int device, size_t size, size_t requested) {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
     if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) cudaGetLastError();
-    detail::throw_error<CudaError>(
+    detail::throw_error<OutOfMemoryError>(
         "[allocate] CUDA out of memory on cuda:", device, ": tried to allocate ",
         bytes_str(static_cast<int64_t>(requested)), "; the caching allocator holds ",
         bytes_str(s.reserved), " reserved, of which ", bytes_str(s.allocated),
