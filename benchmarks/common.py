@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -38,3 +39,28 @@ def table(rows: list[tuple], headers: tuple) -> str:
     for r in rows:
         out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
     return "\n".join(out)
+
+
+def provenance() -> str:
+    """One line naming what was measured: commit (git describe --dirty), card, driver, torch."""
+    import platform
+    import subprocess
+
+    def run(cmd: list[str]) -> str:
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=20,
+                                 cwd=os.path.dirname(os.path.abspath(__file__)))
+            return out.stdout.strip() if out.returncode == 0 else ""
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = run(["git", "describe", "--always", "--dirty", "--abbrev=10"]) or "unknown commit"
+    gpu = run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"])
+    card = gpu.splitlines()[0] if gpu else f"no GPU ({platform.processor() or platform.machine()})"
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = "absent"
+    return f"commit {commit}; card {card}; torch {torch_version}; python {platform.python_version()}"

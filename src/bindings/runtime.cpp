@@ -43,9 +43,10 @@ void init_runtime(nb::module_& m) {
       "info",
       [](int64_t id) {
         cuda::GraphInfo i = cuda::graph_info(id);
-        return nb::make_tuple(i.device, i.slots, i.random_slot, i.random_counters);
+        return nb::make_tuple(i.device, i.slots, i.random_slot, i.random_counters, i.nodes,
+                              i.kernels);
       },
-      "id"_a, "(device, slots, random_slot, random_counters) of a graph.");
+      "id"_a, "(device, slots, random_slot, random_counters, nodes, kernels) of a graph.");
   g.def(
       "replay",
       [](int64_t id, nb::bytes slot_values) {

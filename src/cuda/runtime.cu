@@ -834,6 +834,16 @@ GraphInfo graph_info(int64_t id) {
   info.slots = g.slots_used;
   info.random_slot = g.random_slot;
   info.random_counters = g.random_counters;
+  size_t n = 0;
+  MT_CUDA_CHECK(cudaGraphGetNodes(g.graph, nullptr, &n));
+  std::vector<cudaGraphNode_t> nodes(n);
+  if (n > 0) MT_CUDA_CHECK(cudaGraphGetNodes(g.graph, nodes.data(), &n));
+  info.nodes = static_cast<int64_t>(n);
+  for (cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType type;
+    MT_CUDA_CHECK(cudaGraphNodeGetType(node, &type));
+    if (type == cudaGraphNodeTypeKernel) ++info.kernels;
+  }
   return info;
 }
 

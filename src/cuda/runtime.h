@@ -59,6 +59,8 @@ struct GraphInfo {
   int64_t slots = 0;         // slots reserved during the capture
   int64_t random_slot = -1;  // index of the {seed, offset} pair, -1 if nothing was drawn
   uint64_t random_counters = 0;  // counters the captured draws consume per replay
+  int64_t nodes = 0;             // nodes of the captured graph
+  int64_t kernels = 0;           // of which kernel launches
 };
 GraphInfo graph_info(int64_t id);
 // Writes `nbytes` of slot values (one host-to-device copy), then launches the graph. Asynchronous.

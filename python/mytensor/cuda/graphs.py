@@ -83,6 +83,10 @@ class CUDAGraph:
 
     The graph is destroyed (and its memory pool released) by :meth:`reset` or when it is
     garbage collected.
+
+    Attributes:
+        num_nodes: nodes of the captured graph (kernels, copies, memsets); 0 before capture.
+        num_kernels: of which kernel launches.
     """
 
     def __init__(self) -> None:
@@ -93,6 +97,8 @@ class CUDAGraph:
         self._nslots = 0
         self._random_slot = -1
         self._random_counters = 0
+        self.num_nodes = 0
+        self.num_kernels = 0
         self._hooks: list = []
         self._guards: list = []
         self._guard_keys: set = set()
@@ -146,7 +152,9 @@ class CUDAGraph:
             self._forget_capture()
             raise GraphCaptureError(f"[graphs] the capture could not be completed: {e}") from e
         self._finalizer = weakref.finalize(self, _destroy_quietly, self._id)
-        _, self._nslots, self._random_slot, self._random_counters = _C.graphs.info(self._id)
+        info = _C.graphs.info(self._id)
+        _, self._nslots, self._random_slot, self._random_counters, self.num_nodes, \
+            self.num_kernels = info
         if _DEBUG:
             print(self._describe())
 
