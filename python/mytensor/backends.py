@@ -4,8 +4,6 @@
 ``mt.backends.cudnn.allow_tf32`` (default True) does the same for convolutions, as in PyTorch.
 """
 
-from __future__ import annotations
-
 from mytensor import _C
 
 

@@ -1,8 +1,6 @@
 """``mytensor.testing``: numerical gradient checks and comparisons."""
 
-from __future__ import annotations
-
-import numpy as np
+import numpy as _np
 
 from mytensor.tensor import Tensor
 
@@ -32,7 +30,7 @@ def gradcheck(
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
     outs = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
-    rng = np.random.default_rng(0)
+    rng = _np.random.default_rng(0)
     weights = [rng.standard_normal(o.shape) for o in outs]
 
     def objective(*xs) -> float:
@@ -40,7 +38,7 @@ def gradcheck(
             res = fn(*xs)
             res = res if isinstance(res, (tuple, list)) else (res,)
             res = [r for r in res if isinstance(r, Tensor) and r.dtype.is_floating_point]
-            return float(sum(np.sum(r.detach().cpu().numpy() * w) for r, w in zip(res, weights)))
+            return float(sum(_np.sum(r.detach().cpu().numpy() * w) for r, w in zip(res, weights)))
 
     for x in inputs:
         if isinstance(x, Tensor):
@@ -55,9 +53,9 @@ def gradcheck(
 
     for i in diff:
         x = inputs[i]
-        analytic = np.zeros(x.shape) if x.grad is None else x.grad.detach().cpu().numpy()
-        base = x.detach().cpu().numpy().astype(np.float64)
-        numeric = np.zeros_like(base)
+        analytic = _np.zeros(x.shape) if x.grad is None else x.grad.detach().cpu().numpy()
+        base = x.detach().cpu().numpy().astype(_np.float64)
+        numeric = _np.zeros_like(base)
         flat = base.reshape(-1)
         for k in range(flat.size):
             orig = flat[k]
@@ -67,9 +65,9 @@ def gradcheck(
             minus = objective(*_replace(inputs, i, tensor(base, dtype=x.dtype, device=x.device)))
             flat[k] = orig
             numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
-        bad = ~np.isclose(analytic, numeric, atol=atol, rtol=rtol)
+        bad = ~_np.isclose(analytic, numeric, atol=atol, rtol=rtol)
         if bad.any():
-            idx = tuple(int(j) for j in np.argwhere(bad)[0])
+            idx = tuple(int(j) for j in _np.argwhere(bad)[0])
             raise AssertionError(
                 f"[gradcheck] {name}: gradient of input {i} differs at index {idx}: analytic "
                 f"{analytic[idx]:.8g}, numeric {numeric[idx]:.8g} "

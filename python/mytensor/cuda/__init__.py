@@ -1,8 +1,6 @@
 """``mt.cuda``: what CUDA support was compiled in, what the GPUs hold, and CUDA graphs
 (:func:`make_graphed_step`, :class:`CUDAGraph`, in :mod:`mytensor.cuda.graphs`)."""
 
-from __future__ import annotations
-
 from mytensor import _C
 from mytensor.cuda.graphs import CUDAGraph, GraphCaptureError, make_graphed_step
 

@@ -6,11 +6,9 @@ For training speed, prefer DeviceImageLoader, which does crop + flip + normalise
 batch in one kernel.
 """
 
-from __future__ import annotations
+import numbers as _numbers
 
-import numbers
-
-import numpy as np
+import numpy as _np
 
 from mytensor.tensor import Tensor
 
@@ -48,15 +46,15 @@ class ToTensor:
 
         if isinstance(pic, Tensor):
             return pic
-        array = np.asarray(pic)
+        array = _np.asarray(pic)
         if array.ndim == 2:
             array = array[:, :, None]
         if array.ndim != 3:
             raise ValueError(f"[ToTensor] expected an HWC or HW image, got shape {array.shape}")
-        chw = np.ascontiguousarray(array.transpose(2, 0, 1))
-        if chw.dtype == np.uint8:
-            return from_numpy(chw.astype(np.float32) / np.float32(255))
-        return from_numpy(chw.astype(np.float32, copy=False))
+        chw = _np.ascontiguousarray(array.transpose(2, 0, 1))
+        if chw.dtype == _np.uint8:
+            return from_numpy(chw.astype(_np.float32) / _np.float32(255))
+        return from_numpy(chw.astype(_np.float32, copy=False))
 
     def __repr__(self) -> str:
         return "ToTensor()"
@@ -100,7 +98,7 @@ class Normalize:
 
 
 def _as_hw(size) -> tuple[int, int]:
-    if isinstance(size, numbers.Integral):
+    if isinstance(size, _numbers.Integral):
         return int(size), int(size)
     if isinstance(size, (tuple, list)) and len(size) == 2:
         return int(size[0]), int(size[1])
@@ -118,7 +116,7 @@ class RandomCrop:
         self.size = _as_hw(size)
         if padding is None:
             padding = 0
-        if not isinstance(padding, numbers.Integral) or padding < 0:
+        if not isinstance(padding, _numbers.Integral) or padding < 0:
             raise ValueError(f"[RandomCrop] padding must be a non-negative int, got {padding!r}")
         if padding_mode != "constant" or pad_if_needed:
             raise ValueError("[RandomCrop] only padding_mode='constant' without pad_if_needed is "
@@ -128,13 +126,13 @@ class RandomCrop:
 
     def __call__(self, img):
         is_tensor = isinstance(img, Tensor)
-        array = img.numpy() if is_tensor else np.asarray(img)
+        array = img.numpy() if is_tensor else _np.asarray(img)
         hw_axes = (1, 2) if is_tensor else (0, 1)
         p = self.padding
         if p:
             pads = [(0, 0)] * array.ndim
             pads[hw_axes[0]] = pads[hw_axes[1]] = (p, p)
-            array = np.pad(array, pads, constant_values=self.fill)
+            array = _np.pad(array, pads, constant_values=self.fill)
         h, w = array.shape[hw_axes[0]], array.shape[hw_axes[1]]
         th, tw = self.size
         if h < th or w < tw:
@@ -144,8 +142,8 @@ class RandomCrop:
         if is_tensor:
             from mytensor.creation import from_numpy
 
-            return from_numpy(np.ascontiguousarray(array[:, i:i + th, j:j + tw]))
-        return np.ascontiguousarray(array[i:i + th, j:j + tw])
+            return from_numpy(_np.ascontiguousarray(array[:, i:i + th, j:j + tw]))
+        return _np.ascontiguousarray(array[i:i + th, j:j + tw])
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
@@ -166,7 +164,7 @@ class RandomHorizontalFlip:
             return img
         if isinstance(img, Tensor):
             return img.flip(-1)
-        return np.ascontiguousarray(np.asarray(img)[:, ::-1])
+        return _np.ascontiguousarray(_np.asarray(img)[:, ::-1])
 
     def __repr__(self) -> str:
         return f"RandomHorizontalFlip(p={self.p})"

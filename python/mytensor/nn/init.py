@@ -1,9 +1,7 @@
 """``mytensor.nn.init``: in-place weight initialisers with torch.nn.init's names and formulas,
 drawing from mytensor's seeded generator (``mt.manual_seed``)."""
 
-from __future__ import annotations
-
-import math
+import math as _math
 
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.tensor import Tensor
@@ -30,7 +28,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
-        return math.sqrt(2.0)
+        return _math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
@@ -38,7 +36,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
             slope = param
         else:
             raise ValueError(f"[calculate_gain] negative_slope {param!r} is not a valid number")
-        return math.sqrt(2.0 / (1 + slope**2))
+        return _math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"[calculate_gain] unsupported nonlinearity {nonlinearity!r}")
@@ -111,14 +109,14 @@ def zeros_(tensor: Tensor) -> Tensor:
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot & Bengio (2010): U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    a = gain * _math.sqrt(6.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = gain * _math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
 
 
@@ -129,7 +127,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     if 0 in tensor.shape:
         return tensor
     fan = _fan(tensor, mode, "kaiming_uniform_")
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = _math.sqrt(3.0) * calculate_gain(nonlinearity, a) / _math.sqrt(fan)
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -140,5 +138,5 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     if 0 in tensor.shape:
         return tensor
     fan = _fan(tensor, mode, "kaiming_normal_")
-    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    std = calculate_gain(nonlinearity, a) / _math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)

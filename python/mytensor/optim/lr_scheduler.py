@@ -2,10 +2,8 @@
 learning rates equal torch.optim.lr_scheduler's): StepLR, MultiStepLR, CosineAnnealingLR,
 LinearLR, OneCycleLR."""
 
-from __future__ import annotations
-
-import math
-import numbers
+import math as _math
+import numbers as _numbers
 from collections import Counter
 
 from mytensor.cuda import graphs as _graphs
@@ -83,7 +81,7 @@ class LRScheduler:
 
 
 def _check_int(value, name: str, cls: str, minimum: int = 1) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+    if not isinstance(value, _numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"[{cls}] {name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
@@ -159,13 +157,13 @@ class CosineAnnealingLR(LRScheduler):
             return self._group_lrs()
         if self._step_count == 1 and self.last_epoch > 0:
             return [self.eta_min + (base - self.eta_min)
-                    * (1 + math.cos(self.last_epoch * math.pi / self.T_max)) / 2
+                    * (1 + _math.cos(self.last_epoch * _math.pi / self.T_max)) / 2
                     for base in self.base_lrs]
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
-            return [group["lr"] + (base - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
+            return [group["lr"] + (base - self.eta_min) * (1 - _math.cos(_math.pi / self.T_max)) / 2
                     for base, group in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * self.last_epoch / self.T_max))
-                / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
+        return [(1 + _math.cos(_math.pi * self.last_epoch / self.T_max))
+                / (1 + _math.cos(_math.pi * (self.last_epoch - 1) / self.T_max))
                 * (group["lr"] - self.eta_min) + self.eta_min for group in groups]
 
 
@@ -301,7 +299,7 @@ class OneCycleLR(LRScheduler):
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
-            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+            return end + (start - end) / 2.0 * (_math.cos(_math.pi * pct) + 1)
         return (end - start) * pct + start
 
     def get_lr(self) -> list[float]:

@@ -1,0 +1,48 @@
+"""Public namespaces hold the API and nothing else (issue #11): no imported helper modules
+(`np`, `math`) and no `annotations` from `from __future__ import annotations` leak into a module
+a user tab-completes."""
+
+from __future__ import annotations
+import __future__
+
+import importlib
+import pkgutil
+import types
+
+import mytensor
+
+# The modules a user reaches through the API (as torch.nn.functional, torch.optim.lr_scheduler):
+# every public package, plus these leaf modules. Implementation modules (mytensor.ops.conv,
+# mytensor.nn.linear, ...) are reached through them and may import what they like.
+_PUBLIC_LEAVES = ["mytensor.nn.functional", "mytensor.nn.init", "mytensor.data.transforms",
+                  "mytensor.optim.lr_scheduler", "mytensor.testing", "mytensor.backends",
+                  "mytensor.functional"]
+
+
+def _public_modules() -> list[str]:
+    names = ["mytensor", *_PUBLIC_LEAVES]
+    for info in pkgutil.walk_packages(mytensor.__path__, "mytensor."):
+        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
+            names.append(info.name)
+    return names
+
+
+def test_public_modules_leak_no_imports():
+    leaks = []
+    for name in _public_modules():
+        module = importlib.import_module(name)
+        for attr, value in vars(module).items():
+            if attr.startswith("_"):
+                continue
+            foreign_module = isinstance(value, types.ModuleType) and not value.__name__.startswith(
+                "mytensor.")
+            if foreign_module or isinstance(value, __future__._Feature):
+                leaks.append(f"{name}.{attr}")
+    assert not leaks, f"imports leaked into public namespaces: {leaks}"
+
+
+def test_all_lists_only_existing_names():
+    for name in _public_modules():
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", []):
+            assert hasattr(module, attr), f"{name}.__all__ names {attr!r}, which does not exist"
