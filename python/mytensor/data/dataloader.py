@@ -79,7 +79,8 @@ class DataLoader:
         collate_fn: merges a list of samples into a batch (default_collate).
         generator: an int seed or a numpy.random.Generator for shuffling; by default
             mytensor's global generator, so ``mt.manual_seed`` makes epochs reproducible.
-        num_workers, pin_memory: accepted for PyTorch compatibility (0 / False only).
+        num_workers: accepted for PyTorch compatibility (0 only).
+        pin_memory: accepted for PyTorch compatibility (False only).
 
     A TensorDataset is batched with one index_select per tensor (a view when not shuffled);
     other data sets are read sample by sample and collated.
@@ -145,7 +146,8 @@ class DeviceImageLoader:
         drop_last: drop the last, smaller batch.
         padding: crop padding (0 turns cropping off).
         flip: random horizontal flips.
-        mean, std: per-channel normalisation, applied after scaling to [0, 1].
+        mean: per-channel means subtracted after scaling to [0, 1].
+        std: per-channel standard deviations divided by after that.
         device: where the images live and batches are made (default "cpu").
         dtype: dtype of the image batches (default float32).
     """

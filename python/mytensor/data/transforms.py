@@ -64,7 +64,8 @@ class Normalize:
     """(x - mean[c]) / std[c] for a CHW (or NCHW) float tensor.
 
     Args:
-        mean, std: one value per channel.
+        mean: one value per channel.
+        std: one value per channel.
     """
 
     def __init__(self, mean, std, inplace: bool = False) -> None:

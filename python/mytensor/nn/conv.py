@@ -17,9 +17,12 @@ class Conv2d(Module):
     """2-D convolution (cross-correlation) over an (N, C, H, W) input.
 
     Args:
-        in_channels, out_channels: channels of the input and of the output.
-        kernel_size, stride, dilation: an int or an (h, w) pair.
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int or an (h, w) pair.
+        stride: an int or an (h, w) pair.
         padding: an int, an (h, w) pair, "valid" (0) or "same" (stride 1 only).
+        dilation: an int or an (h, w) pair: the spacing between kernel taps.
         groups: split channels into this many independent groups.
         bias: learn a per-channel bias (default True).
         padding_mode: only "zeros".

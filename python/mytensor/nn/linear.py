@@ -30,7 +30,8 @@ class Linear(Module):
         in_features: size of each input sample (the last dim).
         out_features: size of each output sample.
         bias: learn an additive bias (default True).
-        device, dtype: where and in which dtype the parameters are created.
+        device: where the parameters are created.
+        dtype: the parameters' dtype.
 
     Shape:
         input (*, in_features) -> output (*, out_features).

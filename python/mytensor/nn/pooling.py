@@ -32,7 +32,9 @@ class MaxPool2d(Module):
         kernel_size: an int or (kh, kw).
         stride: defaults to kernel_size.
         padding: implicit -inf padding on both sides (at most half the kernel).
-        dilation, return_indices, ceil_mode: only the defaults (1, False, False) are supported.
+        dilation: only the default (1) is supported.
+        return_indices: only the default (False) is supported.
+        ceil_mode: only the default (False) is supported.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
@@ -67,7 +69,8 @@ class AvgPool2d(Module):
         stride: defaults to kernel_size.
         padding: implicit zero padding on both sides (at most half the kernel).
         count_include_pad: count padding zeros in the divisor (default True).
-        ceil_mode, divisor_override: only the defaults (False, None) are supported.
+        ceil_mode: only the default (False) is supported.
+        divisor_override: only the default (None) is supported.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,

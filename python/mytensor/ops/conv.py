@@ -71,8 +71,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
         input: (N, C_in, H, W) or (C_in, H, W).
         weight: (C_out, C_in / groups, kH, kW).
         bias: (C_out) or None.
-        stride, dilation: an int or (h, w), positive.
+        stride: an int or (h, w), positive.
         padding: an int or (h, w) of zeros on both sides, or "valid" / "same".
+        dilation: an int or (h, w), positive: the spacing between kernel taps.
         groups: splits the channels into this many independent convolutions.
 
     Returns:

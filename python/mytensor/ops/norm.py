@@ -48,10 +48,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Args:
         input: (N, C) or (N, C, *) float tensor.
-        running_mean, running_var: (C,) buffers or None. In training they are updated in place:
+        running_mean: (C,) buffer or None (with running_var).
+        running_var: (C,) buffer or None. In training they are updated in place:
             ``r = (1 - momentum) * r + momentum * batch_stat`` (the variance unbiased); in eval
             they are the statistics used.
-        weight, bias: optional (C,) affine parameters.
+        weight: optional (C,) scale.
+        bias: optional (C,) shift.
         training: use batch statistics (True) or the running ones (False).
         momentum: weight of the new batch statistics in the running average.
         eps: added to the variance for numerical stability.

@@ -225,7 +225,9 @@ class OneCycleLR(LRScheduler):
         total_steps: the number of steps; or give epochs and steps_per_epoch.
         pct_start: the fraction of steps spent rising (default 0.3).
         anneal_strategy: "cos" (default) or "linear".
-        cycle_momentum, base_momentum, max_momentum: the momentum cycle.
+        cycle_momentum: whether momentum (or Adam's beta1) cycles inversely to the lr.
+        base_momentum: the lowest momentum of the cycle.
+        max_momentum: the highest momentum of the cycle.
         div_factor: initial_lr = max_lr / div_factor (default 25).
         final_div_factor: min_lr = initial_lr / final_div_factor (default 1e4).
         three_phase: a symmetric rise and fall, then the final annealing.
