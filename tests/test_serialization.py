@@ -169,3 +169,78 @@ def test_model_state_dict_round_trip(tmp_path):
     assert list(loaded) == list(model.state_dict())
     assert loaded["1.num_batches_tracked"].dtype is mt.int64
     model.load_state_dict(loaded)
+
+
+def test_metadata_name_round_trips(tmp_path):
+    """issue #10: a tensor named "__metadata__" (the header's reserved entry) was written over the
+    metadata, and mt.load then rejected the file it had written; it is now kept losslessly."""
+    t = mt.tensor([1.0, -2.0])
+    for obj in ({"__metadata__": t}, {"__metadata__": t, "w": mt.ones(2)},
+                {"a": {"__metadata__": t}}, [t, {"__metadata__": t}]):
+        mt.save(obj, tmp_path / "m.st")
+        back = mt.load(tmp_path / "m.st")
+        flat = back["__metadata__"] if isinstance(back, dict) and "a" not in back else None
+        if isinstance(obj, dict) and "a" in obj:
+            flat = back["a"]["__metadata__"]
+        elif isinstance(obj, list):
+            assert isinstance(back, list)
+            flat = back[1]["__metadata__"]
+        _assert_same(flat, t)
+
+
+def _write_header(path, header: dict, data: bytes = b""):
+    blob = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(blob)) + blob + data)
+
+
+@pytest.mark.parametrize("structure", [
+    "[1, 2", json.dumps({"__dict__": 5}), json.dumps({"__dict__": [[1]]}),
+    json.dumps({"__dict__": [[[1], 2]]}), json.dumps({"__dict__": [5]}),
+    json.dumps({"__tuple__": 3}), json.dumps({"__float__": "abc"}),
+    json.dumps({"__float__": 1.5}), json.dumps({"__tensor__": [1]}),
+    json.dumps({"__tensor__": "missing"}), json.dumps({"bogus": 1}), 5, ["x"],
+    "[" * 100000 + "]" * 100000,
+    '{"__tuple__": ' * 5000 + "[]" + "}" * 5000,
+])
+def test_corrupt_structure_metadata_is_a_value_error(tmp_path, structure):
+    """issue #10: corrupt structure metadata raised TypeError / RecursionError, where mt.load's
+    docstring promises ValueError."""
+    path = tmp_path / "x.st"
+    _write_header(path, {"__metadata__": {"format": "mytensor", "structure": structure}})
+    with pytest.raises(ValueError, match=r"\[load\].*corrupt"):
+        mt.load(path)
+
+
+def test_metadata_that_is_not_an_object_is_a_value_error(tmp_path):
+    path = tmp_path / "x.st"
+    _write_header(path, {"__metadata__": "x"})
+    with pytest.raises(ValueError, match="__metadata__ is a str"):
+        mt.load(path)
+    path.write_bytes(struct.pack("<Q", 200002) + b"[" * 100001 + b"]" * 100001)
+    with pytest.raises(ValueError, match="corrupt"):
+        mt.load(path)
+
+
+def test_random_truncated_and_mutated_files_raise_value_error(tmp_path):
+    """Every corrupt file gives ValueError (or loads): random bytes, every truncation and
+    seeded byte mutations of a nested checkpoint."""
+    path = tmp_path / "c.st"
+    ckpt = {"model": {"w": mt.ones(2, 3), "n": mt.tensor(3)}, "step": 7, "lr": float("inf"),
+            "hist": (1.5, [mt.zeros(2, dtype=mt.int64)], None), "__metadata__": mt.ones(1)}
+    mt.save(ckpt, path)
+    raw = path.read_bytes()
+    rng = np.random.default_rng(0)
+    blobs = [rng.integers(0, 256, rng.integers(0, 64)).astype(np.uint8).tobytes()
+             for _ in range(50)]
+    blobs += [raw[:cut] for cut in range(0, len(raw), 7)]
+    for _ in range(400):
+        b = bytearray(raw)
+        for pos in rng.integers(0, len(b), rng.integers(1, 4)):
+            b[pos] = int(rng.integers(0, 256))
+        blobs.append(bytes(b))
+    for blob in blobs:
+        path.write_bytes(blob)
+        try:
+            mt.load(path)
+        except ValueError:
+            pass

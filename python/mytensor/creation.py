@@ -34,22 +34,66 @@ def _default(dtype) -> _dt.dtype:
     return _dt.get_default_dtype() if dtype is None else dtype
 
 
+def _check_byte_order(array: np.ndarray, op: str) -> None:
+    if not array.dtype.isnative:
+        raise ValueError(
+            f"[{op}] the array's byte order ({array.dtype.str}) is not the machine's native "
+            "order; convert it first: array.astype(array.dtype.newbyteorder('='))")
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A CPU tensor sharing memory with a NumPy array (copied only if its strides can't be
-    represented: negative or not a multiple of the item size)."""
+    """A CPU tensor sharing memory with a NumPy array (copied if its strides can't be
+    represented: negative or not a multiple of the item size; or if it is read-only, since a
+    tensor is always writable)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"[from_numpy] expected a numpy.ndarray, got {type(array).__name__}")
+    _check_byte_order(array, "from_numpy")
     _dt.from_numpy(array.dtype)  # raises a clear error for unsupported dtypes
     if any(s < 0 or s % array.itemsize for s in array.strides) or not array.flags.writeable:
         array = np.array(array, copy=True, order="C")
     return Tensor._make(_C.from_dlpack(array))
 
 
+def _capsule_state(obj) -> bool | None:
+    """None if `obj` is not a PyCapsule; else whether it is an unconsumed DLPack capsule
+    (a consumer renames "dltensor" to "used_dltensor")."""
+    if type(obj).__name__ != "PyCapsule":
+        return None
+    import ctypes
+
+    is_valid = ctypes.pythonapi.PyCapsule_IsValid
+    is_valid.restype, is_valid.argtypes = ctypes.c_int, [ctypes.py_object, ctypes.c_char_p]
+    return bool(is_valid(obj, b"dltensor") or is_valid(obj, b"dltensor_versioned"))
+
+
 def from_dlpack(obj) -> Tensor:
-    """A tensor sharing memory with any object exporting DLPack (NumPy, PyTorch, ...)."""
+    """A tensor sharing memory with any object exporting DLPack (NumPy, PyTorch, ...) or with a
+    DLPack capsule. An exception raised by the object's ``__dlpack__`` propagates."""
     if isinstance(obj, Tensor):
         return obj.detach()
-    return Tensor._make(_C.from_dlpack(obj))
+    if isinstance(obj, np.ndarray):
+        return from_numpy(obj)  # read-only or oddly strided arrays are copied
+    state = _capsule_state(obj)
+    if state is False:
+        raise RuntimeError(
+            "[from_dlpack] the capsule is not a DLPack tensor capsule or was already consumed: "
+            "a DLPack capsule can be imported only once (pass the producer object, not "
+            "obj.__dlpack__(), to import it again)")
+    if state is None:
+        if not hasattr(obj, "__dlpack__"):
+            raise TypeError(
+                "[from_dlpack] expected an object with __dlpack__ (a NumPy array, a torch "
+                f"tensor, ...) or a DLPack capsule, got {type(obj).__name__}")
+        obj = obj.__dlpack__()  # the producer's own errors propagate unchanged
+    try:
+        impl = _C.from_dlpack(obj)
+    except TypeError as e:
+        if "incompatible function arguments" not in str(e):
+            raise
+        raise TypeError(
+            "[from_dlpack] the DLPack tensor can't be imported (read-only, or a dtype, device "
+            "or layout mytensor does not support)") from None
+    return Tensor._make(impl)
 
 
 def tensor(
@@ -66,6 +110,7 @@ def tensor(
         out = Tensor._make(_C.clone(out._impl))
         return _finish(out._impl, requires_grad)
     if isinstance(data, np.ndarray):
+        _check_byte_order(data, "tensor")
         array = np.array(data, copy=True, order="C")
     else:
         array = np.array(data, order="C")

@@ -32,6 +32,7 @@ _NUMPY = {
     "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
 }
 _FORMAT = "mytensor"
+_METADATA = "__metadata__"  # the safetensors header's reserved entry
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors package's own limit
 
 
@@ -46,7 +47,9 @@ class _Flattener:
     def key(self, path: list[str]) -> str:
         base = ".".join(path) or "tensor"
         key, n = base, 1
-        while key in self.tensors:  # e.g. {"a.b": x, "a": {"b": y}}
+        # e.g. {"a.b": x, "a": {"b": y}}; "__metadata__" is the header's own entry, so a tensor
+        # of that name is stored under another key (the structure keeps its real name).
+        while key in self.tensors or key == _METADATA:
             key, n = f"{base}#{n}", n + 1
         return key
 
@@ -90,28 +93,53 @@ def _to_numpy(t: Tensor, where: str) -> np.ndarray:
 
 
 def _is_flat_state_dict(obj) -> bool:
+    """A {name: Tensor} dict stored under its own names (not if a name is the header's own
+    "__metadata__": that one goes through the structure, which keeps it losslessly)."""
     return isinstance(obj, dict) and all(
-        isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
+        isinstance(k, str) and k != _METADATA and isinstance(v, Tensor) for k, v in obj.items())
+
+
+def _corrupt(path: str, what: str) -> ValueError:
+    return ValueError(f"[load] corrupt file: the structure metadata at {path or 'the root'} "
+                      f"{what}")
 
 
 def _rebuild(node, tensors: dict, path: str):
+    """The saved object from its structure JSON; every malformed node raises ValueError."""
     if isinstance(node, list):
         return [_rebuild(v, tensors, f"{path}.{i}") for i, v in enumerate(node)]
     if not isinstance(node, dict):
         return node
     if "__tensor__" in node:
         key = node["__tensor__"]
-        if key not in tensors:
+        if not isinstance(key, str) or key not in tensors:
             raise ValueError(f"[load] corrupt file: the structure names tensor {key!r}, which "
                              "the file does not hold")
         return tensors[key]
     if "__float__" in node:
-        return float(node["__float__"])
+        text = node["__float__"]
+        if not isinstance(text, str) or text not in ("inf", "-inf", "nan"):
+            raise _corrupt(path, f"has a bad non-finite float {text!r}")
+        return float(text)
     if "__tuple__" in node:
-        return tuple(_rebuild(v, tensors, f"{path}.{i}") for i, v in enumerate(node["__tuple__"]))
+        items = node["__tuple__"]
+        if not isinstance(items, list):
+            raise _corrupt(path, f"has a tuple that is not a list: {type(items).__name__}")
+        return tuple(_rebuild(v, tensors, f"{path}.{i}") for i, v in enumerate(items))
     if "__dict__" in node:
-        return {k: _rebuild(v, tensors, f"{path}.{k}") for k, v in node["__dict__"]}
-    raise ValueError(f"[load] corrupt file: unknown structure entry at {path}: {sorted(node)}")
+        items = node["__dict__"]
+        if not isinstance(items, list):
+            raise _corrupt(path, f"has a dict that is not a list of pairs: "
+                                 f"{type(items).__name__}")
+        out = {}
+        for item in items:
+            if (not isinstance(item, list) or len(item) != 2
+                    or not isinstance(item[0], (str, int)) or isinstance(item[0], bool)):
+                raise _corrupt(path, f"has a dict item that is not a [str or int key, value] "
+                                     f"pair: {str(item)[:80]}")
+            out[item[0]] = _rebuild(item[1], tensors, f"{path}.{item[0]}")
+        return out
+    raise _corrupt(path, f"has an unknown entry {sorted(node)}")
 
 
 # ---- save ---------------------------------------------------------------------------------------
@@ -210,9 +238,14 @@ def load(f, map_location=None):
         header = json.loads(data[8:8 + n].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"[load] {name} is corrupt: its header is not valid JSON ({e})") from None
+    except RecursionError:
+        raise ValueError(f"[load] {name} is corrupt: its header is nested too deeply") from None
     if not isinstance(header, dict):
         raise ValueError(f"[load] {name} is corrupt: the header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop(_METADATA, None) or {}
+    if not isinstance(metadata, dict):
+        raise ValueError(f"[load] {name} is corrupt: __metadata__ is a "
+                         f"{type(metadata).__name__}, not a JSON object")
     buffer = memoryview(data)[8 + n:]
     tensors = {}
     spans = []
@@ -231,15 +264,21 @@ def load(f, map_location=None):
         if device.type != "cpu":
             t = t.to(device)
         out[key] = t
-    structure = metadata.get("structure") if isinstance(metadata, dict) else None
+    structure = metadata.get("structure")
     if structure is None:
         return out
+    if not isinstance(structure, str):
+        raise ValueError(f"[load] {name} is corrupt: its structure metadata is a "
+                         f"{type(structure).__name__}, not a JSON string")
     try:
         tree = json.loads(structure)
+        return _rebuild(tree, out, "")
     except json.JSONDecodeError as e:
         raise ValueError(f"[load] {name} is corrupt: its structure metadata is not valid JSON "
                          f"({e})") from None
-    return _rebuild(tree, out, "")
+    except RecursionError:
+        raise ValueError(f"[load] {name} is corrupt: its structure metadata is nested too "
+                         "deeply to rebuild") from None
 
 
 def _read_entry(name: str, key: str, entry, buffer) -> np.ndarray:

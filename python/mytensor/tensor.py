@@ -216,6 +216,11 @@ class Tensor:
                 "[numpy] can't call numpy() on a tensor that requires grad; use "
                 "tensor.detach().numpy()"
             )
+        if self.dtype.numpy is None:
+            raise _C.DTypeError(
+                f"[numpy] {self.dtype.name} has no NumPy dtype, so .numpy() can't return its "
+                "values; share it with a library that has one through DLPack "
+                "(torch.from_dlpack(t))")
         impl = self._impl
         if self.is_cuda:
             self._refuse_host_read(".numpy()")
@@ -281,7 +286,16 @@ class Tensor:
     # ---- printing and Python protocols -------------------------------------------------------
     def __repr__(self) -> str:
         self._refuse_host_read("printing (repr)")
-        body = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(")
+        values = None
+        if self.dtype.numpy is None:  # bfloat16 has no NumPy dtype: print through float32
+            try:
+                values = self.detach().to(_dt.float32).numpy()
+            except (TypeError, RuntimeError):  # no cast from this dtype either
+                body = f"<{self.numel()} {self.dtype.name} values of shape {self.shape}>"
+        else:
+            values = self.detach().numpy()
+        if values is not None:
+            body = np.array2string(values, separator=", ", prefix="tensor(")
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")

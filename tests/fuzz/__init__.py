@@ -1,0 +1,1 @@
+"""A differential fuzzer of mytensor against PyTorch (see README.md)."""
