@@ -5,6 +5,7 @@ and the time ratio mytensor / PyTorch.
 
     uv run examples/cifar10/compare.py --epochs 2 --subset 5000      # any flags of the scripts
     uv run examples/cifar10/compare.py --only-table a.json b.json     # table from two --log-json
+    uv run examples/cifar10/compare.py --help                         # the flags it forwards
 
 Each script's own output is shown as it runs; --save, --resume and --plot files get the
 framework's name appended (ckpt.st -> ckpt-mytensor.st, ckpt-pytorch.st). By default the two runs
@@ -15,6 +16,7 @@ framework draw its own, and the table's header says which mode the logs were mad
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -22,6 +24,10 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import config  # noqa: E402  (the scripts' flags; imports neither framework)
+
 SCRIPTS = [("mytensor", "train_cifar10.py"), ("pytorch", "train_cifar10_pytorch.py")]
 
 
@@ -102,16 +108,32 @@ def table(mt_log: dict, pt_log: dict) -> str:
     return header + "\n" + "\n".join(lines)
 
 
+def make_parser() -> argparse.ArgumentParser:
+    """compare.py's own flag (--only-table) and the training flags it checks and forwards."""
+    p = argparse.ArgumentParser(prog="compare.py", description=__doc__,
+                                formatter_class=config.HelpFormatter)
+    p.add_argument("--only-table", nargs=2, metavar=("MYTENSOR.json", "PYTORCH.json"),
+                   help="print the table of two existing --log-json files and train nothing")
+    forwarded = p.add_argument_group(
+        "flags forwarded to both train_cifar10.py and train_cifar10_pytorch.py (compare.py sets "
+        "--log-json itself)")
+    config.add_flags(forwarded, default_device=None, log_json=False)
+    return p
+
+
 def main(argv=None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--only-table"]:
-        if len(argv) != 3:
-            raise SystemExit("usage: compare.py --only-table MYTENSOR.json PYTORCH.json")
-        with open(argv[1]) as f, open(argv[2]) as g:
-            print(table(json.load(f), json.load(g)))
-        return
+    argv = sys.argv[1:] if argv is None else list(argv)
     if "--log-json" in argv or any(a.startswith("--log-json=") for a in argv):
         raise SystemExit("compare.py sets --log-json itself; pass the other flags only")
+    p = make_parser()
+    args = p.parse_args(argv)  # --help prints and exits here; a typo fails before any run
+    config.check_args(p, args)
+    if args.only_table:
+        if len(argv) != 3:
+            p.error("--only-table takes its two log files and no other flag")
+        with open(args.only_table[0]) as f, open(args.only_table[1]) as g:
+            print(table(json.load(f), json.load(g)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         logs = {}
         for name, script in SCRIPTS:

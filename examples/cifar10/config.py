@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -149,44 +150,72 @@ def make_optimizer(optim, params, args):
 
 
 # ---- the command line ----------------------------------------------------------------------------
-def parse_args(description: str, default_device: str, argv=None) -> argparse.Namespace:
-    """The flags, identical in both scripts."""
-    p = argparse.ArgumentParser(description=description)
-    p.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default=DEFAULTS["optimizer"])
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help shows each flag's default, except where there is none to show (None, or an on/off
+    switch that is off), and keeps the description's line breaks."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.nargs == 0:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def add_flags(p, default_device: str | None, log_json: bool = True) -> None:
+    """Adds the training flags (identical in both scripts; compare.py forwards them) to `p`, a
+    parser or an argument group. default_device None: the default is each script's own."""
+    p.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default=DEFAULTS["optimizer"],
+                   help="the optimizer")
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="learning rate")
-    p.add_argument("--momentum", type=float, default=DEFAULTS["momentum"], help="SGD momentum")
-    p.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"])
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    p.add_argument("--momentum", type=float, default=DEFAULTS["momentum"],
+                   help="momentum of --optimizer sgd")
+    p.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"],
+                   help="weight decay")
+    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"],
+                   help="epochs in all (--resume trains those after the checkpoint's)")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="batch size")
     p.add_argument("--no-augment", action="store_true",
                    help="train without random crops and flips")
+    device_help = "cpu or cuda[:N] (default: cuda when available, else cpu"
     p.add_argument("--device", default=default_device,
-                   help=f"cpu or cuda[:N] (default here: {default_device})")
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+                   help=device_help + (")" if default_device is None else "; here %(default)s)"))
+    p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed (>= 0)")
     p.add_argument("--framework-rng", action="store_true",
                    help="initialise, shuffle and augment with each framework's own generator "
-                        "(default: both twins start from the same NumPy-drawn weights and see "
+                        "(off: both twins start from the same NumPy-drawn weights and see "
                         "the same batches, crops and flips)")
     p.add_argument("--data-dir", default=os.environ.get("MYTENSOR_CIFAR10_DIR", "data"),
-                   help="folder holding (or to receive) cifar-10-batches-py/ "
-                        "(default: $MYTENSOR_CIFAR10_DIR, else ./data)")
+                   metavar="DIR",
+                   help="folder holding (or to receive) cifar-10-batches-py/ (default: "
+                        "$MYTENSOR_CIFAR10_DIR if set, else ./data; here %(default)s)")
     p.add_argument("--download", action="store_true",
                    help="download the official archive if the files are missing")
     p.add_argument("--subset", type=int, default=None, metavar="N",
-                   help="train on the first N training images (quick runs)")
+                   help="train on the first N training images, and evaluate on the first "
+                        "max(1, N // 5) test images (the official 5:1 ratio) unless "
+                        "--test-subset says otherwise (default: all 50,000 and 10,000)")
     p.add_argument("--test-subset", type=int, default=None, metavar="N",
-                   help="evaluate on the first N test images (quick runs)")
-    p.add_argument("--save", metavar="PATH", help="write a checkpoint after every epoch")
-    p.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
-    p.add_argument("--log-json", metavar="PATH", help="write the per-epoch figures as JSON")
+                   help="evaluate on the first N test images (default: all 10,000, or "
+                        "max(1, N // 5) with --subset N)")
+    p.add_argument("--save", metavar="PATH",
+                   help="write a checkpoint after every epoch (atomically: a failed save keeps "
+                        "the previous file)")
+    p.add_argument("--resume", metavar="PATH",
+                   help="continue from a checkpoint up to --epochs; the flags that define the "
+                        "run (" + ", ".join(f"--{n.replace('_', '-')}" for n in RESUME_MUST_MATCH)
+                        + ") must match the checkpoint's")
+    if log_json:
+        p.add_argument("--log-json", metavar="PATH", help="write the per-epoch figures as JSON")
     p.add_argument("--plot", metavar="PNG", help="draw loss and accuracy curves")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: the framework's default)")
     p.add_argument("--no-graphs", action="store_true",
                    help="mytensor on CUDA: run every training step eagerly instead of replaying "
                         "it as one captured CUDA graph (the PyTorch twin always runs eagerly)")
-    args = p.parse_args(argv)
-    for name in ("epochs", "batch_size", "subset", "test_subset"):
+
+
+def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The checks on the flags' values that need no file (compare.py makes them too)."""
+    for name in ("epochs", "batch_size", "subset", "test_subset", "threads"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {value}")
@@ -194,7 +223,79 @@ def parse_args(description: str, default_device: str, argv=None) -> argparse.Nam
         p.error(f"--lr must be positive, got {args.lr}")
     if args.seed < 0:
         p.error(f"--seed must be non-negative, got {args.seed}")
+    for flag in ("save", "log_json", "plot"):
+        path = getattr(args, flag, None)
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not os.path.isdir(folder):
+            p.error(f"--{flag.replace('_', '-')} {path}: the folder {folder} does not exist")
+
+
+def parse_args(description: str, default_device: str, argv=None) -> argparse.Namespace:
+    """The flags, identical in both scripts. --subset N without --test-subset sets test_subset
+    to max(1, N // 5)."""
+    p = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
+    add_flags(p, default_device)
+    args = p.parse_args(argv)
+    check_args(p, args)
+    if args.resume is not None and not os.path.isfile(args.resume):
+        p.error(f"--resume: no checkpoint file at {args.resume}")
+    if args.subset is not None and args.test_subset is None:
+        args.test_subset = max(1, args.subset // 5)
     return args
+
+
+# ---- checkpoints ---------------------------------------------------------------------------------
+# The flags that define the experiment: a resumed run continues the checkpoint's only if they are
+# the same (the optimizer's state and its param groups, lr included, come from the checkpoint,
+# and the batch plans depend on batch size, seed, subset and augmentation).
+RESUME_MUST_MATCH = ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "seed",
+                     "subset", "no_augment", "framework_rng")
+
+
+def _flag(name: str, value) -> str:
+    flag = "--" + name.replace("_", "-")
+    if value is None or value is False:
+        return f"no {flag}"
+    return flag if value is True else f"{flag} {value}"
+
+
+def check_resume(path: str, script: str, epoch: int, saved_args, args) -> None:
+    """Refuses (SystemExit with the reason and the way out) to resume from a checkpoint that
+    cannot continue this run: one already at or past --epochs, or one made with other values of
+    the flags that define the run (RESUME_MUST_MATCH)."""
+    if isinstance(saved_args, dict):
+        names = [n for n in RESUME_MUST_MATCH if n in saved_args
+                 and not (n == "momentum" and args.optimizer != "sgd")]
+        differ = [n for n in names if saved_args[n] != getattr(args, n)]
+        if differ:
+            theirs = ", ".join(_flag(n, saved_args[n]) for n in differ)
+            ours = ", ".join(_flag(n, getattr(args, n)) for n in differ)
+            raise SystemExit(
+                f"{script}: error: --resume: {path} was trained with {theirs}, but this run has "
+                f"{ours}; pass the checkpoint's values to continue it, or drop --resume to "
+                "start a new run")
+    if epoch >= args.epochs:
+        raise SystemExit(
+            f"{script}: error: --resume: {path} is already at epoch {epoch} >= --epochs "
+            f"{args.epochs}, so there is nothing to train; pass --epochs {epoch + 1} or more to "
+            "continue it")
+
+
+def atomic_write(path: str, write) -> None:
+    """Calls write(tmp) for a temporary file in path's folder, then renames it over `path`: a
+    save that fails or is interrupted midway leaves the previous file as it was."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 # ---- output --------------------------------------------------------------------------------------
@@ -229,10 +330,12 @@ def info(message: str) -> None:
 
 def write_json(path: str, payload: dict) -> None:
     """Atomically (temporary file + rename), so a crash mid-write keeps the previous log."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(tmp, path)
+
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(payload, f, indent=2)
+
+    atomic_write(path, write)
 
 
 def plot(path: str, history: list[dict], title: str) -> None:

@@ -28,6 +28,7 @@ from mytensor.data import DeviceImageLoader  # noqa: E402
 from mytensor.data.datasets import CIFAR10  # noqa: E402
 
 FRAMEWORK = "mytensor"
+SCRIPT = os.path.basename(__file__)
 
 
 def default_device() -> str:
@@ -125,16 +126,28 @@ def _grad(enabled: bool):
 
 
 def save_checkpoint(path, model, optimizer, epoch, history, args) -> None:
-    mt.save({"framework": FRAMEWORK, "model": model.state_dict(),
+    """Atomically (config.atomic_write): a save that fails midway keeps the previous file."""
+    state = {"framework": FRAMEWORK, "model": model.state_dict(),
              "optimizer": optimizer.state_dict(), "epoch": epoch,
-             "rng": list(mt.get_rng_state()), "history": history, "args": vars(args)}, path)
+             "rng": list(mt.get_rng_state()), "history": history, "args": vars(args)}
+    config.atomic_write(path, lambda tmp: mt.save(state, tmp))
 
 
-def load_checkpoint(path, model, optimizer, device):
-    """Restores model, optimizer and generator; returns (last finished epoch, history)."""
-    ckpt = mt.load(path, map_location=device)
+def read_checkpoint(path, device, args) -> dict:
+    """The checkpoint at `path`, refused (SystemExit, one line) when it is unreadable, not this
+    script's, or cannot continue this run (config.check_resume)."""
+    try:
+        ckpt = mt.load(path, map_location=device)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"{SCRIPT}: error: --resume: cannot read {path}: {e}") from None
     if not isinstance(ckpt, dict) or ckpt.get("framework") != FRAMEWORK:
-        raise SystemExit(f"--resume: {path} is not a checkpoint of {os.path.basename(__file__)}")
+        raise SystemExit(f"{SCRIPT}: error: --resume: {path} is not a checkpoint of {SCRIPT}")
+    config.check_resume(path, SCRIPT, int(ckpt["epoch"]), ckpt.get("args"), args)
+    return ckpt
+
+
+def restore_checkpoint(ckpt, model, optimizer):
+    """Restores model, optimizer and generator; returns (last finished epoch, history)."""
     model.load_state_dict(ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
     mt.set_rng_state(ckpt["rng"])
@@ -147,13 +160,14 @@ def main(argv=None) -> list[dict]:
         mt._C.set_num_threads(args.threads)
     device = mt.device(args.device)
     mt.manual_seed(args.seed)
+    ckpt = read_checkpoint(args.resume, device, args) if args.resume else None
     train_loader, test_loader = load_data(args, device)
     model = make_model(args, device)
     criterion = mt.nn.CrossEntropyLoss()
     optimizer = config.make_optimizer(mt.optim, model.parameters(), args)
     start, history = 0, []
-    if args.resume:
-        start, history = load_checkpoint(args.resume, model, optimizer, device)
+    if ckpt is not None:
+        start, history = restore_checkpoint(ckpt, model, optimizer)
         config.info(f"resumed from {args.resume} after epoch {start}")
     n_params = sum(p.numel() for p in model.parameters())
     config.info(f"{FRAMEWORK} {mt.__version__} on {device}: {len(train_loader.labels)} train / "

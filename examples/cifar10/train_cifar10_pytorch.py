@@ -13,6 +13,7 @@ epoch): identical weights and batches; --framework-rng uses PyTorch's own genera
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import time
 
@@ -28,6 +29,7 @@ import torch.nn.functional as F  # noqa: E402
 from mytensor.data.datasets import CIFAR10  # noqa: E402
 
 FRAMEWORK = "pytorch"
+SCRIPT = os.path.basename(__file__)
 
 
 def default_device() -> str:
@@ -144,21 +146,35 @@ def run_epoch(model, loader, criterion, device, optimizer=None, desc=""):
 
 
 def save_checkpoint(path, model, optimizer, epoch, history, args) -> None:
+    """Atomically (config.atomic_write): a save that fails midway keeps the previous file."""
     rng = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     state = {"framework": FRAMEWORK, "model": model.state_dict(),
              "optimizer": optimizer.state_dict(), "epoch": epoch, "rng": rng,
              "history": history, "args": vars(args)}
-    tmp = f"{path}.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # an interrupted save keeps the previous checkpoint
+    config.atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_checkpoint(path, model, optimizer, device):
-    ckpt = torch.load(path, map_location=device, weights_only=True)
-    if ckpt.get("framework") != FRAMEWORK:
-        raise SystemExit(f"--resume: {path} is not a checkpoint of {os.path.basename(__file__)}")
+def read_checkpoint(path, device, args) -> dict:
+    """The checkpoint at `path`, refused (SystemExit, one line) when it is unreadable, not this
+    script's, or cannot continue this run (config.check_resume)."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # torch.load of arbitrary bytes raises KeyError, IndexError, ...
+        if isinstance(e, pickle.UnpicklingError):  # its text suggests weights_only=False: no
+            why = f"not a checkpoint written by torch.save ({type(e).__name__})"
+        else:
+            why = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise SystemExit(f"{SCRIPT}: error: --resume: cannot read {path}: {why}") from None
+    if not isinstance(ckpt, dict) or ckpt.get("framework") != FRAMEWORK:
+        raise SystemExit(f"{SCRIPT}: error: --resume: {path} is not a checkpoint of {SCRIPT}")
+    config.check_resume(path, SCRIPT, int(ckpt["epoch"]), ckpt.get("args"), args)
+    return ckpt
+
+
+def restore_checkpoint(ckpt, model, optimizer):
+    """Restores model, optimizer and generators; returns (last finished epoch, history)."""
     model.load_state_dict(ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
     torch.set_rng_state(ckpt["rng"]["cpu"].cpu())
@@ -173,13 +189,14 @@ def main(argv=None) -> list[dict]:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
+    ckpt = read_checkpoint(args.resume, device, args) if args.resume else None
     train_loader, test_loader = load_data(args, device)
     model = make_model(args, device)
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = config.make_optimizer(torch.optim, model.parameters(), args)
     start, history = 0, []
-    if args.resume:
-        start, history = load_checkpoint(args.resume, model, optimizer, device)
+    if ckpt is not None:
+        start, history = restore_checkpoint(ckpt, model, optimizer)
         config.info(f"resumed from {args.resume} after epoch {start}")
     n_params = sum(p.numel() for p in model.parameters())
     config.info(f"{FRAMEWORK} {torch.__version__} on {device}: {len(train_loader.labels)} train / "

@@ -126,7 +126,7 @@ def test_download_rejects_bad_md5(tmp_path, monkeypatch):
     monkeypatch.setattr(CIFAR10, "url", archive.as_uri())
     with pytest.raises(RuntimeError, match="is corrupt: md5"):
         CIFAR10(tmp_path / "root", download=True)
-    assert not os.listdir(tmp_path / "root")  # no partial file left
+    assert not (tmp_path / "root").exists()  # no partial file, and the folder it made is gone
 
 
 def test_download_without_network(tmp_path, monkeypatch):
@@ -136,6 +136,76 @@ def test_download_without_network(tmp_path, monkeypatch):
     monkeypatch.setattr("urllib.request.urlopen", offline)
     with pytest.raises(RuntimeError, match="could not download.*cifar-10-python.tar.gz.*extract"):
         CIFAR10(tmp_path, download=True)
+
+
+def _offline(*args, **kwargs):
+    raise urllib.error.URLError("Temporary failure in name resolution")
+
+
+def test_failed_download_removes_only_what_it_created(tmp_path, monkeypatch):
+    """issue #11: a failed download left an empty ./data/ behind and named neither --data-dir
+    nor MYTENSOR_CIFAR10_DIR. Now the folders it made go, what was there stays, and the error
+    names the URL, the cause and the ways to use a local copy."""
+    monkeypatch.setattr("urllib.request.urlopen", _offline)
+    root = tmp_path / "a" / "b" / "data"
+    with pytest.raises(RuntimeError) as exc:
+        CIFAR10(root, download=True)
+    message = str(exc.value)
+    for fragment in (CIFAR10.url, "Temporary failure in name resolution", "--data-dir",
+                     "MYTENSOR_CIFAR10_DIR", "cifar-10-batches-py", str(root / CIFAR10.filename)):
+        assert fragment in message, fragment
+    assert os.listdir(tmp_path) == []  # a/, b/ and data/ were made by the attempt: all gone
+    # A folder that was there (with the user's files) is left as it was.
+    mine = tmp_path / "mine"
+    (mine / "cifar-10-batches-py").mkdir(parents=True)
+    (mine / "notes.txt").write_text("keep")
+    with pytest.raises(RuntimeError, match="could not download"):
+        CIFAR10(mine, download=True)
+    assert sorted(os.listdir(mine)) == ["cifar-10-batches-py", "notes.txt"]
+    assert os.listdir(mine / "cifar-10-batches-py") == []
+
+
+def test_download_failing_midway_leaves_nothing(tmp_path, monkeypatch):
+    """The connection drops after some bytes: the partial file and the new folder go."""
+
+    class Dropped(io.BytesIO):
+        def read(self, *args):
+            if self.tell():
+                raise ConnectionResetError(104, "Connection reset by peer")
+            return super().read(*args)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr("urllib.request.urlopen", lambda *a, **k: Dropped(b"x" * 100))
+    with pytest.raises(RuntimeError, match="could not download.*Connection reset by peer"):
+        CIFAR10(tmp_path / "root", download=True)
+    assert os.listdir(tmp_path) == []
+
+
+def test_failed_extraction_removes_the_download_not_a_local_archive(tmp_path, monkeypatch):
+    """Extraction stops midway (disk full): the half-extracted folder goes, and so does the
+    archive if this attempt fetched it; an archive the user put there is kept."""
+    archive, md5 = _archive(tmp_path)
+    monkeypatch.setattr(CIFAR10, "url", archive.as_uri())
+    monkeypatch.setattr(CIFAR10, "tgz_md5", md5)
+
+    def disk_full(self, path=".", members=None, **kwargs):
+        for member in members[:3]:
+            self.extract(member, path)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", disk_full)
+    with pytest.raises(RuntimeError, match="could not extract.*No space left"):
+        CIFAR10(tmp_path / "root", download=True)
+    assert not (tmp_path / "root").exists()
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / CIFAR10.filename).write_bytes(archive.read_bytes())
+    monkeypatch.setattr("urllib.request.urlopen", lambda *a, **k: pytest.fail("no download"))
+    with pytest.raises(RuntimeError, match="could not extract"):
+        CIFAR10(local, download=True)
+    assert os.listdir(local) == [CIFAR10.filename]
 
 
 def test_local_archive_used_without_network(tmp_path, monkeypatch):

@@ -3,7 +3,9 @@ download of the official archive (md5-checked)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import http.client
 import io
 import os
 import pickle
@@ -11,6 +13,7 @@ import shutil
 import tarfile
 import urllib.error
 import urllib.request
+import zlib
 
 import numpy as np
 
@@ -131,10 +134,7 @@ class CIFAR10(Dataset):
         if missing:
             raise RuntimeError(
                 f"[CIFAR10] dataset not found: {self.folder} lacks {', '.join(missing)}. Pass "
-                f"download=True (--download) to fetch it, or download {self.url} yourself and "
-                f"extract it into {self.root} (so that {self.folder}/data_batch_1 exists); a "
-                f"copy of the archive placed at {os.path.join(self.root, self.filename)} is "
-                "checked and extracted by download=True without network access")
+                f"download=True (--download) to fetch {self.url}. {self._local_copy_hint()}")
         datas, targets = [], []
         for name in self.train_list if train else self.test_list:
             data, labels = load_batch(os.path.join(self.folder, name))
@@ -170,15 +170,39 @@ class CIFAR10(Dataset):
                 f"{self.root}\n    Split: {split}")
 
     # ---- download -------------------------------------------------------------------------------
+    def _local_copy_hint(self) -> str:
+        return (f"To use a copy you already have, pass its folder as root (the example scripts: "
+                f"--data-dir DIR, or set MYTENSOR_CIFAR10_DIR=DIR), where DIR/{self.base_folder}/ "
+                "holds data_batch_1..5 and test_batch; or get the archive elsewhere and put it at "
+                f"{os.path.join(self.root, self.filename)}, where download=True (--download) "
+                "checks and extracts it without network access")
+
     def download(self) -> None:
-        """Fetches and extracts the official archive unless the batch files are present."""
+        """Fetches and extracts the official archive unless the batch files are present. A failed
+        attempt removes what it created (the folders, the downloaded archive, the extracted
+        folder) and leaves anything that was there before as it was."""
         if not self._missing():
             return
-        os.makedirs(self.root, exist_ok=True)
+        created = _makedirs(self.root)
         archive = os.path.join(self.root, self.filename)
-        if not (os.path.isfile(archive) and _md5(archive) == self.tgz_md5):
-            self._fetch(archive)
-        _extract(archive, self.root)
+        folder_existed = os.path.isdir(self.folder)
+        fetched = False
+        try:
+            if not (os.path.isfile(archive) and _md5(archive) == self.tgz_md5):
+                self._fetch(archive)
+                fetched = True
+            _extract(archive, self.root)
+        except BaseException:
+            if not folder_existed:
+                shutil.rmtree(self.folder, ignore_errors=True)
+            if fetched:
+                _unlink(archive)
+            for folder in reversed(created):  # innermost first; only if left empty
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+            raise
 
     def _fetch(self, archive: str) -> None:
         part = archive + ".part"
@@ -186,20 +210,42 @@ class CIFAR10(Dataset):
             with urllib.request.urlopen(self.url, timeout=60) as response, \
                     open(part, "wb") as out:
                 shutil.copyfileobj(response, out, 1 << 20)
-        except (urllib.error.URLError, OSError) as e:
-            if os.path.exists(part):
-                os.unlink(part)
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            _unlink(part)
+            cause = e.reason if isinstance(e, urllib.error.URLError) else e
             raise RuntimeError(
-                f"[CIFAR10] could not download {self.url} ({e}). Without network access, get "
-                f"the archive elsewhere and either put it at {archive} (it is checked and "
-                f"extracted) or extract it into {self.root} so that {self.folder}/ holds "
-                "data_batch_1..5 and test_batch") from None
+                f"[CIFAR10] could not download {self.url}: {type(cause).__name__}: {cause}. "
+                f"{self._local_copy_hint()}") from None
+        except BaseException:
+            _unlink(part)
+            raise
         digest = _md5(part)
         if digest != self.tgz_md5:
-            os.unlink(part)
+            _unlink(part)
             raise RuntimeError(f"[CIFAR10] the download from {self.url} is corrupt: md5 {digest}, "
-                               f"expected {self.tgz_md5}; try again")
+                               f"expected {self.tgz_md5}; try again. {self._local_copy_hint()}")
         os.replace(part, archive)
+
+
+def _makedirs(path: str) -> list[str]:
+    """os.makedirs(path, exist_ok=True); returns the folders it created, outermost first."""
+    missing = []
+    head = os.path.abspath(path)
+    while not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    os.makedirs(path, exist_ok=True)
+    return missing[::-1]
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _md5(path: str) -> str:
@@ -222,6 +268,8 @@ def _extract(archive: str, root: str) -> None:
                     raise RuntimeError(f"[CIFAR10] refusing to extract {m.name!r} from {archive}: "
                                        "not a plain file inside the target folder")
             tar.extractall(base, members=members)
-    except (tarfile.TarError, EOFError, OSError) as e:
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise RuntimeError(f"[CIFAR10] {archive} is corrupt or truncated ({e}); delete it and "
                            "download again") from None
+    except OSError as e:
+        raise RuntimeError(f"[CIFAR10] could not extract {archive} into {root}: {e}") from None
