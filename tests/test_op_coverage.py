@@ -16,6 +16,7 @@ NOT_OPS = {
     "cpu_reset_peak_memory_stats", "get_num_threads", "set_num_threads", "promote_types",
     "itemsize", "from_dlpack", "broadcast_shapes", "result_type", "sum_to_shape",
     "manual_seed", "get_rng_state", "set_rng_state", "empty", "fill_", "check_device_errors",
+    "check_convertible", "check_inplace_cast",
 }
 
 

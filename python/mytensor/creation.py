@@ -6,21 +6,33 @@ from __future__ import annotations
 
 import importlib
 import numbers
+import operator
 
 import numpy as np
 
 from mytensor import _C
 from mytensor.device import as_device
+from mytensor.ops._util import scalar_value
 from mytensor.tensor import Tensor
 
 # mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
 _dt = importlib.import_module("mytensor.dtype")
 
 
-def _shape(size) -> list[int]:
-    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+def _shape(size, op: str) -> list[int]:
+    """The sizes of ``zeros(2, 3)`` or ``zeros((2, 3))`` as ints; anything else (a str, a
+    float) raises TypeError, as in PyTorch."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    return [int(s) for s in size]
+    out = []
+    for s in size:
+        if isinstance(s, bool) or not hasattr(s, "__index__"):
+            raise TypeError(
+                f"[{op}] size must be ints or one tuple of ints, got {type(s).__name__} "
+                f"{s!r}"
+            )
+        out.append(operator.index(s))
+    return out
 
 
 def _finish(impl, requires_grad: bool) -> Tensor:
@@ -114,8 +126,10 @@ def tensor(
         array = np.array(data, copy=True, order="C")
     else:
         array = np.array(data, order="C")
+        _check_values_fit(array, dtype)
         if array.dtype == np.float64 and dtype is None:
-            array = array.astype(np.float32)
+            with np.errstate(over="ignore"):  # 1e300 becomes inf in float32, as in PyTorch
+                array = array.astype(np.float32)
         if array.dtype.kind in "iu" and dtype is None and array.dtype != np.uint8:
             array = array.astype(np.int64)
         if array.dtype == object:
@@ -123,7 +137,8 @@ def tensor(
     if dtype is not None:
         if dtype.numpy is None:
             raise _C.DTypeError(f"[tensor] dtype {dtype} is not supported yet")
-        array = array.astype(dtype.numpy)
+        with np.errstate(over="ignore"):
+            array = array.astype(dtype.numpy)
     t = from_numpy(array)
     dev = as_device(device)
     if dev.type != "cpu":
@@ -134,12 +149,50 @@ def tensor(
 as_tensor = tensor
 
 
+def _check_values_fit(array: np.ndarray, dtype) -> None:
+    """Raises, as PyTorch, when Python numbers do not fit the tensor: an int beyond int64
+    (ValueError), NaN, inf or an out-of-range value for an integer dtype (RuntimeError)."""
+    floating = dtype is not None and dtype.is_floating_point
+    if (array.dtype == np.uint64 and not floating) or (
+        array.dtype == object
+        and any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in array.flat)
+    ):
+        bad = next(int(v) for v in array.flat if not -(2**63) <= int(v) < 2**63)
+        raise ValueError(f"[tensor] int {bad} is out of range for int64 (overflow)")
+    if dtype is None or dtype.numpy is None or array.size == 0:
+        return
+    if dtype.is_floating_point or dtype is _dt.bool_ or array.dtype.kind not in "iuf":
+        return
+    info = np.iinfo(dtype.numpy)
+    if array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            bad = array.flat[np.flatnonzero(~np.isfinite(array))[0]]
+            raise RuntimeError(
+                f"[tensor] value {bad} cannot be converted to type {dtype.name} without overflow"
+            )
+        # Fractions truncate, as in PyTorch; max + 1 is exact in float64 where max is not.
+        values, lowest, above = np.trunc(array), info.min, float(info.max) + 1
+    else:
+        # As c10: negative ints down to -max wrap into an unsigned type (-1 -> 255 in uint8).
+        values, lowest, above = array, (-info.max if info.min == 0 else info.min), info.max + 1
+    lo, hi = values.min(), values.max()
+    if lo < lowest or hi >= above:
+        bad = array.flat[np.argmin(array) if lo < lowest else np.argmax(array)]
+        raise RuntimeError(
+            f"[tensor] value {bad} cannot be converted to type {dtype.name} without overflow"
+        )
+
+
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    impl = _C.empty(_shape(size), _default(dtype)._c, as_device(device)._c)
+    impl = _C.empty(_shape(size, "empty"), _default(dtype)._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with `fill_value` (exact: int64 values keep every digit). The
+    dtype defaults to bool, int64 or the default float dtype after the value's type; a value the
+    dtype cannot hold (NaN into int64, 256 into uint8) raises RuntimeError."""
+    value = scalar_value(fill_value, "full")
     if dtype is None:
         if isinstance(fill_value, bool):
             dtype = _dt.bool_
@@ -147,21 +200,19 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
             dtype = _dt.int64
         else:
             dtype = _dt.get_default_dtype()
-    shape = [int(size)] if isinstance(size, numbers.Integral) else [int(s) for s in size]
-    impl = _C.full(shape, float(fill_value), dtype._c, as_device(device)._c)
+    shape = _shape((size,), "full")
+    impl = _C.full(shape, value, dtype._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return full(
-        _shape(size), 0.0, dtype=_default(dtype), device=device, requires_grad=requires_grad
-    )
+    shape = _shape(size, "zeros")
+    return full(shape, 0.0, dtype=_default(dtype), device=device, requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return full(
-        _shape(size), 1.0, dtype=_default(dtype), device=device, requires_grad=requires_grad
-    )
+    shape = _shape(size, "ones")
+    return full(shape, 1.0, dtype=_default(dtype), device=device, requires_grad=requires_grad)
 
 
 def _like(x: Tensor, dtype, device):
@@ -194,10 +245,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     """Values from start (inclusive) to end (exclusive); int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
+    start, end, step = (scalar_value(v, "arange") for v in (start, end, step))
     if dtype is None:
-        ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+        ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = _dt.int64 if ints else _dt.get_default_dtype()
-    impl = _C.arange(float(start), float(end), float(step), dtype._c, as_device(device)._c)
+    impl = _C.arange(start, end, step, dtype._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
 
@@ -227,13 +279,13 @@ def set_rng_state(state) -> None:
 
 def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
-    impl = _C.rand(_shape(size), _default(dtype)._c, as_device(device)._c)
+    impl = _C.rand(_shape(size, "rand"), _default(dtype)._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    impl = _C.randn(_shape(size), _default(dtype)._c, as_device(device)._c)
+    impl = _C.randn(_shape(size, "randn"), _default(dtype)._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
 

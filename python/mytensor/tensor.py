@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import numbers
 
 import numpy as np
 
@@ -433,28 +432,34 @@ class Tensor:
                 "out-of-place form (e.g. x = x + y) on tensors that require grad"
             )
 
-    def add_(self, other, alpha: float = 1.0) -> Tensor:
+    def _inplace_operand(self, other, alpha, op: str):
+        """`other * alpha` as a tensor for an in-place op (PyTorch's scalar dtype rules)."""
+        if alpha != 1:
+            if isinstance(other, Tensor):
+                return _ew().mul(other, alpha)
+            other = other * alpha
+        return _ew()._as_tensor(other, self, op, True)
+
+    def add_(self, other, alpha=1) -> Tensor:
         self._check_inplace("add_", other)
-        other = _ew()._as_tensor(other, self)
-        if alpha != 1.0:
-            other = _ew().mul(other, alpha)
-        _C.add_(self._impl, other._impl)
+        _C.add_(self._impl, self._inplace_operand(other, alpha, "add_")._impl)
         return self
 
-    def sub_(self, other, alpha: float = 1.0) -> Tensor:
-        self._check_inplace("sub_", other)  # so that the error names sub_, not add_
-        return self.add_(other, alpha=-alpha)
+    def sub_(self, other, alpha=1) -> Tensor:
+        self._check_inplace("sub_", other)
+        _C.sub_(self._impl, self._inplace_operand(other, alpha, "sub_")._impl)
+        return self
 
     def mul_(self, other) -> Tensor:
         self._check_inplace("mul_", other)
-        _C.mul_(self._impl, _ew()._as_tensor(other, self)._impl)
+        _C.mul_(self._impl, self._inplace_operand(other, 1, "mul_")._impl)
         return self
 
     def div_(self, other) -> Tensor:
+        # True division, never a multiply by 1/other (which overflows for tiny divisors and
+        # raises ZeroDivisionError for 0); integer tensors raise, as in PyTorch.
         self._check_inplace("div_", other)
-        if isinstance(other, numbers.Number):
-            return self.mul_(1.0 / other)
-        _C.copy_(self._impl, _C.div(self._impl, other._impl))
+        _C.div_(self._impl, self._inplace_operand(other, 1, "div_")._impl)
         return self
 
     def copy_(self, src) -> Tensor:
@@ -464,8 +469,14 @@ class Tensor:
         return self
 
     def fill_(self, value) -> Tensor:
+        from mytensor.ops._util import scalar_value
+
         self._check_inplace("fill_")
-        _C.fill_(self._impl, float(value))
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(
+                f"[fill_] only supports a 0-dimensional value tensor, got shape {value.shape}"
+            )
+        _C.fill_(self._impl, scalar_value(value, "fill_"))
         return self
 
     def zero_(self) -> Tensor:
@@ -473,7 +484,9 @@ class Tensor:
 
     def clamp_(self, min=None, max=None) -> Tensor:
         self._check_inplace("clamp_")
-        _C.copy_(self._impl, _C.clamp(self._impl, min, max))
+        result = _ew().clamp(self.detach(), min, max)
+        _C.check_inplace_cast(result._impl.dtype, self._impl, "clamp_")
+        _C.copy_(self._impl, result._impl)
         return self
 
 

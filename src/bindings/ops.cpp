@@ -4,6 +4,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include "bindings/scalar.h"
 #include "core/ops.h"
 
 namespace nb = nanobind;
@@ -22,6 +23,9 @@ void init_ops(nb::module_& m) {
   m.def("clone", &mytensor::clone, "x"_a);
   m.def("copy_", &mytensor::copy_, "dst"_a, "src"_a, "Copies src (broadcast, converted) into dst in place.");
   m.def("fill_", &mytensor::fill_, "dst"_a, "value"_a);
+  m.def("check_convertible", &mytensor::check_convertible, "value"_a, "dtype"_a, "op"_a,
+        "Raises RuntimeError naming op when value does not fit dtype (NaN into int64, 256 into "
+        "uint8).");
 
   // views and shape
   m.def("reshape", &mytensor::reshape, "x"_a, "shape"_a);
@@ -74,6 +78,11 @@ void init_ops(nb::module_& m) {
   m.def("ge", &mytensor::ge, "a"_a, "b"_a);
   m.def("where", &mytensor::where, "cond"_a, "a"_a, "b"_a);
   m.def("add_", &mytensor::add_, "a"_a, "b"_a);
+  m.def("sub_", &mytensor::sub_, "a"_a, "b"_a);
   m.def("mul_", &mytensor::mul_, "a"_a, "b"_a);
-  m.def("result_type", &mytensor::result_type, "a"_a, "b"_a);
+  m.def("div_", &mytensor::div_, "a"_a, "b"_a);
+  m.def("result_type", nb::overload_cast<const Tensor&, const Tensor&>(&mytensor::result_type),
+        "a"_a, "b"_a);
+  m.def("check_inplace_cast", &mytensor::check_inplace_cast, "result"_a, "dst"_a, "op"_a,
+        "Raises RuntimeError unless a result of dtype `result` may be written into dst.");
 }

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/scalar.h"
+
 #ifdef __CUDACC__
 #define MT_HOST_DEVICE __host__ __device__ __forceinline__
 #else
@@ -25,10 +27,19 @@ MT_HOST_DEVICE float erf_(float x) { return erff(x); }
 MT_HOST_DEVICE double erf_(double x) { return erf(x); }
 MT_HOST_DEVICE float pow_(float x, float y) { return powf(x, y); }
 MT_HOST_DEVICE double pow_(double x, double y) { return pow(x, y); }
-// Integer power by repeated squaring (std::pow would go through double and round).
-template <class T>
-MT_HOST_DEVICE T ipow_(T base, T exp) {
-  if (exp < 0) return base == 1 ? 1 : 0;
+// Integer power by repeated squaring (std::pow would go through double and round). A negative
+// exponent gives the truncated 1 / base^-exp, as PyTorch: 1 for base 1, +-1 for base -1, else 0.
+template <class T, class E>
+MT_HOST_DEVICE T ipow_(T base, E exp) {
+  if constexpr (std::is_signed_v<E>) {
+    if (exp < 0) {
+      if (base == T(1)) return T(1);
+      if constexpr (std::is_signed_v<T>) {
+        if (base == T(-1)) return (exp & 1) ? T(-1) : T(1);
+      }
+      return T(0);
+    }
+  }
   T result = 1;
   while (exp) {
     if (exp & 1) result *= base;
@@ -78,23 +89,43 @@ struct Gelu {
     return T(0.5) * x * (T(1) + erf_(x * T(0.70710678118654752440)));
   }
 };
+// The exponent is exact: core/ops makes integer tensors float first when it is a float.
 struct PowScalar {
-  double exponent;
+  Scalar exponent;
   template <class T> MT_HOST_DEVICE T operator()(T x) const {
     if constexpr (std::is_floating_point_v<T>) {
-      return pow_(x, static_cast<T>(exponent));
+      return pow_(x, exponent.to<T>());
     } else {
-      return ipow_(x, static_cast<T>(exponent));
+      return ipow_(x, exponent.to<int64_t>());
     }
   }
 };
+// min(max(x, lo), hi) as PyTorch: lo > hi gives hi, a NaN input or bound gives NaN. Integer
+// tensors compare in int64 against exact integer bounds (core/ops makes them float for a float
+// bound), so that neither rounds.
 struct Clamp {
-  double lo, hi;  // +-inf when a bound is absent
+  Scalar lo, hi;
+  bool has_lo, has_hi;
   template <class T> MT_HOST_DEVICE T operator()(T x) const {
-    // NaN stays NaN, as in PyTorch.
-    if (x != x) return x;
-    double v = static_cast<double>(x);
-    return static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+    if constexpr (std::is_floating_point_v<T>) {
+      if (x != x) return x;
+      if (has_lo) {
+        T l = lo.to<T>();
+        if (l != l) return l;
+        x = x < l ? l : x;
+      }
+      if (has_hi) {
+        T h = hi.to<T>();
+        if (h != h) return h;
+        x = x > h ? h : x;
+      }
+      return x;
+    } else {
+      int64_t v = static_cast<int64_t>(x);
+      if (has_lo && v < lo.to<int64_t>()) v = lo.to<int64_t>();
+      if (has_hi && v > hi.to<int64_t>()) v = hi.to<int64_t>();
+      return static_cast<T>(v);
+    }
   }
 };
 

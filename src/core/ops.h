@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/kernel_params.h"
+#include "core/scalar.h"
 #include "core/tensor_impl.h"
 
 namespace mytensor {
@@ -18,8 +19,12 @@ using Dims = std::vector<int64_t>;
 
 // ---- creation and conversion (ops/creation.cpp) -----------------------------------------------
 Tensor empty(const Shape& shape, DType dtype, Device device);
-Tensor full(const Shape& shape, double value, DType dtype, Device device);
-Tensor arange(double start, double end, double step, DType dtype, Device device);
+// Scalars are exact (bool, int64 or double); a value that does not fit `dtype` (NaN or inf into
+// an integer type, 256 into uint8, 1e300 into float32) raises RuntimeError, as in PyTorch.
+Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device);
+// All-integer bounds count in int64 (exact beyond 2^53); any float bound counts in double.
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType dtype,
+              Device device);
 Tensor eye(int64_t n, int64_t m, DType dtype, Device device);
 Tensor to_dtype(const Tensor& x, DType dtype);  // returns x itself when nothing changes
 Tensor to_device(const Tensor& x, Device device);
@@ -27,7 +32,7 @@ Tensor contiguous(const Tensor& x);  // returns x itself when already contiguous
 Tensor clone(const Tensor& x);
 // In place; bump the storage version. src broadcasts to dst and is converted to dst's dtype.
 void copy_(const Tensor& dst, const Tensor& src);
-void fill_(const Tensor& dst, double value);
+void fill_(const Tensor& dst, const Scalar& value);  // value must fit dst (as full)
 
 // ---- random (ops/random.cpp): one global counter-based generator per device ----------------------
 void manual_seed(uint64_t seed);
@@ -71,8 +76,10 @@ Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor gelu(const Tensor& x);
-Tensor pow_scalar(const Tensor& x, double exponent);
-Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
+// Tensor-scalar ops take the dtype result_type(x.dtype(), scalar) (core/scalar.h): int ** 2.0 is
+// float32, bool ** 2 int64; integers to a negative integer power raise, as in PyTorch.
+Tensor pow_scalar(const Tensor& x, const Scalar& exponent);
+Tensor clamp(const Tensor& x, const std::optional<Scalar>& min, const std::optional<Scalar>& max);
 Tensor relu_backward(const Tensor& grad, const Tensor& out);
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& out);
 Tensor tanh_backward(const Tensor& grad, const Tensor& out);
@@ -92,9 +99,15 @@ Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
-// In place on a (which must have the broadcast shape and a dtype the result casts to).
+// In place on a (which must have the broadcast shape and a dtype the result casts to:
+// can_cast in core/scalar.h, else RuntimeError "result type float32 can't be cast to the desired
+// output type int64", as in PyTorch).
 void add_(const Tensor& a, const Tensor& b);
+void sub_(const Tensor& a, const Tensor& b);
 void mul_(const Tensor& a, const Tensor& b);
+void div_(const Tensor& a, const Tensor& b);
+// Raises (as above) unless a result of dtype `result` may be written into `dst` in place.
+void check_inplace_cast(DType result, const Tensor& dst, const char* op);
 DType result_type(const Tensor& a, const Tensor& b);
 
 // ---- reductions (ops/reduce.cpp): dims empty = all dims --------------------------------------

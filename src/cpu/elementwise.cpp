@@ -103,10 +103,10 @@ void copy(const Tensor& src, const Tensor& dst) {
            [&](auto tag) { copy_to<typename decltype(tag)::type>(src, dst); });
 }
 
-void fill(const Tensor& dst, double value) {
+void fill(const Tensor& dst, const Scalar& value) {
   dispatch<Accepts::All>(dst.dtype(), "fill", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    T v = static_cast<T>(value);
+    T v = value.to<T>();
     for_each_strided<1>(dst.shape(), {&dst},
                         [&](const std::array<char*, 1>& p) { *reinterpret_cast<T*>(p[0]) = v; });
   });
@@ -124,11 +124,13 @@ void sigmoid(const Tensor& x, const Tensor& out) {
 }
 void tanh(const Tensor& x, const Tensor& out) { unary<Accepts::Floating>("tanh", x, out, Tanh{}); }
 void gelu(const Tensor& x, const Tensor& out) { unary<Accepts::Floating>("gelu", x, out, Gelu{}); }
-void pow_scalar(const Tensor& x, double exponent, const Tensor& out) {
+void pow_scalar(const Tensor& x, const Scalar& exponent, const Tensor& out) {
   unary<Accepts::Numeric>("pow", x, out, PowScalar{exponent});
 }
-void clamp(const Tensor& x, double lo, double hi, const Tensor& out) {
-  unary<Accepts::Numeric>("clamp", x, out, Clamp{lo, hi});
+void clamp(const Tensor& x, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi,
+           const Tensor& out) {
+  Clamp f{lo.value_or(Scalar()), hi.value_or(Scalar()), lo.has_value(), hi.has_value()};
+  unary<Accepts::Numeric>("clamp", x, out, f);
 }
 
 void relu_backward(const Tensor& g, const Tensor& y, const Tensor& gi) { binary_floating(g, y, gi, ReluBackward{}); }

@@ -45,7 +45,7 @@ struct AbsOp {
 };
 
 template <class T>
-MT_HOST_DEVICE T unsigned_pow(T base, double exponent) {
+MT_HOST_DEVICE T unsigned_pow(T base, int64_t exponent) {
   if (exponent < 0) return base == 1 ? T(1) : T(0);
   uint32_t result = 1, b = base;  // wraps modulo 2^32, hence modulo 2^8 too
   for (uint64_t e = static_cast<uint64_t>(exponent); e; e >>= 1) {
@@ -56,11 +56,11 @@ MT_HOST_DEVICE T unsigned_pow(T base, double exponent) {
 }
 
 struct PowScalarOp {
-  double exponent;
+  Scalar exponent;
   template <class T>
   MT_HOST_DEVICE T operator()(T x) const {
     if constexpr (std::is_unsigned_v<T>) {
-      return unsigned_pow(x, exponent);
+      return unsigned_pow(x, exponent.to<int64_t>());
     } else {
       return fn::PowScalar{exponent}(x);
     }
@@ -71,7 +71,7 @@ struct PowOp {
   template <class T>
   MT_HOST_DEVICE T operator()(T a, T b) const {
     if constexpr (std::is_unsigned_v<T>) {
-      return unsigned_pow(a, static_cast<double>(b));
+      return unsigned_pow(a, static_cast<int64_t>(b));
     } else {
       return fn::Pow{}(a, b);
     }
@@ -166,9 +166,9 @@ void copy(const Tensor& src, const Tensor& dst) {
   });
 }
 
-void fill(const Tensor& dst, double value) {
+void fill(const Tensor& dst, const Scalar& value) {
   if (dst.numel() == 0) return;
-  if (value == 0.0 && !std::signbit(value) && dst.is_contiguous()) {
+  if (value.is_zero_bits() && dst.is_contiguous()) {
     LaunchContext ctx(dst);
     MT_CUDA_CHECK(cudaMemsetAsync(dst.data_ptr(), 0,
                                   static_cast<size_t>(dst.numel()) * dst.itemsize(), ctx.stream));
@@ -176,13 +176,7 @@ void fill(const Tensor& dst, double value) {
   }
   dispatch_all(dst.dtype(), "fill", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    T v;
-    if constexpr (std::is_same_v<T, bool>) {
-      v = value != 0.0;
-    } else {
-      v = static_cast<T>(value);
-    }
-    launch_elementwise<T>("fill", FillValue<T>{v}, dst);
+    launch_elementwise<T>("fill", FillValue<T>{value.to<T>()}, dst);
   });
 }
 
@@ -198,11 +192,13 @@ void relu(const Tensor& x, const Tensor& out) { unary_numeric("relu", fn::Relu{}
 void sigmoid(const Tensor& x, const Tensor& out) { unary_float("sigmoid", fn::Sigmoid{}, x, out); }
 void tanh(const Tensor& x, const Tensor& out) { unary_float("tanh", fn::Tanh{}, x, out); }
 void gelu(const Tensor& x, const Tensor& out) { unary_float("gelu", fn::Gelu{}, x, out); }
-void pow_scalar(const Tensor& x, double exponent, const Tensor& out) {
+void pow_scalar(const Tensor& x, const Scalar& exponent, const Tensor& out) {
   unary_numeric("pow", PowScalarOp{exponent}, x, out);
 }
-void clamp(const Tensor& x, double lo, double hi, const Tensor& out) {
-  unary_numeric("clamp", fn::Clamp{lo, hi}, x, out);
+void clamp(const Tensor& x, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi,
+           const Tensor& out) {
+  fn::Clamp f{lo.value_or(Scalar()), hi.value_or(Scalar()), lo.has_value(), hi.has_value()};
+  unary_numeric("clamp", f, x, out);
 }
 
 // ---- fused unary backward ---------------------------------------------------------------------

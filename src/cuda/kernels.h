@@ -3,9 +3,11 @@
 // tensor is on this backend's device, outputs are allocated (contiguous unless stated).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/kernel_params.h"
+#include "core/scalar.h"
 #include "core/tensor_impl.h"
 
 namespace mytensor::cuda {
@@ -13,7 +15,7 @@ namespace mytensor::cuda {
 // ---- elementwise (elementwise.cu) -------------------------------------------------------------
 // copy: dst may be any strided view; src has dst's shape (stride 0 where broadcast), any dtype.
 void copy(const Tensor& src, const Tensor& dst);
-void fill(const Tensor& dst, double value);  // dst may be strided
+void fill(const Tensor& dst, const Scalar& value);  // dst may be strided; value fits its dtype
 // Unary: out has x's shape and dtype; x may be strided.
 void neg(const Tensor& x, const Tensor& out);
 void exp(const Tensor& x, const Tensor& out);
@@ -25,8 +27,11 @@ void relu(const Tensor& x, const Tensor& out);
 void sigmoid(const Tensor& x, const Tensor& out);
 void tanh(const Tensor& x, const Tensor& out);
 void gelu(const Tensor& x, const Tensor& out);
-void pow_scalar(const Tensor& x, double exponent, const Tensor& out);
-void clamp(const Tensor& x, double lo, double hi, const Tensor& out);
+// pow_scalar: an integer x has an integer exponent. clamp: an integer x has integer bounds;
+// an absent bound is not applied.
+void pow_scalar(const Tensor& x, const Scalar& exponent, const Tensor& out);
+void clamp(const Tensor& x, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi,
+           const Tensor& out);
 // Fused unary backward: grad_in = f'(saved) * grad; all three have one shape and dtype.
 void relu_backward(const Tensor& grad, const Tensor& out, const Tensor& grad_in);
 void sigmoid_backward(const Tensor& grad, const Tensor& out, const Tensor& grad_in);

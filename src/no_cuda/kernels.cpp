@@ -61,7 +61,7 @@ void check_device_errors(int) {}
 
 // ---- elementwise ------------------------------------------------------------------------------
 void copy(const Tensor&, const Tensor&) { unavailable("copy"); }
-void fill(const Tensor&, double) { unavailable("fill"); }
+void fill(const Tensor&, const Scalar&) { unavailable("fill"); }
 void neg(const Tensor&, const Tensor&) { unavailable("neg"); }
 void exp(const Tensor&, const Tensor&) { unavailable("exp"); }
 void log(const Tensor&, const Tensor&) { unavailable("log"); }
@@ -72,8 +72,11 @@ void relu(const Tensor&, const Tensor&) { unavailable("relu"); }
 void sigmoid(const Tensor&, const Tensor&) { unavailable("sigmoid"); }
 void tanh(const Tensor&, const Tensor&) { unavailable("tanh"); }
 void gelu(const Tensor&, const Tensor&) { unavailable("gelu"); }
-void pow_scalar(const Tensor&, double, const Tensor&) { unavailable("pow"); }
-void clamp(const Tensor&, double, double, const Tensor&) { unavailable("clamp"); }
+void pow_scalar(const Tensor&, const Scalar&, const Tensor&) { unavailable("pow"); }
+void clamp(const Tensor&, const std::optional<Scalar>&, const std::optional<Scalar>&,
+           const Tensor&) {
+  unavailable("clamp");
+}
 void relu_backward(const Tensor&, const Tensor&, const Tensor&) { unavailable("relu_backward"); }
 void sigmoid_backward(const Tensor&, const Tensor&, const Tensor&) {
   unavailable("sigmoid_backward");

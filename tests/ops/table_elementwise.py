@@ -83,4 +83,9 @@ ROWS = [
         BINARY_SHAPES[:1] + [((3, 4), (4,))], grad=(), covers=("clone",)),
     Row("mul_", lambda a, b: a.detach().clone().mul_(b), lambda a, b: a.detach().clone().mul_(b),
         BINARY_SHAPES[:1] + [((3, 4), (4,))], grad=()),
+    # issue #10: sub_ and div_ are native in-place ops (div_ divides, never multiplies by 1/b).
+    Row("sub_", lambda a, b: a.detach().clone().sub_(b), lambda a, b: a.detach().clone().sub_(b),
+        BINARY_SHAPES[:1] + [((3, 4), (4,))], grad=()),
+    Row("div_", lambda a, b: a.detach().clone().div_(b), lambda a, b: a.detach().clone().div_(b),
+        BINARY_SHAPES[:1] + [((3, 4), (4,))], grad=(), low=0.5),
 ]

@@ -6,20 +6,24 @@ import numbers
 
 from mytensor import _C
 from mytensor.autograd.function import Function
-from mytensor.ops._util import as_tensor, sum_to, wrap
+from mytensor.ops._util import as_tensor, scalar_value, sum_to, wrap
 
 _as_tensor = as_tensor
 
 
-def _pair(a, b):
-    """Both operands as tensors; a Python scalar takes its dtype and device from the tensor."""
+def _pair(a, b, op: str, wrap_ints: bool = True):
+    """Both operands as tensors; a Python scalar takes its dtype and device from the tensor.
+
+    Arithmetic and comparisons wrap an int scalar modulo an integer dtype, as PyTorch does;
+    `wrap_ints=False` (where, masked_fill) raises for a value the dtype cannot hold.
+    """
     from mytensor.tensor import Tensor
 
     if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
+        return a, as_tensor(b, a, op, wrap_ints)
     if isinstance(b, Tensor):
-        return as_tensor(a, b), b
-    raise TypeError("at least one operand must be a Tensor")
+        return as_tensor(a, b, op, wrap_ints), b
+    raise TypeError(f"[{op}] at least one operand must be a Tensor")
 
 
 # ---- unary -----------------------------------------------------------------------------------
@@ -157,7 +161,7 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return wrap(_C.pow_scalar(x._impl, float(exponent)))
+        return wrap(_C.pow_scalar(x._impl, exponent))
 
     @staticmethod
     def backward(ctx, g):
@@ -321,6 +325,14 @@ def _one(ref):
     return wrap(_C.full([], 1.0, ref._impl.dtype, ref._impl.device))
 
 
+def _promote_for_scalar(x, value):
+    """x cast to the dtype of `x (op) value` (PyTorch's rule: core/scalar.h result_type)."""
+    from mytensor.ops._util import scalar_dtype
+
+    dtype = scalar_dtype(value, x)
+    return x if dtype is x.dtype else x.to(dtype)
+
+
 def _minmax_grads(ctx, g, a, b, strictly):
     wins_a = wrap(strictly(a._impl, b._impl)).to(g.dtype)
     ties = wrap(_C.eq(a._impl, b._impl)).to(g.dtype)
@@ -331,10 +343,10 @@ def _minmax_grads(ctx, g, a, b, strictly):
 
 
 # ---- the functional forms --------------------------------------------------------------------
-def _promoted(a, b):
+def _promoted(a, b, op: str, wrap_ints: bool = True):
     """Both operands as tensors of the result dtype, so each gradient matches its input's dtype
     (the cast is recorded by autograd)."""
-    a, b = _pair(a, b)
+    a, b = _pair(a, b, op, wrap_ints)
     if a.dtype is not b.dtype and (a.requires_grad or b.requires_grad):
         from mytensor.dtype import from_c
 
@@ -344,7 +356,7 @@ def _promoted(a, b):
 
 
 def _binary(fn, a, b):
-    return fn.apply(*_promoted(a, b))
+    return fn.apply(*_promoted(a, b, fn.__name__.lower()))
 
 
 def neg(x):
@@ -390,16 +402,18 @@ def gelu(x, approximate: str = "none"):
 
 
 def square(x):
+    # The dtype of x ** 2 (bool becomes int64, as in PyTorch), computed as x * x.
+    x = _promote_for_scalar(x, 2)
     return Mul.apply(x, x)
 
 
-def add(a, b, alpha: float = 1):
+def add(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     return _binary(Add, a, b)
 
 
-def sub(a, b, alpha: float = 1):
+def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     return _binary(Sub, a, b)
@@ -417,7 +431,7 @@ def pow(a, b):  # noqa: A001
     from mytensor.tensor import Tensor
 
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
-        return PowScalar.apply(a, b)
+        return PowScalar.apply(a, scalar_value(b, "pow"))
     return _binary(Pow, a, b)
 
 
@@ -430,19 +444,36 @@ def minimum(a, b):
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
-    return Clamp.apply(x, min, max)
+    lo = None if min is None else scalar_value(min, "clamp")
+    hi = None if max is None else scalar_value(max, "clamp")
+    return Clamp.apply(x, lo, hi)
 
 
 def where(cond, a, b):
-    return Where.apply(cond, *_promoted(a, b))
+    return Where.apply(cond, *_promoted(a, b, "where", wrap_ints=False))
 
 
 def masked_fill(x, mask, value):
-    return where(mask, as_tensor(value, x), x)
+    """x with `value` where `mask` is True; the result keeps x's dtype (a float value into an
+    integer tensor truncates, NaN or an out-of-range value raises), as in PyTorch."""
+    from mytensor.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"[masked_fill] only supports a 0-dimensional value tensor, got shape "
+                f"{value.shape}"
+            )
+        fill = value.to(x.dtype)
+    else:
+        v = scalar_value(value, "masked_fill")
+        _C.check_convertible(v, x._impl.dtype, "masked_fill")
+        fill = wrap(_C.full([], v, x._impl.dtype, x._impl.device))
+    return Where.apply(mask, fill, x)
 
 
 def _compare(c_fn, a, b):
-    a, b = _pair(a, b)
+    a, b = _pair(a, b, c_fn.__name__)
     return wrap(c_fn(a._impl, b._impl))
 
 

@@ -310,10 +310,19 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
 
 
 # ---- indexing --------------------------------------------------------------------------------
+def _is_0d_bool(i) -> bool:
+    """A 0-d bool tensor index: like None it adds a dim (of size 1 if True, 0 if False)."""
+    from mytensor.tensor import Tensor
+
+    return isinstance(i, Tensor) and i.ndim == 0 and i.dtype.name == "bool"
+
+
 def _normalize_index(index, ndim: int):
     if not isinstance(index, tuple):
         index = (index,)
-    consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
+    consumed = sum(
+        1 for i in index if i is not None and i is not Ellipsis and not _is_0d_bool(i)
+    )
     if sum(1 for i in index if i is Ellipsis) > 1:
         raise IndexError("[getitem] an index can only have a single ellipsis ('...')")
     out = []
@@ -372,12 +381,22 @@ def getitem(x, index):
     if isinstance(idx, (list, np.ndarray)):
         from mytensor.creation import tensor as make_tensor
 
+        # An empty list selects nothing (PyTorch makes it an int64 index, not float32).
+        if isinstance(idx, list) and len(idx) == 0:
+            idx = np.zeros(0, dtype=np.int64)
         idx = make_tensor(idx, device=x.device)
     if not isinstance(idx, Tensor):
         raise IndexError(f"[getitem] unsupported index type {type(idx).__name__}")
     # The indexed dim of x: basic ints before position k remove dims, None adds one.
     dim = sum(1 for i in parts[:k] if isinstance(i, slice) or i is None)
-    view = BasicIndex.apply(x, parts[:k] + (slice(None),) + parts[k + 1 :]) if len(parts) > 1 else x
+    if idx.ndim == 0 and idx.dtype.name == "bool":
+        # x[True] is x[None] masked by [True]: a new dim of size 1 (or 0 for False).
+        view = BasicIndex.apply(x, parts[:k] + (None,) + parts[k + 1 :])
+        idx = reshape(idx, 1)
+    elif len(parts) > 1:
+        view = BasicIndex.apply(x, parts[:k] + (slice(None),) + parts[k + 1 :])
+    else:
+        view = x
     if idx.dtype.name == "bool":
         if idx.ndim == 0 or idx.shape != view.shape[dim : dim + idx.ndim]:
             raise IndexError(
@@ -394,7 +413,7 @@ def getitem(x, index):
         raise IndexError(
             f"[getitem] tensors used as indices must be integer or bool, got {idx.dtype}"
         )
-    flat_idx = reshape(idx, -1)
+    flat_idx = _wrap_negative(reshape(idx, -1), view.shape[dim])
     out = index_select(view, dim, flat_idx)
     if idx.ndim != 1:
         shape = view.shape
@@ -402,12 +421,31 @@ def getitem(x, index):
     return out
 
 
+def _wrap_negative(idx, size: int):
+    """idx + size where idx < 0 (PyTorch's indexing counts negative positions from the end); on
+    the index's device, without a host read. Out-of-range values are left to index_select."""
+    from mytensor.ops.elementwise import where
+
+    if idx.numel() == 0:
+        return idx
+    # Below -size stays as it is, so that the error names the index the user wrote.
+    return where(idx < 0, where(idx < -size, idx, idx + size), idx)
+
+
 def setitem(x, index, value) -> None:
-    from mytensor.ops._util import as_tensor
+    from mytensor.ops._util import scalar_value
+    from mytensor.tensor import Tensor
 
     parts = _normalize_index(index, x.ndim)
     if not all(_is_basic(i) for i in parts):
         raise IndexError("[setitem] only ints, slices, None and ... are supported in assignments")
     x._check_inplace("setitem", value)
     target = _apply_basic(x._impl, parts)
-    _C.copy_(target, as_tensor(value, x)._impl)
+    if isinstance(value, Tensor):
+        _C.copy_(target, value._impl)
+        return
+    # A Python number is written exactly, and NaN or an out-of-range value into an integer
+    # tensor raises (a cast through a float 0-d tensor would wrap), as in PyTorch.
+    v = scalar_value(value, "setitem")
+    _C.check_convertible(v, x._impl.dtype, "setitem")
+    _C.fill_(target, v)

@@ -1,6 +1,7 @@
 // Creation, dtype/device conversion and in-place copy/fill.
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/check.h"
 #include "core/ops.h"
@@ -26,7 +27,8 @@ Tensor empty(const Shape& shape, DType dtype, Device device) {
   return Tensor::empty(shape, dtype, device);
 }
 
-void fill_(const Tensor& dst, double value) {
+void fill_(const Tensor& dst, const Scalar& value) {
+  check_convertible(value, dst.dtype(), "fill_");
   if (dst.numel() > 0) {
     if (dst.device().is_cuda()) {
       cuda::fill(dst, value);
@@ -37,26 +39,62 @@ void fill_(const Tensor& dst, double value) {
   dst.bump_version();
 }
 
-Tensor full(const Shape& shape, double value, DType dtype, Device device) {
+Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device) {
   check_shape(shape, "full");
   check_device_exists(device, "full");
+  check_convertible(value, dtype, "full");
   Tensor out = Tensor::empty(shape, dtype, device);
   fill_(out, value);
   return out;
 }
 
-Tensor arange(double start, double end, double step, DType dtype, Device device) {
-  MT_CHECK(step != 0, std::invalid_argument, "[arange] step must be nonzero");
-  MT_CHECK(std::isfinite(start) && std::isfinite(end), std::invalid_argument,
-           "[arange] start and end must be finite, got ", start, " and ", end);
-  MT_CHECK((end - start) * step >= 0, std::invalid_argument, "[arange] upper bound ", end,
-           " and lower bound ", start, " are inconsistent with step sign ", step);
-  int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
-  // Built on the host (a few values), then copied: arange is never on a hot path.
+namespace {
+// arange's values on the host (a few values, then copied: arange is never on a hot path).
+// Integer bounds count in int64 so that values beyond 2^53 stay exact.
+Tensor arange_host(const Scalar& start, const Scalar& end, const Scalar& step) {
+  if (!start.is_floating() && !end.is_floating() && !step.is_floating()) {
+    int64_t a = start.to<int64_t>(), b = end.to<int64_t>(), s = step.to<int64_t>();
+    MT_CHECK(s != 0, std::invalid_argument, "[arange] step must be nonzero");
+    MT_CHECK((b >= a && s > 0) || (b <= a && s < 0), std::invalid_argument,
+             "[arange] upper bound ", b, " and lower bound ", a,
+             " are inconsistent with step sign ", s);
+    // |b - a| and the length fit in uint64 even when b - a overflows int64.
+    uint64_t span = s > 0 ? static_cast<uint64_t>(b) - static_cast<uint64_t>(a)
+                          : static_cast<uint64_t>(a) - static_cast<uint64_t>(b);
+    uint64_t mag = s > 0 ? static_cast<uint64_t>(s) : 0 - static_cast<uint64_t>(s);
+    uint64_t n = span / mag + (span % mag != 0);
+    MT_CHECK(n <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), ShapeError,
+             "[arange] the length ", n, " of arange(", a, ", ", b, ", ", s,
+             ") is too large for a tensor");
+    Tensor host = Tensor::empty({static_cast<int64_t>(n)}, DType::Int64, Device{});
+    int64_t* p = host.data<int64_t>();
+    // Unsigned arithmetic wraps where a signed product would overflow, yet lands on the value.
+    for (uint64_t i = 0; i < n; ++i)
+      p[i] = static_cast<int64_t>(static_cast<uint64_t>(a) + i * static_cast<uint64_t>(s));
+    return host;
+  }
+  double a = start.to<double>(), b = end.to<double>(), s = step.to<double>();
+  MT_CHECK(s != 0, std::invalid_argument, "[arange] step must be nonzero");
+  MT_CHECK(std::isfinite(a) && std::isfinite(b), std::invalid_argument,
+           "[arange] start and end must be finite, got ", start.str(), " and ", end.str());
+  MT_CHECK((b - a) * s >= 0, std::invalid_argument, "[arange] upper bound ", end.str(),
+           " and lower bound ", start.str(), " are inconsistent with step sign ", step.str());
+  double len = std::ceil((b - a) / s);
+  // 2^63 as a double: any length below it converts to int64 exactly.
+  MT_CHECK(len < 9223372036854775808.0, ShapeError, "[arange] the length ", len, " of arange(",
+           start.str(), ", ", end.str(), ", ", step.str(), ") is too large for a tensor");
+  int64_t n = static_cast<int64_t>(len);
   Tensor host = Tensor::empty({n}, DType::Float64, Device{});
   double* p = host.data<double>();
-  for (int64_t i = 0; i < n; ++i) p[i] = start + static_cast<double>(i) * step;
-  return to_device(to_dtype(host, dtype), device);
+  for (int64_t i = 0; i < n; ++i) p[i] = a + static_cast<double>(i) * s;
+  return host;
+}
+}  // namespace
+
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType dtype,
+              Device device) {
+  check_device_exists(device, "arange");
+  return to_device(to_dtype(arange_host(start, end, step), dtype), device);
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {

@@ -1,6 +1,7 @@
 // Elementwise ops: dtype promotion, broadcasting, then one backend call.
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "core/check.h"
 #include "core/ops.h"
@@ -51,6 +52,17 @@ void align_devices(Tensor& a, Tensor& b, const char* op) {
 }
 
 enum class Kind { Arithmetic, TrueDivide, Compare };
+
+// [lowest, highest] of an integer dtype, as int64.
+std::pair<int64_t, int64_t> integer_range(DType d) {
+  switch (d) {
+    case DType::UInt8: return {0, 255};
+    case DType::Int32:
+      return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+    default:
+      return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  }
+}
 
 Tensor binary_op(const char* op, const Tensor& a_in, const Tensor& b_in, Kind kind,
                  BinaryKernel cpu_fn, BinaryKernel cuda_fn) {
@@ -112,13 +124,13 @@ Tensor sigmoid(const Tensor& x) { return unary_op("sigmoid", x, true, cpu::sigmo
 Tensor tanh(const Tensor& x) { return unary_op("tanh", x, true, cpu::tanh, cuda::tanh); }
 Tensor gelu(const Tensor& x) { return unary_op("gelu", x, true, cpu::gelu, cuda::gelu); }
 
-Tensor pow_scalar(const Tensor& x, double exponent) {
+Tensor pow_scalar(const Tensor& x, const Scalar& exponent) {
   check_supported(x.dtype(), "pow");
-  MT_CHECK(x.dtype() != DType::Bool, DTypeError, "[pow] is not supported for bool tensors");
-  bool integral_exponent = std::floor(exponent) == exponent;
-  MT_CHECK(is_floating(x.dtype()) || !integral_exponent || exponent >= 0, std::invalid_argument,
-           "[pow] integers to negative integer powers are not allowed");
-  Tensor in = integral_exponent ? x : as_floating(x);
+  DType dtype = result_type(x.dtype(), exponent);
+  MT_CHECK(is_floating(dtype) || exponent.to<int64_t>() >= 0, std::invalid_argument,
+           "[pow] integers to negative integer powers are not allowed (", dtype_name(x.dtype()),
+           " tensor to the power ", exponent.str(), ")");
+  Tensor in = to_dtype(x, dtype);
   Tensor out = Tensor::empty(in.shape(), in.dtype(), in.device());
   if (out.numel() == 0) return out;
   if (in.device().is_cuda()) {
@@ -129,18 +141,31 @@ Tensor pow_scalar(const Tensor& x, double exponent) {
   return out;
 }
 
-Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+Tensor clamp(const Tensor& x, const std::optional<Scalar>& min, const std::optional<Scalar>& max) {
   check_supported(x.dtype(), "clamp");
   MT_CHECK(min || max, std::invalid_argument, "[clamp] at least one of min and max must be given");
   MT_CHECK(x.dtype() != DType::Bool, DTypeError, "[clamp] is not supported for bool tensors");
-  double inf = std::numeric_limits<double>::infinity();
-  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  // A float bound makes an integer tensor float (PyTorch's result type); integer bounds of an
+  // integer tensor are compared exactly.
+  DType dtype = x.dtype();
+  if (min) dtype = result_type(dtype, *min);
+  if (max) dtype = result_type(dtype, *max);
+  if (!is_floating(dtype)) {
+    // Integer bounds are exact; one beyond the dtype's range on the side it would clamp to
+    // gives values the dtype cannot hold (PyTorch raises too). Below the range is a no-op.
+    auto [lowest, highest] = integer_range(dtype);
+    MT_CHECK(!min || min->to<int64_t>() <= highest, std::runtime_error, "[clamp] min ",
+             min->str(), " is outside the range of ", dtype_name(dtype));
+    MT_CHECK(!max || max->to<int64_t>() >= lowest, std::runtime_error, "[clamp] max ",
+             max->str(), " is outside the range of ", dtype_name(dtype));
+  }
+  Tensor in = to_dtype(x, dtype);
+  Tensor out = Tensor::empty(in.shape(), dtype, in.device());
   if (out.numel() == 0) return out;
-  double lo = min.value_or(-inf), hi = max.value_or(inf);
-  if (x.device().is_cuda()) {
-    cuda::clamp(x, lo, hi, out);
+  if (in.device().is_cuda()) {
+    cuda::clamp(in, min, max, out);
   } else {
-    cpu::clamp(x, lo, hi, out);
+    cpu::clamp(in, min, max, out);
   }
   return out;
 }
@@ -208,8 +233,21 @@ Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
   return out;
 }
 
+void check_inplace_cast(DType result, const Tensor& dst, const char* op) {
+  // RuntimeError, as PyTorch's "result type Float can't be cast to the desired output type Long".
+  if (!can_cast(result, dst.dtype())) {
+    throw std::runtime_error(std::string("[") + op + "] result type " + dtype_name(result) +
+                             " can't be cast to the desired output type " +
+                             dtype_name(dst.dtype()));
+  }
+}
+
 namespace {
-void inplace_op(const char* op, const Tensor& a, const Tensor& b, BinaryKernel cpu_fn,
+// a = a (op) b: the out-of-place op's result type must cast to a's dtype. Same-dtype numeric
+// operands run the kernel straight into a; the rest (bool arithmetic, true division, mixed
+// dtypes) compute out of place and copy back.
+void inplace_op(const char* op, const Tensor& a, const Tensor& b, Kind kind,
+                Tensor (*out_of_place)(const Tensor&, const Tensor&), BinaryKernel cpu_fn,
                 BinaryKernel cuda_fn) {
   Tensor bb = b;
   if (b.device() != a.device() && b.ndim() == 0) bb = to_device(b, a.device());
@@ -218,10 +256,14 @@ void inplace_op(const char* op, const Tensor& a, const Tensor& b, BinaryKernel c
   MT_CHECK(shape == a.shape(), ShapeError, "[", op, "] the result of shape ", shape_str(shape),
            " does not fit the in-place tensor of shape ", shape_str(a.shape()));
   DType dtype = result_type(a, bb);
-  MT_CHECK(category(dtype) <= category(a.dtype()), DTypeError, "[", op, "] result type ",
-           dtype_name(dtype), " cannot be cast to the in-place tensor's dtype ",
-           dtype_name(a.dtype()));
+  check_supported(dtype, op);
+  if (kind == Kind::TrueDivide && !is_floating(dtype)) dtype = DType::Float32;
+  check_inplace_cast(dtype, a, op);
   if (a.numel() > 0) {
+    if (dtype != a.dtype() || dtype == DType::Bool) {
+      copy_(a, out_of_place(a, bb));
+      return;  // copy_ bumped the version
+    }
     Tensor eb = expand(to_dtype(bb, a.dtype()), shape);
     if (a.is_contiguous()) {
       (a.device().is_cuda() ? cuda_fn : cpu_fn)(a, eb, a);
@@ -235,7 +277,17 @@ void inplace_op(const char* op, const Tensor& a, const Tensor& b, BinaryKernel c
 }
 }  // namespace
 
-void add_(const Tensor& a, const Tensor& b) { inplace_op("add_", a, b, cpu::add, cuda::add); }
-void mul_(const Tensor& a, const Tensor& b) { inplace_op("mul_", a, b, cpu::mul, cuda::mul); }
+void add_(const Tensor& a, const Tensor& b) {
+  inplace_op("add_", a, b, Kind::Arithmetic, add, cpu::add, cuda::add);
+}
+void sub_(const Tensor& a, const Tensor& b) {
+  inplace_op("sub_", a, b, Kind::Arithmetic, sub, cpu::sub, cuda::sub);
+}
+void mul_(const Tensor& a, const Tensor& b) {
+  inplace_op("mul_", a, b, Kind::Arithmetic, mul, cpu::mul, cuda::mul);
+}
+void div_(const Tensor& a, const Tensor& b) {
+  inplace_op("div_", a, b, Kind::TrueDivide, div, cpu::div, cuda::div);
+}
 
 }  // namespace mytensor

@@ -22,11 +22,15 @@ void run_bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulat
 void check_operands(const Tensor& a, const Tensor& b, const char* op, const char* na,
                     const char* nb) {
   check_same_device(a, b, op);
-  MT_CHECK(is_floating(a.dtype()) && is_floating(b.dtype()) && a.dtype() != DType::Float16 &&
-               a.dtype() != DType::BFloat16 && b.dtype() != DType::Float16 &&
-               b.dtype() != DType::BFloat16,
-           DTypeError, "[", op, "] expected float32 or float64 tensors, got ", na, " ",
-           dtype_name(a.dtype()), " and ", nb, " ", dtype_name(b.dtype()),
+  for (DType d : {a.dtype(), b.dtype()}) {
+    MT_CHECK(d != DType::Float16 && d != DType::BFloat16, DTypeError, "[", op, "] ",
+             dtype_name(d), " is not supported yet by ", op, " (got ", na, " ",
+             dtype_name(a.dtype()), " and ", nb, " ", dtype_name(b.dtype()),
+             "); convert with .float()");
+  }
+  MT_CHECK(is_floating(a.dtype()) && is_floating(b.dtype()), DTypeError, "[", op,
+           "] expected float32 or float64 tensors, got ", na, " ", dtype_name(a.dtype()),
+           " and ", nb, " ", dtype_name(b.dtype()),
            " (integer products are not supported; convert with .float())");
   MT_CHECK(a.dtype() == b.dtype(), DTypeError, "[", op, "] expected ", na, " and ", nb,
            " to have one dtype, got ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
