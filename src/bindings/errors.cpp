@@ -38,7 +38,8 @@ void init_errors(nb::module_& m) {
   // Shape mismatches are ValueErrors here and RuntimeErrors in PyTorch: code written for either
   // catches them.
   register_error<mytensor::ShapeError>(m, "ShapeError", {PyExc_ValueError, PyExc_RuntimeError});
-  register_error<mytensor::DTypeError>(m, "DTypeError", {PyExc_TypeError});
+  // PyTorch raises RuntimeError for unsupported dtypes and refused casts.
+  register_error<mytensor::DTypeError>(m, "DTypeError", {PyExc_TypeError, PyExc_RuntimeError});
   register_error<mytensor::DeviceError>(m, "DeviceError", {PyExc_RuntimeError});
   register_error<mytensor::CudaError>(m, "CudaError", {PyExc_RuntimeError});
   // torch.OutOfMemoryError is a RuntimeError; MemoryError lets `except MemoryError` work too.

@@ -8,7 +8,7 @@
 namespace mytensor {
 
 // Registered with Python in bindings/errors.cpp: ShapeError(ValueError, RuntimeError),
-// DTypeError(TypeError), DeviceError(RuntimeError), CudaError(RuntimeError),
+// DTypeError(TypeError, RuntimeError), DeviceError(RuntimeError), CudaError(RuntimeError),
 // OutOfMemoryError(RuntimeError, MemoryError), GraphCaptureError(RuntimeError).
 // std::invalid_argument arrives as ValueError, std::out_of_range as IndexError and
 // std::overflow_error as OverflowError.
