@@ -74,14 +74,32 @@ Tensor from_ndarray(nb::ndarray<> array) {
     shape[i] = static_cast<int64_t>(array.shape(i));
     strides[i] = array.stride(i);
   }
+  // The storage spans the elements the strides reach (a sliced or negatively strided array is
+  // not numel x itemsize from its data pointer), so that the Tensor's bounds check holds.
+  int64_t lo = 0, hi = -1;
+  if (checked_numel(shape, "from_dlpack") > 0) {
+    hi = 0;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      const int64_t extent = checked_mul(shape[i] - 1, strides[i], "from_dlpack", "the extent");
+      if (extent < 0) {
+        lo = checked_add(lo, extent, "from_dlpack", "the extent");
+      } else {
+        hi = checked_add(hi, extent, "from_dlpack", "the extent");
+      }
+    }
+  }
+  const int64_t item = static_cast<int64_t>(itemsize(dtype));
+  const int64_t span = checked_add(checked_sub(hi, lo, "from_dlpack", "the extent"), 1,
+                                   "from_dlpack", "the extent");
+  const size_t nbytes = static_cast<size_t>(checked_mul(span, item, "from_dlpack", "the size"));
+  void* base = static_cast<char*>(array.data()) + lo * item;
   auto* holder = new nb::ndarray<>(array);
   auto release = [holder]() {
     nb::gil_scoped_acquire gil;
     delete holder;
   };
-  size_t nbytes = static_cast<size_t>(shape_numel(shape)) * itemsize(dtype);
-  auto storage = std::make_shared<Storage>(array.data(), nbytes, device, release);
-  return Tensor(storage, shape, strides, 0, dtype);
+  auto storage = std::make_shared<Storage>(base, nbytes, device, release);
+  return Tensor(storage, shape, strides, -lo, dtype, "from_dlpack");
 }
 
 nb::object item(const Tensor& t) {

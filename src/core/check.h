@@ -1,5 +1,6 @@
 // The error types raised to Python and MT_CHECK, which builds a message from its arguments.
 #pragma once
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,28 @@ template <class E, class... Args>
   throw E(ss.str());
 }
 }  // namespace detail
+
+// Overflow-checked int64 arithmetic for shape, stride, offset and byte-size computations (every
+// path that creates or views storage goes through these, so a wrapped count never sizes an
+// allocation or a view). On overflow: ShapeError "[op] <what> overflows int64 (a x b)".
+inline int64_t checked_mul(int64_t a, int64_t b, const char* op, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    detail::throw_error<ShapeError>("[", op, "] ", what, " overflows int64 (", a, " x ", b, ")");
+  return r;
+}
+inline int64_t checked_add(int64_t a, int64_t b, const char* op, const char* what) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    detail::throw_error<ShapeError>("[", op, "] ", what, " overflows int64 (", a, " + ", b, ")");
+  return r;
+}
+inline int64_t checked_sub(int64_t a, int64_t b, const char* op, const char* what) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r))
+    detail::throw_error<ShapeError>("[", op, "] ", what, " overflows int64 (", a, " - ", b, ")");
+  return r;
+}
 
 }  // namespace mytensor
 

@@ -29,9 +29,40 @@ Shape contiguous_strides(const Shape& shape) {
   int64_t s = 1;
   for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
     strides[i] = s;
-    s *= std::max<int64_t>(shape[i], 1);
+    // The outermost product is not a stride and may not fit: checked_numel rules on it.
+    if (i > 0 && __builtin_mul_overflow(s, std::max<int64_t>(shape[i], 1), &s))
+      detail::throw_error<ShapeError>("[view] shape ", shape_str(shape),
+                                      " is too large: its strides overflow int64");
   }
   return strides;
+}
+
+int64_t checked_numel(const Shape& shape, const char* op) {
+  int64_t nonzero = 1;
+  bool has_zero = false;
+  for (int64_t s : shape) {
+    if (s == 0) has_zero = true;
+    if (__builtin_mul_overflow(nonzero, std::max<int64_t>(s, 1), &nonzero))
+      detail::throw_error<ShapeError>("[", op, "] shape ", shape_str(shape),
+                                      " has too many elements: ",
+                                      has_zero ? "the product of its non-zero dims"
+                                               : "its element count",
+                                      " overflows int64");
+  }
+  return has_zero ? 0 : nonzero;
+}
+
+size_t checked_nbytes(const Shape& shape, size_t itemsize, const char* op) {
+  for (int64_t s : shape) {
+    MT_CHECK(s >= 0, ShapeError, "[", op, "] negative dimension in shape ", shape_str(shape));
+  }
+  const int64_t n = checked_numel(shape, op);
+  int64_t nbytes;
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(itemsize), &nbytes))
+    detail::throw_error<ShapeError>("[", op, "] shape ", shape_str(shape),
+                                    " has too many elements: ", n, " x ", itemsize,
+                                    " bytes overflows int64");
+  return static_cast<size_t>(nbytes);
 }
 
 int64_t shape_numel(const Shape& shape) {
@@ -51,19 +82,46 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 }
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset,
-               DType dtype)
+               DType dtype, const char* op)
     : storage_(std::move(storage)),
       shape_(std::move(shape)),
       strides_(std::move(strides)),
       offset_(offset),
-      dtype_(dtype) {}
+      dtype_(dtype) {
+  if (storage_) check_geometry(op);
+}
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (int64_t s : shape) {
-    MT_CHECK(s >= 0, ShapeError, "[empty] negative dimension in shape ", shape_str(shape));
+void Tensor::check_geometry(const char* op) const {
+  MT_CHECK(shape_.size() == strides_.size(), ShapeError, "[", op, "] shape ", shape_str(shape_),
+           " and strides ", shape_str(strides_), " differ in length");
+  for (int64_t s : shape_) {
+    MT_CHECK(s >= 0, ShapeError, "[", op, "] negative dimension in shape ", shape_str(shape_));
   }
-  size_t nbytes = static_cast<size_t>(shape_numel(shape)) * mytensor::itemsize(dtype);
-  return Tensor(allocate_storage(nbytes, device), shape, contiguous_strides(shape), 0, dtype);
+  const int64_t item = static_cast<int64_t>(itemsize());
+  int64_t byte_offset;
+  if (checked_numel(shape_, op) == 0) {
+    MT_CHECK(offset_ >= 0 && !__builtin_mul_overflow(offset_, item, &byte_offset), ShapeError,
+             "[", op, "] invalid storage offset ", offset_, " for an empty tensor of shape ",
+             shape_str(shape_));
+    return;
+  }
+  // The lowest and highest element addressed; any overflow lands outside the storage.
+  int64_t lo = offset_, hi = offset_;
+  bool overflow = false;
+  for (size_t i = 0; i < shape_.size(); ++i) {
+    int64_t extent;
+    overflow |= __builtin_mul_overflow(shape_[i] - 1, strides_[i], &extent);
+    overflow |= __builtin_add_overflow(extent < 0 ? lo : hi, extent, extent < 0 ? &lo : &hi);
+  }
+  const int64_t elements = static_cast<int64_t>(storage_->nbytes) / item;
+  MT_CHECK(!overflow && lo >= 0 && hi < elements, ShapeError, "[", op, "] a view of shape ",
+           shape_str(shape_), " with strides ", shape_str(strides_), " and offset ", offset_,
+           " would reach outside its storage of ", elements, " elements");
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device, const char* op) {
+  size_t nbytes = checked_nbytes(shape, mytensor::itemsize(dtype), op);
+  return Tensor(allocate_storage(nbytes, device), shape, contiguous_strides(shape), 0, dtype, op);
 }
 
 int64_t Tensor::size(int64_t dim) const {
@@ -83,8 +141,8 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-Tensor Tensor::view_as_strided(Shape shape, Shape strides, int64_t offset) const {
-  return Tensor(storage_, std::move(shape), std::move(strides), offset, dtype_);
+Tensor Tensor::view_as_strided(Shape shape, Shape strides, int64_t offset, const char* op) const {
+  return Tensor(storage_, std::move(shape), std::move(strides), offset, dtype_, op);
 }
 
 // ---- dtypes ---------------------------------------------------------------------------------

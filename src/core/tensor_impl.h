@@ -32,16 +32,27 @@ struct Storage {
 // Allocates `nbytes` on `device` through the CPU allocator or the CUDA caching allocator.
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device);
 
+// Row-major strides (size-0 and size-1 dims count as 1); ShapeError if one overflows int64.
 Shape contiguous_strides(const Shape& shape);
+// The element count of the shape of an existing tensor (already checked when it was made).
 int64_t shape_numel(const Shape& shape);
+// The element count of a new shape (dims >= 0). ShapeError naming `op` when the product of its
+// non-zero dims overflows int64: every partial product of a valid shape (numel, strides, the
+// (outer, r, inner) splits of the kernels) then fits, wherever it is computed.
+int64_t checked_numel(const Shape& shape, const char* op);
+// The bytes of a new contiguous tensor: ShapeError naming `op` for a negative dim or when the
+// element count or count x itemsize overflows int64 (byte offsets are int64 arithmetic).
+size_t checked_nbytes(const Shape& shape, size_t itemsize, const char* op);
 
 class Tensor {
  public:
   Tensor() = default;
-  Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset, DType dtype);
+  // Checks the geometry (see check_geometry): no tensor can point outside its storage.
+  Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset, DType dtype,
+         const char* op = "as_strided");
 
-  // A new contiguous tensor with uninitialised contents.
-  static Tensor empty(const Shape& shape, DType dtype, Device device);
+  // A new contiguous tensor with uninitialised contents; errors name `op`.
+  static Tensor empty(const Shape& shape, DType dtype, Device device, const char* op = "empty");
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }
@@ -64,12 +75,19 @@ class Tensor {
     return static_cast<T*>(data_ptr());
   }
 
-  // A view of the same storage with other geometry; the caller guarantees it stays in bounds.
-  Tensor view_as_strided(Shape shape, Shape strides, int64_t offset) const;
+  // A view of the same storage with other geometry. The constructor's check is the safety net
+  // (ShapeError naming `op` if the view would reach outside the storage); ops check first.
+  Tensor view_as_strided(Shape shape, Shape strides, int64_t offset,
+                         const char* op = "as_strided") const;
   // Marks an in-place write (see Storage::version).
   void bump_version() const { ++storage_->version; }
 
  private:
+  // ShapeError naming `op` unless the numel fits (checked_numel) and, for a non-empty tensor,
+  // the lowest and highest element it addresses (computed with checked arithmetic) lie inside
+  // the storage; an empty tensor needs a non-negative offset whose byte offset fits int64.
+  void check_geometry(const char* op) const;
+
   std::shared_ptr<Storage> storage_;
   Shape shape_;
   Shape strides_;

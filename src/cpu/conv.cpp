@@ -3,8 +3,10 @@
 // gradient. Images run in parallel (one column buffer per thread) when there are enough of them;
 // otherwise the GEMMs themselves use the threads.
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
+#include "core/check.h"
 #include "core/dispatch.h"
 #include "cpu/gemm.h"
 #include "cpu/kernels.h"
@@ -49,6 +51,38 @@ int threads() {
 #else
   return 1;
 #endif
+}
+
+// The elements of one image's column buffer (C*KH*KW, OH*OW), checked before any thread starts:
+// it can be far larger than the input or the output.
+int64_t column_elements(const Geometry& g, const char* op) {
+  if (g.direct()) return 0;
+  const int64_t rows = checked_mul(checked_mul(g.C, g.KH, op, "the column buffer"), g.KW, op,
+                                   "the column buffer");
+  const int64_t n = checked_mul(rows, g.ohw, op, "the column buffer");
+  checked_mul(n, static_cast<int64_t>(sizeof(double)), op, "the column buffer's bytes");
+  return n;
+}
+
+// Sizes a per-thread buffer inside a parallel region, where an exception may not escape: on
+// failure sets `failed` and returns false; the caller raises once the region has ended.
+template <class T>
+bool reserve(std::vector<T>& buf, int64_t n, std::atomic<int64_t>& failed) {
+  try {
+    buf.assign(static_cast<size_t>(n), T(0));
+    return true;
+  } catch (const std::exception&) {
+    failed = n;
+    return false;
+  }
+}
+
+template <class T>
+void raise_if_failed(const std::atomic<int64_t>& failed, const char* op) {
+  const int64_t n = failed.load();
+  MT_CHECK(n < 0, OutOfMemoryError, "[", op, "] out of memory: a per-thread work buffer of ",
+           n, " elements (", static_cast<double>(n) * sizeof(T) / (1 << 30), " GiB) could not be "
+           "allocated");
 }
 
 // Images run one per thread when each thread gets at least one; else one at a time.
@@ -138,8 +172,11 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
     const T* pw = w.data<T>();
     const T* pb = bias.defined() ? bias.data<T>() : nullptr;
     T* po = out.data<T>();
+    const int64_t ncols = column_elements(g, "conv2d");
+    std::atomic<int64_t> failed{-1};
     parallel_for(g.N, image_grain(g), [&](int64_t begin, int64_t end) {
-      std::vector<T> buf(g.direct() ? 0 : g.C * g.KH * g.KW * g.ohw);
+      std::vector<T> buf;
+      if (!reserve(buf, ncols, failed)) return;
       for (int64_t n = begin; n < end; ++n) {
         const T* xn = px + n * g.C * g.H * g.W;
         T* on = po + n * g.O * g.ohw;
@@ -159,6 +196,7 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
         }
       }
     });
+    raise_if_failed<T>(failed, "conv2d");
   });
 }
 
@@ -170,8 +208,11 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
     const T* pg = grad_out.data<T>();
     const T* pw = w.data<T>();
     T* pi = grad_in.data<T>();
+    const int64_t ncols = column_elements(g, "conv2d_backward_input");
+    std::atomic<int64_t> failed{-1};
     parallel_for(g.N, image_grain(g), [&](int64_t begin, int64_t end) {
-      std::vector<T> buf(g.direct() ? 0 : g.C * g.KH * g.KW * g.ohw);
+      std::vector<T> buf;
+      if (!reserve(buf, ncols, failed)) return;
       for (int64_t n = begin; n < end; ++n) {
         const T* gn = pg + n * g.O * g.ohw;
         T* in = pi + n * g.C * g.H * g.W;
@@ -189,6 +230,7 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
         }
       }
     });
+    raise_if_failed<T>(failed, "conv2d_backward_input");
   });
 }
 
@@ -202,12 +244,14 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Conv2
     T* pw = grad_w.data<T>();
     const int64_t wsize = g.O * g.ckk;
     std::fill(pw, pw + wsize, T(0));
+    const int64_t ncols = column_elements(g, "conv2d_backward_weight");
+    std::atomic<int64_t> failed{-1};
     // Each thread sums its images' products into a private gradient, then adds it to grad_w.
     parallel_for(g.N, image_grain(g), [&](int64_t begin, int64_t end) {
       const bool shared = end - begin == g.N;  // one thread does every image: write in place
-      std::vector<T> local(shared ? 0 : wsize, T(0));
+      std::vector<T> local, buf;
+      if (!reserve(local, shared ? 0 : wsize, failed) || !reserve(buf, ncols, failed)) return;
       T* acc = shared ? pw : local.data();
-      std::vector<T> buf(g.direct() ? 0 : g.C * g.KH * g.KW * g.ohw);
       for (int64_t n = begin; n < end; ++n) {
         const T* gn = pg + n * g.O * g.ohw;
         const T* xn = px + n * g.C * g.H * g.W;
@@ -227,6 +271,7 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Conv2
         for (int64_t i = 0; i < wsize; ++i) pw[i] += acc[i];
       }
     });
+    raise_if_failed<T>(failed, "conv2d_backward_weight");
   });
 }
 

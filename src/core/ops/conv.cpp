@@ -53,22 +53,32 @@ ConvPlan plan_conv(const Shape& in, const Shape& w, const Dims& stride, const Di
            " is not divisible by groups ", groups, " (weight shape ", shape_str(w), ")");
   MT_CHECK(C % groups == 0, ShapeError, "[", op, "] in_channels ", C,
            " is not divisible by groups ", groups, " (input shape ", shape_str(in), ")");
-  MT_CHECK(w[1] * groups == C, ShapeError, "[", op, "] input has ", C, " channels (shape ",
+  int64_t expected_c;
+  MT_CHECK(!__builtin_mul_overflow(w[1], groups, &expected_c) && expected_c == C, ShapeError, "[", op, "] input has ", C, " channels (shape ",
            shape_str(in), ") but weight ", shape_str(w), " with groups=", groups,
-           " expects in_channels = ", w[1] * groups);
+           " expects in_channels = ", w[1], " x ", groups);
   MT_CHECK(KH > 0 && KW > 0, ShapeError, "[", op,
            "] weight must have a non-empty kernel, got shape ", shape_str(w));
-  const int64_t ekh = dh * (KH - 1) + 1, ekw = dw * (KW - 1) + 1;
-  MT_CHECK(ekh <= H + 2 * ph && ekw <= W + 2 * pw, ShapeError, "[", op, "] kernel (", KH, ", ",
+  // Checked: huge padding or dilation must raise, not wrap into a plausible size.
+  const int64_t ekh = checked_add(checked_mul(dh, KH - 1, op, "the dilated kernel height"), 1, op,
+                                  "the dilated kernel height");
+  const int64_t ekw = checked_add(checked_mul(dw, KW - 1, op, "the dilated kernel width"), 1, op,
+                                  "the dilated kernel width");
+  const int64_t padded_h = checked_add(H, checked_mul(2, ph, op, "the padded input height"), op,
+                                       "the padded input height");
+  const int64_t padded_w = checked_add(W, checked_mul(2, pw, op, "the padded input width"), op,
+                                       "the padded input width");
+  MT_CHECK(ekh <= padded_h && ekw <= padded_w, ShapeError, "[", op, "] kernel (", KH, ", ",
            KW, ")", (dh > 1 || dw > 1) ? " dilated to (" : "",
            (dh > 1 || dw > 1) ? std::to_string(ekh) + ", " + std::to_string(ekw) + ")" : "",
-           " is larger than the padded input (", H + 2 * ph, ", ", W + 2 * pw, ")");
+           " is larger than the padded input (", padded_h, ", ", padded_w, ")");
   plan.p.stride_h = sh, plan.p.stride_w = sw;
   plan.p.pad_h = ph, plan.p.pad_w = pw;
   plan.p.dilation_h = dh, plan.p.dilation_w = dw;
   plan.p.groups = groups;
-  const int64_t OH = (H + 2 * ph - ekh) / sh + 1, OW = (W + 2 * pw - ekw) / sw + 1;
+  const int64_t OH = (padded_h - ekh) / sh + 1, OW = (padded_w - ekw) / sw + 1;
   plan.out4 = {N, O, OH, OW};
+  checked_numel(plan.out4, op);
   plan.out = in.size() == 4 ? plan.out4 : Shape{O, OH, OW};
   return plan;
 }
@@ -96,7 +106,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const std::optional<Tensor>
              shape_str(weight.shape()), ", got ", shape_str(bias->shape()));
     b = contiguous(*bias);
   }
-  Tensor out = Tensor::empty(plan.out4, x.dtype(), x.device());
+  Tensor out = Tensor::empty(plan.out4, x.dtype(), x.device(), "conv2d");
   if (out.numel() == 0) return view(out, plan.out);
   Tensor xc = reshape(contiguous(x), plan.in4);
   Tensor wc = contiguous(weight);
@@ -117,7 +127,7 @@ Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const
   MT_CHECK(grad_out.shape() == plan.out, ShapeError, "[", op, "] expected grad_out of shape ",
            shape_str(plan.out), " (the output for input ", shape_str(input_shape), "), got ",
            shape_str(grad_out.shape()));
-  Tensor grad_in = Tensor::empty(plan.in4, weight.dtype(), weight.device());
+  Tensor grad_in = Tensor::empty(plan.in4, weight.dtype(), weight.device(), op);
   if (grad_in.numel() == 0) return view(grad_in, input_shape);
   Tensor g = reshape(contiguous(grad_out), plan.out4);
   Tensor wc = contiguous(weight);
@@ -138,7 +148,7 @@ Tensor conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Sha
   MT_CHECK(grad_out.shape() == plan.out, ShapeError, "[", op, "] expected grad_out of shape ",
            shape_str(plan.out), " (the output for input ", shape_str(x.shape()), "), got ",
            shape_str(grad_out.shape()));
-  Tensor grad_w = Tensor::empty(weight_shape, x.dtype(), x.device());
+  Tensor grad_w = Tensor::empty(weight_shape, x.dtype(), x.device(), op);
   if (grad_w.numel() == 0) return grad_w;
   if (plan.in4[0] == 0) {  // an empty batch contributes nothing
     fill_(grad_w, 0.0);

@@ -24,7 +24,7 @@ void check_device_exists(Device device, const char* op) {
 Tensor empty(const Shape& shape, DType dtype, Device device) {
   check_shape(shape, "empty");
   check_device_exists(device, "empty");
-  return Tensor::empty(shape, dtype, device);
+  return Tensor::empty(shape, dtype, device, "empty");
 }
 
 void fill_(const Tensor& dst, const Scalar& value) {
@@ -43,7 +43,7 @@ Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device)
   check_shape(shape, "full");
   check_device_exists(device, "full");
   check_convertible(value, dtype, "full");
-  Tensor out = Tensor::empty(shape, dtype, device);
+  Tensor out = Tensor::empty(shape, dtype, device, "full");
   fill_(out, value);
   return out;
 }
@@ -66,7 +66,7 @@ Tensor arange_host(const Scalar& start, const Scalar& end, const Scalar& step) {
     MT_CHECK(n <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), ShapeError,
              "[arange] the length ", n, " of arange(", a, ", ", b, ", ", s,
              ") is too large for a tensor");
-    Tensor host = Tensor::empty({static_cast<int64_t>(n)}, DType::Int64, Device{});
+    Tensor host = Tensor::empty({static_cast<int64_t>(n)}, DType::Int64, Device{}, "arange");
     int64_t* p = host.data<int64_t>();
     // Unsigned arithmetic wraps where a signed product would overflow, yet lands on the value.
     for (uint64_t i = 0; i < n; ++i)
@@ -84,7 +84,7 @@ Tensor arange_host(const Scalar& start, const Scalar& end, const Scalar& step) {
   MT_CHECK(len < 9223372036854775808.0, ShapeError, "[arange] the length ", len, " of arange(",
            start.str(), ", ", end.str(), ", ", step.str(), ") is too large for a tensor");
   int64_t n = static_cast<int64_t>(len);
-  Tensor host = Tensor::empty({n}, DType::Float64, Device{});
+  Tensor host = Tensor::empty({n}, DType::Float64, Device{}, "arange");
   double* p = host.data<double>();
   for (int64_t i = 0; i < n; ++i) p[i] = a + static_cast<double>(i) * s;
   return host;
@@ -99,6 +99,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType 
 
 Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
   MT_CHECK(n >= 0 && m >= 0, ShapeError, "[eye] sizes must be non-negative, got ", n, " and ", m);
+  checked_nbytes({n, m}, itemsize(dtype), "eye");
   Tensor out = full({n, m}, 0.0, dtype, device);
   int64_t k = std::min(n, m);
   if (k > 0) fill_(out.view_as_strided({k}, {m + 1}, 0), 1.0);

@@ -140,7 +140,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (!a_vec) result.push_back(M);
   if (!b_vec) result.push_back(N);
 
-  Tensor out = Tensor::empty(full, a.dtype(), a.device());
+  Tensor out = Tensor::empty(full, a.dtype(), a.device(), "matmul");
   if (out.numel() == 0) return view(out, result);
   if (K == 0) {  // an empty sum: zeros, as in PyTorch
     fill_(out, 0.0);
@@ -185,7 +185,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const std::optional<Tensor>
   Shape result(x.shape().begin(), x.shape().end() - 1);
   result.push_back(out_f);
   const int64_t M = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
-  Tensor out = Tensor::empty({M, out_f}, x.dtype(), x.device());
+  Tensor out = Tensor::empty({M, out_f}, x.dtype(), x.device(), "linear");
   if (out.numel() == 0) return view(out, result);
   // With a bias, out starts as the broadcast bias and the GEMM accumulates onto it (addmm).
   if (bias) {

@@ -55,12 +55,15 @@ PoolPlan plan_pool(const Shape& in, const Dims& kernel_size, const Dims& stride,
   MT_CHECK(ph <= kh / 2 && pw <= kw / 2, std::invalid_argument, "[", op, "] padding (", ph, ", ",
            pw, ") must be at most half the kernel size (", kh, ", ", kw, ")");
   const int64_t H = plan.in4[2], W = plan.in4[3];
-  MT_CHECK(kh <= H + 2 * ph && kw <= W + 2 * pw, ShapeError, "[", op, "] kernel (", kh, ", ", kw,
-           ") is larger than the padded input (", H + 2 * ph, ", ", W + 2 * pw, ")");
+  // 2 * padding <= kernel fits; H + 2 * padding need not (kernel_size near 2^63).
+  const int64_t padded_h = checked_add(H, 2 * ph, op, "the padded input height");
+  const int64_t padded_w = checked_add(W, 2 * pw, op, "the padded input width");
+  MT_CHECK(kh <= padded_h && kw <= padded_w, ShapeError, "[", op, "] kernel (", kh, ", ", kw,
+           ") is larger than the padded input (", padded_h, ", ", padded_w, ")");
   plan.p.kernel_h = kh, plan.p.kernel_w = kw;
   plan.p.stride_h = sh, plan.p.stride_w = sw;
   plan.p.pad_h = ph, plan.p.pad_w = pw;
-  plan.out4 = {plan.in4[0], plan.in4[1], (H + 2 * ph - kh) / sh + 1, (W + 2 * pw - kw) / sw + 1};
+  plan.out4 = {plan.in4[0], plan.in4[1], (padded_h - kh) / sh + 1, (padded_w - kw) / sw + 1};
   plan.out = unbatched(plan.out4, in.size());
   return plan;
 }
@@ -79,8 +82,8 @@ std::tuple<Tensor, Tensor> max_pool2d(const Tensor& x, const Dims& kernel_size, 
                                       const Dims& padding) {
   check_floating(x, "max_pool2d", "input");
   PoolPlan plan = plan_pool(x.shape(), kernel_size, stride, padding, "max_pool2d");
-  Tensor out = Tensor::empty(plan.out4, x.dtype(), x.device());
-  Tensor indices = Tensor::empty(plan.out4, DType::Int64, x.device());
+  Tensor out = Tensor::empty(plan.out4, x.dtype(), x.device(), "max_pool2d");
+  Tensor indices = Tensor::empty(plan.out4, DType::Int64, x.device(), "max_pool2d");
   if (out.numel() > 0) {
     Tensor xc = reshape(contiguous(x), plan.in4);
     if (x.device().is_cuda()) {
@@ -109,7 +112,7 @@ Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,
            shape_str(grad_out.shape()), " does not match input shape ", shape_str(input_shape),
            " in (N, C)");
   check_grad_out(grad_out, indices.shape(), input_shape, op);
-  Tensor grad_in = Tensor::empty(in4, grad_out.dtype(), grad_out.device());
+  Tensor grad_in = Tensor::empty(in4, grad_out.dtype(), grad_out.device(), op);
   if (grad_in.numel() == 0) return view(grad_in, input_shape);
   Tensor g = reshape(contiguous(grad_out), out4);
   Tensor idx = reshape(contiguous(indices), out4);
@@ -134,7 +137,7 @@ Tensor avg_pool2d(const Tensor& x, const Dims& kernel_size, const Dims& stride, 
   check_floating(x, "avg_pool2d", "input");
   PoolPlan plan = plan_pool(x.shape(), kernel_size, stride, padding, "avg_pool2d");
   plan.p.count_include_pad = count_include_pad;
-  Tensor out = Tensor::empty(plan.out4, x.dtype(), x.device());
+  Tensor out = Tensor::empty(plan.out4, x.dtype(), x.device(), "avg_pool2d");
   if (out.numel() > 0) {
     Tensor xc = reshape(contiguous(x), plan.in4);
     if (x.device().is_cuda()) {
@@ -153,7 +156,7 @@ Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape,
   PoolPlan plan = plan_pool(input_shape, kernel_size, stride, padding, op);
   plan.p.count_include_pad = count_include_pad;
   check_grad_out(grad_out, plan.out, input_shape, op);
-  Tensor grad_in = Tensor::empty(plan.in4, grad_out.dtype(), grad_out.device());
+  Tensor grad_in = Tensor::empty(plan.in4, grad_out.dtype(), grad_out.device(), op);
   if (grad_in.numel() == 0) return view(grad_in, input_shape);
   Tensor g = reshape(contiguous(grad_out), plan.out4);
   if (grad_out.device().is_cuda()) {
@@ -172,7 +175,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, const Dims& output_size) {
   MT_CHECK(oh >= 0 && ow >= 0, std::invalid_argument, "[", op,
            "] output_size must be non-negative, got ", shape_str(output_size));
   Shape out4 = {in4[0], in4[1], oh, ow};
-  Tensor out = Tensor::empty(out4, x.dtype(), x.device());
+  Tensor out = Tensor::empty(out4, x.dtype(), x.device(), op);
   if (out.numel() > 0) {
     Tensor xc = reshape(contiguous(x), in4);
     if (x.device().is_cuda()) {
@@ -195,7 +198,7 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_out, const Shape& input_s
                                             grad_out.shape()[2]};
   check_grad_out(grad_out, unbatched({in4[0], in4[1], out4[2], out4[3]}, input_shape.size()),
                  input_shape, op);
-  Tensor grad_in = Tensor::empty(in4, grad_out.dtype(), grad_out.device());
+  Tensor grad_in = Tensor::empty(in4, grad_out.dtype(), grad_out.device(), op);
   if (grad_in.numel() == 0) return view(grad_in, input_shape);
   if (grad_out.numel() == 0) {
     fill_(grad_in, 0.0);

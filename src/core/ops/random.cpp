@@ -71,6 +71,7 @@ void refuse_in_capture(const char* op) {
 void check_shape(const Shape& shape, const char* op) {
   for (int64_t s : shape)
     MT_CHECK(s >= 0, ShapeError, "[", op, "] negative dimension in shape ", shape_str(shape));
+  checked_numel(shape, op);
 }
 
 void check_float_dtype(DType dtype, const char* op) {

@@ -21,9 +21,18 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op, const S
       infer = static_cast<int64_t>(i);
     } else {
       MT_CHECK(shape[i] >= 0, ShapeError, "[", op, "] invalid shape ", shape_str(requested));
-      known *= shape[i];
     }
   }
+  // The product of the known dims, checked like a new shape's: of the non-zero dims.
+  int64_t nonzero = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (static_cast<int64_t>(i) == infer) continue;
+    if (shape[i] == 0) known = 0;
+    MT_CHECK(!__builtin_mul_overflow(nonzero, std::max<int64_t>(shape[i], 1), &nonzero),
+             ShapeError, "[", op, "] shape ", shape_str(requested),
+             " has too many elements: its element count overflows int64");
+  }
+  if (known != 0) known = nonzero;
   if (infer >= 0) {
     MT_CHECK(known != 0 && numel % known == 0, ShapeError, "[", op, "] shape ",
              shape_str(requested), " is invalid for input of shape ", shape_str(from), " (",
@@ -46,14 +55,20 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
   int64_t view_d = static_cast<int64_t>(shape.size()) - 1;
   int64_t chunk_base_stride = old_strides.back();
   int64_t tensor_numel = 1, view_numel = 1;
+  // Both shapes have a valid numel, so only products with a stride can overflow: a stride that
+  // does not fit int64 cannot be a view's, so that dim ends a chunk, or the view is impossible.
   for (int64_t d = static_cast<int64_t>(old_shape.size()) - 1; d >= 0; --d) {
     tensor_numel *= old_shape[d];
+    int64_t next_stride = 0;
     bool chunk_end = d == 0 || (old_shape[d - 1] != 1 &&
-                                old_strides[d - 1] != tensor_numel * chunk_base_stride);
+                                (__builtin_mul_overflow(tensor_numel, chunk_base_stride,
+                                                        &next_stride) ||
+                                 old_strides[d - 1] != next_stride));
     if (!chunk_end) continue;
     // Fill view dims from the back until they hold the chunk's elements.
     while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
-      strides[view_d] = view_numel * chunk_base_stride;
+      if (__builtin_mul_overflow(view_numel, chunk_base_stride, &strides[view_d]))
+        return std::nullopt;
       view_numel *= shape[view_d];
       --view_d;
     }
@@ -92,14 +107,15 @@ Tensor view(const Tensor& x, const Shape& requested) {
   MT_CHECK(strides.has_value(), ShapeError, "[view] a tensor of shape ", shape_str(x.shape()),
            " with strides ", shape_str(x.strides()), " cannot be viewed as ", shape_str(shape),
            " without a copy; use reshape() or contiguous() first");
-  return x.view_as_strided(shape, *strides, x.offset());
+  return x.view_as_strided(shape, *strides, x.offset(), "view");
 }
 
 Tensor reshape(const Tensor& x, const Shape& requested) {
   Shape shape = infer_shape(requested, x.numel(), "reshape", x.shape());
-  if (auto strides = view_strides(x, shape)) return x.view_as_strided(shape, *strides, x.offset());
+  if (auto strides = view_strides(x, shape))
+    return x.view_as_strided(shape, *strides, x.offset(), "reshape");
   Tensor c = clone(x);
-  return c.view_as_strided(shape, contiguous_strides(shape), c.offset());
+  return c.view_as_strided(shape, contiguous_strides(shape), c.offset(), "reshape");
 }
 
 Tensor permute(const Tensor& x, const Dims& dims) {
@@ -140,11 +156,23 @@ Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start,
   };
   int64_t b = start ? clamp_index(*start) : 0;
   int64_t e = stop ? clamp_index(*stop) : size;
-  int64_t len = e > b ? (e - b + step - 1) / step : 0;
+  // Written so that no step (up to INT64_MAX) overflows; clamp_index bounds b and e by size.
+  int64_t len = e > b ? 1 + (e - b - 1) / step : 0;
   Shape shape = x.shape(), strides = x.strides();
   shape[d] = len;
-  strides[d] = x.strides()[d] * step;
-  return x.view_as_strided(shape, strides, x.offset() + b * x.strides()[d]);
+  // A dim of one element never moves along its stride: keep the old one if stride x step
+  // overflows (a huge step on a short dim, valid in Python).
+  int64_t stepped;
+  if (__builtin_mul_overflow(x.strides()[d], step, &stepped)) {
+    MT_CHECK(len <= 1, ShapeError, "[slice] stride ", x.strides()[d], " x step ", step,
+             " overflows int64");
+    stepped = x.strides()[d];
+  }
+  strides[d] = stepped;
+  const int64_t offset = checked_add(
+      x.offset(), checked_mul(b, x.strides()[d], "slice", "the storage offset"), "slice",
+      "the storage offset");
+  return x.view_as_strided(shape, strides, offset, "slice");
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
@@ -157,7 +185,10 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   Shape shape = x.shape(), strides = x.strides();
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
-  return x.view_as_strided(shape, strides, x.offset() + index * x.strides()[d]);
+  const int64_t offset = checked_add(
+      x.offset(), checked_mul(index, x.strides()[d], "select", "the storage offset"), "select",
+      "the storage offset");
+  return x.view_as_strided(shape, strides, offset, "select");
 }
 
 Tensor expand(const Tensor& x, const Shape& requested) {
@@ -182,7 +213,8 @@ Tensor expand(const Tensor& x, const Shape& requested) {
     shape[i] = want;
     strides[i] = have == want ? x.strides()[i - lead] : 0;
   }
-  return x.view_as_strided(shape, strides, x.offset());
+  checked_numel(shape, "expand");
+  return x.view_as_strided(shape, strides, x.offset(), "expand");
 }
 
 Tensor squeeze(const Tensor& x, std::optional<Dims> dims) {
@@ -207,7 +239,9 @@ Tensor squeeze(const Tensor& x, std::optional<Dims> dims) {
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
   int64_t d = wrap_dim(dim, x.ndim() + 1, "unsqueeze");
   Shape shape = x.shape(), strides = x.strides();
-  int64_t stride = d < x.ndim() ? x.strides()[d] * x.shape()[d] : 1;
+  // The stride of a size-1 dim is never used to move: 1 if the natural one would overflow.
+  int64_t stride = 1;
+  if (d < x.ndim() && __builtin_mul_overflow(x.strides()[d], x.shape()[d], &stride)) stride = 1;
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, stride);
   return x.view_as_strided(shape, strides, x.offset());
@@ -220,7 +254,7 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
            " comes after end_dim ", end_dim);
   Shape shape(x.shape().begin(), x.shape().begin() + s);
   int64_t merged = 1;
-  for (int64_t i = s; i <= e; ++i) merged *= x.shape()[i];
+  for (int64_t i = s; i <= e; ++i) merged *= x.shape()[i];  // fits: x's numel was checked
   shape.push_back(merged);
   shape.insert(shape.end(), x.shape().begin() + e + 1, x.shape().end());
   return reshape(x, shape);
@@ -247,9 +281,9 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
                shape_str(first.shape()), ", tensor ", i, " has shape ", shape_str(t.shape()));
     }
     dtype = promote_types(dtype, t.dtype());
-    shape[d] += t.shape()[d];
+    shape[d] = checked_add(shape[d], t.shape()[d], "cat", "the concatenated size");
   }
-  Tensor out = Tensor::empty(shape, dtype, first.device());
+  Tensor out = Tensor::empty(shape, dtype, first.device(), "cat");
   int64_t at = 0;
   for (const Tensor& t : xs) {
     int64_t len = t.shape()[d];
@@ -282,13 +316,18 @@ Tensor pad(const Tensor& x, const Dims& pads, double value) {
   Tensor src = x;
   for (int64_t i = 0; i < npad; ++i) {
     int64_t d = x.ndim() - 1 - i;
-    int64_t lo = pads[2 * i], hi = pads[2 * i + 1];
-    shape[d] += lo + hi;
-    MT_CHECK(shape[d] >= 0, ShapeError, "[pad] padding ", shape_str(pads),
-             " leaves a negative size for dim ", d, " of input shape ", shape_str(x.shape()));
-    // Negative padding crops the source.
-    src = slice(src, d, std::max<int64_t>(-lo, 0), x.shape()[d] - std::max<int64_t>(-hi, 0), 1);
+    const int64_t size = x.shape()[d], lo = pads[2 * i], hi = pads[2 * i + 1];
+    // Negative padding crops the source, by at most its size in all (as PyTorch's narrow).
+    const int64_t crop_lo = lo < 0 && lo >= -size ? -lo : 0;
+    const int64_t crop_hi = hi < 0 && hi >= -size ? -hi : 0;
+    MT_CHECK(lo >= -size && hi >= -size && crop_lo + crop_hi <= size, ShapeError, "[pad] padding ",
+             shape_str(pads), " crops more than the size ", size, " of dim ", d,
+             " of input shape ", shape_str(x.shape()));
+    shape[d] = checked_add(checked_add(size, lo, "pad", "the padded size"), hi, "pad",
+                           "the padded size");
+    src = slice(src, d, crop_lo, size - crop_hi, 1);
   }
+  checked_nbytes(shape, x.itemsize(), "pad");
   Tensor out = full(shape, value, x.dtype(), x.device());
   Tensor inner = out;
   for (int64_t i = 0; i < npad; ++i) {
