@@ -132,6 +132,8 @@ int64_t Tensor::size(int64_t dim) const {
 }
 
 bool Tensor::is_contiguous() const {
+  // An empty tensor is contiguous whatever its strides, as in PyTorch (no element is addressed).
+  if (numel() == 0) return true;
   int64_t expected = 1;
   for (int64_t i = ndim() - 1; i >= 0; --i) {
     if (shape_[i] == 1) continue;

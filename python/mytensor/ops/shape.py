@@ -245,7 +245,11 @@ def _wrap_dim(op: str, dim: int, ndim: int) -> int:
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
-    if x.ndim == 0:
+    if x.ndim == 0:  # dims 0 and -1 name a scalar's one dim, as in PyTorch
+        for d in (start_dim, end_dim):
+            if d not in (0, -1):
+                raise IndexError(f"[flatten] dim {d} is out of range for a tensor with 0 "
+                                 "dimensions (expected a dim in [-1, 0])")
         return reshape(x, 1)
     shape = x.shape
     s, e = _wrap_dim("flatten", start_dim, x.ndim), _wrap_dim("flatten", end_dim, x.ndim)

@@ -12,10 +12,10 @@ namespace mytensor {
 
 ReducePlan plan_reduction(const Tensor& x, const Dims& dims, bool keepdim, const char* op) {
   int64_t n = x.ndim();
-  std::vector<bool> reduced(n, dims.empty());
+  // A 0-d tensor accepts dim 0 / -1 (once) and reduces its one element: one slot for its dim.
+  std::vector<bool> reduced(std::max<int64_t>(n, 1), dims.empty());
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, n, op);
-    if (n == 0) continue;  // a 0-d tensor accepts dim 0 / -1 and reduces its one element
     MT_CHECK(!reduced[w] || dims.empty(), std::invalid_argument, "[", op, "] dim ", d,
              " appears more than once in ", shape_str(dims));
     reduced[w] = true;

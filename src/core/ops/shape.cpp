@@ -135,8 +135,8 @@ Tensor permute(const Tensor& x, const Dims& dims) {
 }
 
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
-  if (x.ndim() == 0) return x;
   int64_t a = wrap_dim(dim0, x.ndim(), "transpose"), b = wrap_dim(dim1, x.ndim(), "transpose");
+  if (x.ndim() == 0) return x;  // dims 0 and -1 name a scalar's one dim
   Shape shape = x.shape(), strides = x.strides();
   std::swap(shape[a], shape[b]);
   std::swap(strides[a], strides[b]);
@@ -248,8 +248,8 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
-  if (x.ndim() == 0) return reshape(x, {1});
   int64_t s = wrap_dim(start_dim, x.ndim(), "flatten"), e = wrap_dim(end_dim, x.ndim(), "flatten");
+  if (x.ndim() == 0) return reshape(x, {1});
   MT_CHECK(s <= e, std::invalid_argument, "[flatten] start_dim ", start_dim,
            " comes after end_dim ", end_dim);
   Shape shape(x.shape().begin(), x.shape().begin() + s);
@@ -340,6 +340,15 @@ Tensor pad(const Tensor& x, const Dims& pads, double value) {
 }
 
 Tensor flip(const Tensor& x, const Dims& dims) {
+  if (x.ndim() == 0) {  // dims 0 and -1 name the one dim of a scalar: a copy, as in PyTorch
+    bool seen = false;
+    for (int64_t dim : dims) {
+      wrap_dim(dim, 0, "flip");
+      MT_CHECK(!seen, ShapeError, "[flip] dim ", dim, " appears twice in ", shape_str(dims));
+      seen = true;
+    }
+    return clone(x);
+  }
   Shape strides = x.strides();
   int64_t offset = x.offset();
   std::vector<bool> seen(x.ndim(), false);
