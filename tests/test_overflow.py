@@ -295,3 +295,54 @@ def test_conv2d_column_buffer_out_of_memory_names_the_op():
     with pytest.raises(mt.OutOfMemoryError, match=r"\[conv2d\] out of memory: a per-thread"):
         F.conv2d(x, w, padding=2**11)
     assert F.conv2d(mt.ones(1, 1, 3, 3), mt.ones(1, 1, 2, 2)).sum().item() == 16.0
+
+
+@pytest.mark.parametrize(
+    "fn,fragment",
+    [
+        (
+            lambda: F.avg_pool2d(mt.ones(1, 1, 4, 4), 2**40, padding=2**39),
+            "[avg_pool2d] the kernel area overflows int64",
+        ),
+        (
+            lambda: F.max_pool2d(mt.ones(1, 1, 4, 4), 2**40, padding=2**39),
+            "[max_pool2d] the kernel area overflows int64",
+        ),
+        (
+            lambda: F.adaptive_avg_pool2d(mt.ones(1, 1, 1, 1).expand(1, 1, 2**32, 1), (2**32, 1)),
+            "[adaptive_avg_pool2d] the adaptive window bound overflows int64",
+        ),
+        (
+            lambda: mt._C.adaptive_avg_pool2d_backward(
+                mt.ones(1, 1, 1, 1).expand(1, 1, 2**32, 1)._impl, [1, 1, 2**32, 1]
+            ),
+            "[adaptive_avg_pool2d_backward] the adaptive window bound overflows int64",
+        ),
+    ],
+    ids=["avg-kernel-area", "max-kernel-area", "adaptive", "adaptive-backward"],
+)
+def test_pool_window_arithmetic_overflow_raises(fn, fragment):
+    """issue #10: a (padded) kernel of 2^40 x 2^40 overflowed the average pool's divisor and the
+    kernels' work estimate; out * in overflowed the adaptive windows (PyTorch refuses these)."""
+    with pytest.raises(mt.ShapeError) as info:
+        fn()
+    assert fragment in str(info.value)
+
+
+def test_augment_images_refuses_a_padding_whose_crop_span_overflows():
+    """issue #10: 2 * padding + 1 overflowed int64 in both kernels."""
+    images = mt.zeros(1, 1, 2, 2, dtype=mt.uint8)
+    one = mt.zeros(1, dtype=mt.int64)
+    for padding in [2**62, 2**31]:
+        with pytest.raises(ValueError, match=r"\[augment_images\] padding must be at most"):
+            mt._C.augment_images(
+                images._impl,
+                one._impl,
+                one._impl,
+                mt.zeros(1)._impl,
+                mt.ones(1)._impl,
+                padding,
+                False,
+                0,
+                0,
+            )

@@ -21,6 +21,15 @@ Planes planes(const Tensor& in, const Tensor& out) {
   return {s[0] * s[1], s[2], s[3], out.shape()[2], out.shape()[3]};
 }
 
+// A plane's work estimate, OH * OW * kH * kW, saturating: it only picks a grain, and a huge
+// (padded) kernel over a tiny output would overflow it.
+int64_t window_work(const Planes& pl, const Pool2dParams& p) {
+  int64_t w = 1;
+  for (int64_t f : {pl.OH, pl.OW, p.kernel_h, p.kernel_w})
+    if (__builtin_mul_overflow(w, f, &w)) return INT64_MAX;
+  return w;
+}
+
 // Runs f(plane) over every plane, several planes per thread task when planes are small.
 template <class F>
 void for_each_plane(const Planes& pl, int64_t work_per_plane, F&& f) {
@@ -61,7 +70,7 @@ void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out, const
     const T* px = x.data<T>();
     T* po = out.data<T>();
     int64_t* pi = indices.data<int64_t>();
-    for_each_plane(pl, pl.OH * pl.OW * p.kernel_h * p.kernel_w, [&](int64_t plane) {
+    for_each_plane(pl, window_work(pl, p), [&](int64_t plane) {
       const T* src = px + plane * pl.H * pl.W;
       T* dst = po + plane * pl.OH * pl.OW;
       int64_t* idx = pi + plane * pl.OH * pl.OW;
@@ -114,7 +123,7 @@ void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out) {
     const Planes pl = planes(x, out);
     const T* px = x.data<T>();
     T* po = out.data<T>();
-    for_each_plane(pl, pl.OH * pl.OW * p.kernel_h * p.kernel_w, [&](int64_t plane) {
+    for_each_plane(pl, window_work(pl, p), [&](int64_t plane) {
       const T* src = px + plane * pl.H * pl.W;
       T* dst = po + plane * pl.OH * pl.OW;
       for (int64_t oh = 0; oh < pl.OH; ++oh) {
@@ -136,7 +145,7 @@ void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p, const Te
     const Planes pl = planes(grad_in, grad_out);
     const T* pg = grad_out.data<T>();
     T* pin = grad_in.data<T>();
-    for_each_plane(pl, pl.OH * pl.OW * p.kernel_h * p.kernel_w, [&](int64_t plane) {
+    for_each_plane(pl, window_work(pl, p), [&](int64_t plane) {
       T* dst = pin + plane * pl.H * pl.W;
       std::fill(dst, dst + pl.H * pl.W, T(0));
       const T* g = pg + plane * pl.OH * pl.OW;

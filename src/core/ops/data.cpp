@@ -38,8 +38,12 @@ std::tuple<Tensor, Tensor> augment_images(const Tensor& images, const Tensor& la
   MT_CHECK(stdev.ndim() == 1 && stdev.size(0) == c, ShapeError, "[", op,
            "] stdev must have one value per channel, shape (", c, "), got ",
            shape_str(stdev.shape()));
+  // Crop offsets lie in [0, 2 * padding] and are int32 in a plan (and 2 * padding + 1 must not
+  // overflow in the kernels).
   MT_CHECK(padding >= 0, std::invalid_argument, "[", op, "] padding must be >= 0, got ",
            padding);
+  MT_CHECK(padding <= (INT32_MAX - 1) / 2, std::invalid_argument, "[", op,
+           "] padding must be at most ", (INT32_MAX - 1) / 2, ", got ", padding);
   check_same_device(images, labels, op);
   check_same_device(images, indices, op);
   check_same_device(images, mean, op);

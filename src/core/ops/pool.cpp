@@ -25,6 +25,12 @@ std::pair<int64_t, int64_t> pair_arg(const Dims& v, const char* op, const char* 
   return {v[0], v.back()};
 }
 
+// Adaptive windows end at ceil((i + 1) * in / out): (out * in + out) must fit int64.
+void check_adaptive_bounds(int64_t in, int64_t out, const char* op) {
+  checked_add(checked_mul(out, in, op, "the adaptive window bound"), out, op,
+              "the adaptive window bound");
+}
+
 Shape batched(const Shape& in, const char* op) {
   MT_CHECK(in.size() == 3 || in.size() == 4, ShapeError, "[", op,
            "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", shape_str(in));
@@ -60,6 +66,8 @@ PoolPlan plan_pool(const Shape& in, const Dims& kernel_size, const Dims& stride,
   const int64_t padded_w = checked_add(W, 2 * pw, op, "the padded input width");
   MT_CHECK(kh <= padded_h && kw <= padded_w, ShapeError, "[", op, "] kernel (", kh, ", ", kw,
            ") is larger than the padded input (", padded_h, ", ", padded_w, ")");
+  // The window area is an average pool's divisor and part of every kernel's work estimate.
+  checked_mul(kh, kw, op, "the kernel area");
   plan.p.kernel_h = kh, plan.p.kernel_w = kw;
   plan.p.stride_h = sh, plan.p.stride_w = sw;
   plan.p.pad_h = ph, plan.p.pad_w = pw;
@@ -175,6 +183,8 @@ Tensor adaptive_avg_pool2d(const Tensor& x, const Dims& output_size) {
   MT_CHECK(oh >= 0 && ow >= 0, std::invalid_argument, "[", op,
            "] output_size must be non-negative, got ", shape_str(output_size));
   Shape out4 = {in4[0], in4[1], oh, ow};
+  check_adaptive_bounds(in4[2], oh, op);
+  check_adaptive_bounds(in4[3], ow, op);
   Tensor out = Tensor::empty(out4, x.dtype(), x.device(), op);
   if (out.numel() > 0) {
     Tensor xc = reshape(contiguous(x), in4);
@@ -198,6 +208,8 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_out, const Shape& input_s
                                             grad_out.shape()[2]};
   check_grad_out(grad_out, unbatched({in4[0], in4[1], out4[2], out4[3]}, input_shape.size()),
                  input_shape, op);
+  check_adaptive_bounds(in4[2], out4[2], op);
+  check_adaptive_bounds(in4[3], out4[3], op);
   Tensor grad_in = Tensor::empty(in4, grad_out.dtype(), grad_out.device(), op);
   if (grad_in.numel() == 0) return view(grad_in, input_shape);
   if (grad_out.numel() == 0) {
