@@ -346,3 +346,12 @@ def test_augment_images_refuses_a_padding_whose_crop_span_overflows():
                 0,
                 0,
             )
+
+
+def test_pad_that_only_crops_never_converts_the_value():
+    """Found by tests/fuzz: PyTorch checks the fill value only when it pads (issue #10)."""
+    x = mt.ones(2, dtype=mt.uint8)
+    assert F.pad(x, (0, 0), value=-1.5).tolist() == [1, 1]
+    assert F.pad(x, (-1, 0), value=300).tolist() == [1]
+    with pytest.raises(RuntimeError, match="cannot be converted"):
+        F.pad(x, (1, 0), value=-1.5)

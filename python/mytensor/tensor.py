@@ -101,7 +101,8 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:
-        return self.transpose(-2, -1)
+        # A 0-d tensor is its own mT (PyTorch: identity, deprecated); transpose(-2, -1) refuses it.
+        return self.transpose(0, 0) if self.ndim == 0 else self.transpose(-2, -1)
 
     @property
     def data(self) -> Tensor:

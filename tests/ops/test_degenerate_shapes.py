@@ -43,6 +43,8 @@ ZERO_D_ROWS = [
     ("transpose", lambda m, x: x.transpose(0, -1)),
     ("transpose-out-of-range", lambda m, x: x.transpose(0, 1)),
     ("t", lambda m, x: x.t()),
+    ("mT", lambda m, x: x.mT),
+    ("T", lambda m, x: x.T),
     ("flatten", lambda m, x: x.flatten(0, -1)),
     ("flatten-out-of-range", lambda m, x: x.flatten(1)),
     ("permute-none", lambda m, x: x.permute(())),
@@ -58,6 +60,7 @@ ZERO_D_ROWS = [
     ("stack-out-of-range", lambda m, x: m.stack([x], 1)),
     ("getitem-int", lambda m, x: x[0]),
     ("getitem-none", lambda m, x: x[None]),
+    ("pad-nothing", lambda m, x: F.pad(x, ()) if m is mt else torch.nn.functional.pad(x, ())),
 ]
 
 
