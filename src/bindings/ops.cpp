@@ -1,10 +1,12 @@
 // Bindings of creation, conversion, shape and elementwise ops (one _C function per core op).
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include "core/ops.h"
+#include "core/overlap.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -75,5 +77,12 @@ void init_ops(nb::module_& m) {
   m.def("where", &mytensor::where, "cond"_a, "a"_a, "b"_a);
   m.def("add_", &mytensor::add_, "a"_a, "b"_a);
   m.def("mul_", &mytensor::mul_, "a"_a, "b"_a);
+  // For in-place ops composed in Python (div_, clamp_, relu_, ...): the overlap checks of add_.
+  m.def(
+      "_check_inplace_overlap",
+      [](const Tensor& out, const std::vector<Tensor>& inputs, const std::string& op) {
+        check_inplace_overlap(out, inputs, op.c_str());
+      },
+      "out"_a, "inputs"_a, "op"_a);
   m.def("result_type", &mytensor::result_type, "a"_a, "b"_a);
 }

@@ -4,6 +4,7 @@
 
 #include "core/check.h"
 #include "core/ops.h"
+#include "core/overlap.h"
 #include "cpu/kernels.h"
 #include "cuda/kernels.h"
 
@@ -221,6 +222,8 @@ void inplace_op(const char* op, const Tensor& a, const Tensor& b, BinaryKernel c
   MT_CHECK(category(dtype) <= category(a.dtype()), DTypeError, "[", op, "] result type ",
            dtype_name(dtype), " cannot be cast to the in-place tensor's dtype ",
            dtype_name(a.dtype()));
+  assert_no_internal_overlap(a, op);
+  bb = unaliased_input(a, bb, op);
   if (a.numel() > 0) {
     Tensor eb = expand(to_dtype(bb, a.dtype()), shape);
     if (a.is_contiguous()) {
