@@ -57,9 +57,10 @@ struct Rsqrt {
 struct Abs {
   template <class T> MT_HOST_DEVICE T operator()(T x) const { return x < T(0) ? -x : x; }
 };
-// NOTE: relu'(0) is 0, as in PyTorch (see ReluBackward).
+// NOTE: relu'(0) is 0, as in PyTorch (see ReluBackward). Written as `x < 0 ? 0 : x` so that NaN
+// (and -0.0) pass through unchanged, as in PyTorch.
 struct Relu {
-  template <class T> MT_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); }
+  template <class T> MT_HOST_DEVICE T operator()(T x) const { return x < T(0) ? T(0) : x; }
 };
 // Stable on both tails: never exponentiates a large positive number.
 struct Sigmoid {
@@ -88,19 +89,25 @@ struct PowScalar {
     }
   }
 };
+// min(max(x, lo), hi), as PyTorch computes it: lo > hi gives hi everywhere; a NaN input or a NaN
+// bound gives NaN (an integer tensor never meets a NaN: its comparisons are false).
 struct Clamp {
   double lo, hi;  // +-inf when a bound is absent
   template <class T> MT_HOST_DEVICE T operator()(T x) const {
-    // NaN stays NaN, as in PyTorch.
-    if (x != x) return x;
+    if constexpr (std::is_floating_point_v<T>) {
+      if (x != x) return x;
+      if (lo != lo || hi != hi) return static_cast<T>(lo != lo ? lo : hi);
+    }
     double v = static_cast<double>(x);
-    return static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+    v = v < lo ? lo : v;
+    return static_cast<T>(v > hi ? hi : v);
   }
 };
 
 // ---- fused backward of unary ops: (grad, saved) -> grad_in ------------------------------------
+// PyTorch's threshold_backward: the gradient is dropped where y <= 0, so it passes at y = NaN.
 struct ReluBackward {  // saved: the output
-  template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return y > T(0) ? g : T(0); }
+  template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return y <= T(0) ? T(0) : g; }
 };
 struct SigmoidBackward {  // saved: the output
   template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return g * y * (T(1) - y); }
