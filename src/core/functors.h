@@ -60,7 +60,13 @@ struct Abs {
 // NOTE: relu'(0) is 0, as in PyTorch (see ReluBackward). Written as `x < 0 ? 0 : x` so that NaN
 // (and -0.0) pass through unchanged, as in PyTorch.
 struct Relu {
-  template <class T> MT_HOST_DEVICE T operator()(T x) const { return x < T(0) ? T(0) : x; }
+  template <class T> MT_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) {
+      return x;
+    } else {
+      return x < T(0) ? T(0) : x;
+    }
+  }
 };
 // Stable on both tails: never exponentiates a large positive number.
 struct Sigmoid {
