@@ -302,7 +302,7 @@ CASES = [
      r"version (\d+); expected version (?!\1)\d+"),
     (inplace_under_no_grad_on_saved_output, RuntimeError,
      r"\[Exp\] .*modified by an in-place operation.*version \d+; expected version \d+.*clone\(\)"),
-    (inplace_on_leaf, RuntimeError, r"\[sub_\] a leaf tensor that requires grad.*mt\.no_grad\(\)"),
+    (inplace_on_leaf, RuntimeError, r"\[sub_\] a leaf Variable that requires grad.*mt\.no_grad\(\)"),
     (numpy_of_requires_grad, RuntimeError, r"\[numpy\] .*requires grad.*detach\(\)\.numpy\(\)"),
     (item_of_vector, ValueError, r"\[item\] a tensor with 3 elements.*shape \(3,\)"),
     (optimizer_no_parameters, ValueError, r"optimizer got an empty parameter list"),

@@ -152,7 +152,7 @@ as_tensor = tensor
 def _check_values_fit(array: np.ndarray, dtype) -> None:
     """Raises, as PyTorch, when Python numbers do not fit the tensor: an int beyond int64
     (ValueError), NaN, inf or an out-of-range value for an integer dtype (RuntimeError)."""
-    floating = dtype is not None and dtype.is_floating_point
+    floating = dtype is not None and (dtype.is_floating_point or dtype is _dt.bool_)
     if (array.dtype == np.uint64 and not floating) or (
         array.dtype == object
         and any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in array.flat)

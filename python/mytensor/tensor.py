@@ -418,16 +418,46 @@ class Tensor:
 
         setitem(self, index, value)
 
-    # ---- in-place ops (no graph: see _check_inplace) -----------------------------------------
-    def _check_inplace(self, op: str, *others) -> None:
+    # ---- in-place ops ------------------------------------------------------------------------
+    # PyTorch's rules: a leaf that requires grad may be written in place only under no_grad; a
+    # write that autograd must record gives self the grad_fn of the op's result; the native side
+    # refuses writes whose memory overlaps (core/overlap.h). Writes into a view of a tensor that
+    # requires grad are refused: the base's graph would not see them (PyTorch's CopySlices).
+    def _inplace_records(self, op: str, *others) -> bool:
+        """Raises where PyTorch refuses an in-place write under autograd; True when autograd must
+        record it (self or another operand requires grad, in grad mode)."""
         if not grad_mode.is_grad_enabled():
-            return
+            return False
         if self.requires_grad and self.is_leaf:
             raise RuntimeError(
-                f"[{op}] a leaf tensor that requires grad is being used in an in-place "
+                f"[{op}] a leaf Variable that requires grad is being used in an in-place "
                 "operation; wrap it in `with mt.no_grad():` (as optimizers do)"
             )
-        if self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others):
+        grad_operand = any(isinstance(o, Tensor) and o.requires_grad for o in others)
+        if not (self.requires_grad or grad_operand):
+            return False
+        node = self.grad_fn
+        view = None
+        while node is not None and getattr(getattr(node, "fn", None), "__name__", "") in _VIEW_FNS:
+            view = view or node.fn.__name__
+            edge = node.edges[0]
+            node = None if edge is None else edge[0]
+        if view is not None:
+            if node is not None and not hasattr(node, "fn"):  # an AccumulateGrad: a leaf's view
+                raise RuntimeError(
+                    f"[{op}] a view of a leaf Variable that requires grad is being used in an "
+                    "in-place operation; wrap it in `with mt.no_grad():`"
+                )
+            raise RuntimeError(
+                f"[{op}] in-place write into a view ({view}) of a tensor that requires grad: "
+                "mytensor's autograd does not carry it to the base tensor; use the out-of-place "
+                "form, or clone() the view first"
+            )
+        return True
+
+    def _check_inplace(self, op: str, *others) -> None:
+        """For in-place writes that autograd cannot record (setitem, dropout_)."""
+        if self._inplace_records(op, *others):
             raise RuntimeError(
                 f"[{op}] in-place operations are not recorded by mytensor's autograd; use the "
                 "out-of-place form (e.g. x = x + y) on tensors that require grad"
@@ -441,30 +471,69 @@ class Tensor:
             other = other * alpha
         return _ew()._as_tensor(other, self, op, True)
 
+    def _inplace(self, op: str, fn, *args, snapshot: bool = True, cast_check: bool = True):
+        """Writes ``fn(self, *args)``, computed by out-of-place ops, into self, in place.
+
+        Under autograd self takes the result's grad_fn; with ``snapshot`` fn reads a clone of self
+        (recorded through Clone), so that the write cannot change what fn saved for backward.
+        ``cast_check``: refuse a result of a higher dtype category than self (float into int),
+        as PyTorch does.
+        """
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        _C._check_inplace_overlap(self._impl, [t._impl for t in tensors], op)
+        record = self._inplace_records(op, *tensors)
+        result = fn(self.clone() if record and snapshot else self, *args)
+        if result.shape != self.shape:
+            raise _C.ShapeError(
+                f"[{op}] the result of shape {result.shape} does not fit the in-place tensor of "
+                f"shape {self.shape}"
+            )
+        if result.dtype is not self.dtype:
+            if cast_check:
+                _C.check_inplace_cast(result._impl.dtype, self._impl, op)
+            result = result.to(self.dtype)
+        _C.copy_(self._impl, result._impl)
+        if record:
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+            self.requires_grad = result.requires_grad
+        return self
+
     def add_(self, other, alpha=1) -> Tensor:
-        self._check_inplace("add_", other)
+        if self._inplace_records("add_", other):
+            return self._inplace("add_", lambda s, o: _ew().add(s, o, alpha), other, snapshot=False)
+        if alpha != 1 and isinstance(other, Tensor):
+            _C._check_inplace_overlap(self._impl, [other._impl], "add_")  # before the scaling
         _C.add_(self._impl, self._inplace_operand(other, alpha, "add_")._impl)
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
-        self._check_inplace("sub_", other)
+        if self._inplace_records("sub_", other):
+            return self._inplace("sub_", lambda s, o: _ew().sub(s, o, alpha), other, snapshot=False)
+        if alpha != 1 and isinstance(other, Tensor):
+            _C._check_inplace_overlap(self._impl, [other._impl], "sub_")  # before the scaling
         _C.sub_(self._impl, self._inplace_operand(other, alpha, "sub_")._impl)
         return self
 
     def mul_(self, other) -> Tensor:
-        self._check_inplace("mul_", other)
+        if self._inplace_records("mul_", other):
+            return self._inplace("mul_", _ew().mul, other)
         _C.mul_(self._impl, self._inplace_operand(other, 1, "mul_")._impl)
         return self
 
     def div_(self, other) -> Tensor:
         # True division, never a multiply by 1/other (which overflows for tiny divisors and
         # raises ZeroDivisionError for 0); integer tensors raise, as in PyTorch.
-        self._check_inplace("div_", other)
+        if self._inplace_records("div_", other):
+            return self._inplace("div_", _ew().div, other)
         _C.div_(self._impl, self._inplace_operand(other, 1, "div_")._impl)
         return self
 
+    def pow_(self, exponent) -> Tensor:
+        return self._inplace("pow_", _ew().pow, exponent)
+
     def copy_(self, src) -> Tensor:
-        self._check_inplace("copy_", src)
+        if self._inplace_records("copy_", src):
+            return self._inplace("copy_", _copy_source, src, snapshot=False)
         src = _ew()._as_tensor(src, self)
         _C.copy_(self._impl, src._impl)
         return self
@@ -472,11 +541,14 @@ class Tensor:
     def fill_(self, value) -> Tensor:
         from mytensor.ops._util import scalar_value
 
-        self._check_inplace("fill_")
+        # Writing one value to every location is well defined even for an expanded tensor:
+        # PyTorch's fill_ allows it, so no overlap check here.
         if isinstance(value, Tensor) and value.ndim != 0:
             raise RuntimeError(
                 f"[fill_] only supports a 0-dimensional value tensor, got shape {value.shape}"
             )
+        if self._inplace_records("fill_", value):
+            return self._inplace("fill_", _filled, value, snapshot=False)
         _C.fill_(self._impl, scalar_value(value, "fill_"))
         return self
 
@@ -484,11 +556,52 @@ class Tensor:
         return self.fill_(0.0)
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        self._check_inplace("clamp_")
-        result = _ew().clamp(self.detach(), min, max)
-        _C.check_inplace_cast(result._impl.dtype, self._impl, "clamp_")
-        _C.copy_(self._impl, result._impl)
-        return self
+        return self._inplace("clamp_", _ew().clamp, min, max)
+
+    clip_ = clamp_
+
+    def relu_(self) -> Tensor:
+        # Relu saves its output, never its input: no snapshot needed.
+        return self._inplace("relu_", _ew().relu, snapshot=False)
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        # PyTorch casts the fill value to self's dtype (int.masked_fill_(m, 2.7) writes 2).
+        return self._inplace(
+            "masked_fill_", _ew().masked_fill, mask, value, snapshot=False, cast_check=False
+        )
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+
+# Functions (mytensor.ops.shape) whose output is a view of their first input.
+_VIEW_FNS = frozenset(
+    {"Reshape", "Permute", "Transpose", "Expand", "Squeeze", "Unsqueeze", "BasicIndex"}
+)
+
+
+def _copy_source(dst: Tensor, src) -> Tensor:
+    """copy_'s source as a recorded op: src converted to dst's device and dtype, broadcast."""
+    src = _ew()._as_tensor(src, dst)
+    return src.to(device=dst.device, dtype=dst.dtype).expand(*dst.shape)
+
+
+def _filled(dst: Tensor, value) -> Tensor:
+    """fill_ as a recorded op: every element becomes value, and dst's gradient is zero."""
+    everywhere = Tensor._make(_C.full(list(dst.shape), 1.0, _dt.bool_._c, dst._impl.device))
+    return _ew().where(everywhere, value, dst)
 
 
 def _C_wrap(dim: int, ndim: int, op: str) -> int:

@@ -1,11 +1,13 @@
 // Bindings of creation, conversion, shape and elementwise ops (one _C function per core op).
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include "bindings/scalar.h"
 #include "core/ops.h"
+#include "core/overlap.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -85,4 +87,11 @@ void init_ops(nb::module_& m) {
         "a"_a, "b"_a);
   m.def("check_inplace_cast", &mytensor::check_inplace_cast, "result"_a, "dst"_a, "op"_a,
         "Raises RuntimeError unless a result of dtype `result` may be written into dst.");
+  // For in-place ops composed in Python (div_, clamp_, relu_, ...): the overlap checks of add_.
+  m.def(
+      "_check_inplace_overlap",
+      [](const Tensor& out, const std::vector<Tensor>& inputs, const std::string& op) {
+        check_inplace_overlap(out, inputs, op.c_str());
+      },
+      "out"_a, "inputs"_a, "op"_a);
 }

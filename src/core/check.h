@@ -1,7 +1,8 @@
 // The error types raised to Python and MT_CHECK, which builds a message from its arguments.
 #pragma once
 #include <cstdint>
-#include <sstream>
+#include <charconv>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,17 +40,35 @@ struct GraphCaptureError : std::runtime_error {
 std::string shape_str(const std::vector<int64_t>& shape);
 
 namespace detail {
-inline void append(std::ostringstream&) {}
+// Messages are built without iostreams: number formatting through std::ostream consults the
+// locale's facets, and a build whose libstdc++ is linked statically into the extension while
+// the interpreter loads the shared one (seen on the GPU machine's toolchain) crashes there.
+// std::to_chars is locale-free.
+inline void append_one(std::string& s, const std::string& v) { s += v; }
+inline void append_one(std::string& s, const char* v) { s += v ? v : "(null)"; }
+inline void append_one(std::string& s, char v) { s += v; }
+inline void append_one(std::string& s, bool v) { s += v ? "true" : "false"; }
+template <class T>
+std::enable_if_t<std::is_arithmetic_v<T>> append_one(std::string& s, T v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  s.append(buf, res.ptr);
+}
+inline void append(std::string&) {}
 template <class T, class... Rest>
-void append(std::ostringstream& ss, const T& v, const Rest&... rest) {
-  ss << v;
-  append(ss, rest...);
+void append(std::string& s, const T& v, const Rest&... rest) {
+  if constexpr (std::is_array_v<T>) {
+    append_one(s, static_cast<const char*>(v));
+  } else {
+    append_one(s, v);
+  }
+  append(s, rest...);
 }
 template <class E, class... Args>
 [[noreturn]] void throw_error(const Args&... args) {
-  std::ostringstream ss;
-  append(ss, args...);
-  throw E(ss.str());
+  std::string s;
+  append(s, args...);
+  throw E(s);
 }
 }  // namespace detail
 

@@ -68,9 +68,16 @@ struct Rsqrt {
 struct Abs {
   template <class T> MT_HOST_DEVICE T operator()(T x) const { return x < T(0) ? -x : x; }
 };
-// NOTE: relu'(0) is 0, as in PyTorch (see ReluBackward).
+// NOTE: relu'(0) is 0, as in PyTorch (see ReluBackward). Written as `x < 0 ? 0 : x` so that NaN
+// (and -0.0) pass through unchanged, as in PyTorch.
 struct Relu {
-  template <class T> MT_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(0); }
+  template <class T> MT_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) {
+      return x;
+    } else {
+      return x < T(0) ? T(0) : x;
+    }
+  }
 };
 // Stable on both tails: never exponentiates a large positive number.
 struct Sigmoid {
@@ -130,8 +137,9 @@ struct Clamp {
 };
 
 // ---- fused backward of unary ops: (grad, saved) -> grad_in ------------------------------------
+// PyTorch's threshold_backward: the gradient is dropped where y <= 0, so it passes at y = NaN.
 struct ReluBackward {  // saved: the output
-  template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return y > T(0) ? g : T(0); }
+  template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return y <= T(0) ? T(0) : g; }
 };
 struct SigmoidBackward {  // saved: the output
   template <class T> MT_HOST_DEVICE T operator()(T g, T y) const { return g * y * (T(1) - y); }

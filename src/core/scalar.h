@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <sstream>
+#include <charconv>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -55,16 +55,12 @@ class Scalar {
   }
 
   std::string str() const {
-    std::ostringstream ss;
-    if (kind_ == Kind::Bool) {
-      ss << (b_ ? "True" : "False");
-    } else if (kind_ == Kind::Int) {
-      ss << i_;
-    } else {
-      ss.precision(17);
-      ss << d_;
-    }
-    return ss.str();
+    // std::to_chars, not an ostream: see detail::append in core/check.h.
+    if (kind_ == Kind::Bool) return b_ ? "True" : "False";
+    char buf[64];
+    auto res = kind_ == Kind::Int ? std::to_chars(buf, buf + sizeof(buf), i_)
+                                  : std::to_chars(buf, buf + sizeof(buf), d_);
+    return std::string(buf, res.ptr);
   }
 
  private:

@@ -122,7 +122,7 @@ def test_inplace_change_of_saved_tensor_is_detected(device):
 
 def test_inplace_on_leaf_requiring_grad_raises(device):
     x = mt.tensor([1.0, 2.0], device=device, requires_grad=True)
-    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         x.add_(1.0)
     with mt.no_grad():
         x.add_(1.0)

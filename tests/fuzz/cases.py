@@ -324,7 +324,10 @@ def masked_fill_case(draw, name=None):
 INPLACE = ["add_", "sub_", "mul_", "div_"]
 
 
-INPLACE_NAMES = INPLACE + ["clamp_", "fill_", "zero_", "copy_", "setitem", "overlap"]
+INPLACE_NAMES = INPLACE + [
+    "clamp_", "clip_", "fill_", "zero_", "copy_", "setitem", "overlap", "pow_", "relu_",
+    "masked_fill_",
+]
 
 
 @st.composite
@@ -339,10 +342,17 @@ def inplace_case(draw, name=None):
         if name in ("add_", "sub_") and draw(st.booleans()):
             return _case(name, f"x0.{name}(x1, alpha=alpha)", [x, y], alpha=draw(small_scalars))
         return _case(name, f"x0.{name}(x1)", [x, y])
-    if name == "clamp_":
+    if name == "pow_":
+        return _case(name, "x0.pow_(s)", [x], s=draw(small_scalars))
+    if name == "relu_":
+        return _case(name, "x0.relu_()", [x])
+    if name == "masked_fill_":
+        mask = draw(tensors(sb, dtypes=("bool",)))
+        return _case(name, "x0.masked_fill_(x1, v)", [x, mask], v=draw(scalars))
+    if name in ("clamp_", "clip_"):
         return _case(
             name,
-            "x0.clamp_(lo, hi)",
+            f"x0.{name}(lo, hi)",
             [x],
             lo=draw(st.one_of(st.none(), scalars)),
             hi=draw(st.one_of(st.none(), scalars)),
@@ -1163,7 +1173,8 @@ OPS = [
     Op(
         "inplace",
         inplace_case,
-        ("add_", "sub_", "mul_", "div_", "clamp_", "fill_", "zero_", "copy_", "__setitem__"),
+        ("add_", "sub_", "mul_", "div_", "clamp_", "clip_", "fill_", "zero_", "copy_",
+         "__setitem__", "pow_", "relu_", "masked_fill_"),
         2,
     ),
     Op(

@@ -7,14 +7,14 @@ from mytensor.nn.module import Module
 
 
 class ReLU(Module):
-    """max(x, 0). ``inplace`` is accepted for PyTorch compatibility; the result is a new tensor."""
+    """max(x, 0). ``inplace=True`` writes the result into the input (see ``Tensor.relu_``)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

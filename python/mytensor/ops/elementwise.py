@@ -173,7 +173,8 @@ class PowScalar(Function):
 
 
 class Clamp(Function):
-    # NOTE: the gradient passes where min <= x <= max (bounds included), as in PyTorch.
+    # NOTE: the gradient passes only where min < x < max (not at the bounds, nor anywhere when
+    # min >= max or a bound is NaN), as PyTorch 2.x's clamp with number bounds.
     @staticmethod
     def forward(ctx, x, min, max):
         ctx.save_for_backward(x)
@@ -186,9 +187,9 @@ class Clamp(Function):
         lo, hi = ctx.bounds
         mask = None
         if lo is not None:
-            mask = x >= lo
+            mask = x > lo
         if hi is not None:
-            upper = x <= hi
+            upper = x < hi
             mask = upper if mask is None else wrap(_C.mul(mask._impl, upper._impl))
         return where(mask, g, 0.0), None, None
 
@@ -384,6 +385,9 @@ def abs(x):  # noqa: A001
 
 
 def relu(x, inplace: bool = False):
+    """max(x, 0); NaN stays NaN. ``inplace=True`` writes the result into ``x`` and returns it."""
+    if inplace:
+        return x.relu_()
     return Relu.apply(x)
 
 

@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "core/ops.h"
+#include "core/overlap.h"
 #include "cpu/kernels.h"
 #include "cuda/kernels.h"
 #include "cuda/runtime.h"
@@ -110,8 +111,9 @@ void copy_(const Tensor& dst, const Tensor& src) {
   Shape shape = broadcast_shapes(dst.shape(), src.shape(), "copy_");
   MT_CHECK(shape == dst.shape(), ShapeError, "[copy_] source of shape ", shape_str(src.shape()),
            " cannot be broadcast to destination of shape ", shape_str(dst.shape()));
-  Tensor s = src;
-  if (src.device() != dst.device()) s = to_device(src, dst.device());
+  assert_no_internal_overlap(dst, "copy_");
+  Tensor s = unaliased_input(dst, src, "copy_");
+  if (src.device() != dst.device()) s = to_device(s, dst.device());
   if (dst.numel() > 0) {
     Tensor expanded = expand(s, dst.shape());
     if (dst.device().is_cuda()) {

@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "core/ops.h"
+#include "core/overlap.h"
 #include "cpu/kernels.h"
 #include "cuda/kernels.h"
 
@@ -259,6 +260,8 @@ void inplace_op(const char* op, const Tensor& a, const Tensor& b, Kind kind,
   check_supported(dtype, op);
   if (kind == Kind::TrueDivide && !is_floating(dtype)) dtype = DType::Float32;
   check_inplace_cast(dtype, a, op);
+  assert_no_internal_overlap(a, op);
+  bb = unaliased_input(a, bb, op);
   if (a.numel() > 0) {
     if (dtype != a.dtype() || dtype == DType::Bool) {
       copy_(a, out_of_place(a, bb));
