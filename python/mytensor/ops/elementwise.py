@@ -407,16 +407,29 @@ def square(x):
     return Mul.apply(x, x)
 
 
+def _bool_dtype():
+    from mytensor.dtype import bool_
+
+    return bool_
+
+
+def _times_alpha(a, b, alpha, op):
+    """b * alpha for add/sub. As in PyTorch alpha takes no part in type promotion: with two
+    bool operands it is cast to bool, so bool + bool * 0 stays bool."""
+    if alpha == 1:
+        return b
+    ta, tb = _pair(a, b, op)
+    if ta.dtype is tb.dtype is _bool_dtype():
+        return tb if alpha else mul(tb, False)
+    return mul(tb, alpha)
+
+
 def add(a, b, alpha=1):
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _binary(Add, a, b)
+    return _binary(Add, a, _times_alpha(a, b, alpha, "add"))
 
 
 def sub(a, b, alpha=1):
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _binary(Sub, a, b)
+    return _binary(Sub, a, _times_alpha(a, b, alpha, "sub"))
 
 
 def mul(a, b):

@@ -1,0 +1,53 @@
+"""Regression tests for the differential fuzzer's findings (issue #10, fuzzer finding): each was a
+`triage.NEW` entry; PyTorch's behaviour is the reference."""
+
+from __future__ import annotations
+
+import math
+
+import mytensor as mt
+import mytensor.nn.functional as F
+import numpy as np
+import pytest
+import torch
+
+
+def _np(t):
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy()
+
+
+def _grad_pair(mt_fn, torch_fn, data, dtype="float64"):
+    """(mytensor grad, torch grad) of fn(x).sum() at x = data."""
+    x = mt.tensor(data, dtype=getattr(mt, dtype), requires_grad=True)
+    mt_fn(x).sum().backward()
+    y = torch.tensor(data, dtype=getattr(torch, dtype), requires_grad=True)
+    torch_fn(y).sum().backward()
+    return x.grad.numpy(), y.grad.numpy()
+
+
+# ---- bool add/sub with alpha ------------------------------------------------------------------
+@pytest.mark.parametrize("alpha", [0, 2, -1, True, False])
+def test_bool_add_with_alpha_stays_bool(alpha):
+    """issue #10, fuzzer finding: mt.add(bool, bool, alpha=0) returned int64; PyTorch casts alpha
+    to the (bool) result dtype and keeps bool."""
+    a, b = [True, False, True], [False, False, True]
+    out = mt.add(mt.tensor(a), mt.tensor(b), alpha=alpha)
+    want = torch.add(torch.tensor(a), torch.tensor(b), alpha=alpha)
+    assert out.dtype == mt.bool
+    np.testing.assert_array_equal(out.numpy(), want.numpy())
+
+
+def test_bool_sub_with_alpha_raises_as_without():
+    """issue #10, fuzzer finding: bool - bool * 0 went through int64 and returned; bool
+    subtraction is refused with or without alpha, as in PyTorch."""
+    b = mt.tensor([True, False])
+    with pytest.raises(TypeError, match=r"\[sub\] is not supported for bool"):
+        mt.sub(b, b, alpha=0)
+
+
+def test_add_alpha_with_a_number_operand():
+    """issue #10, fuzzer finding (same path): a Python number as `other` with alpha."""
+    out = mt.add(mt.tensor([True, False]), 1, alpha=0)
+    want = torch.add(torch.tensor([True, False]), 1, alpha=0)
+    assert out.dtype == mt.int64
+    np.testing.assert_array_equal(out.numpy(), want.numpy())
