@@ -51,3 +51,31 @@ def test_add_alpha_with_a_number_operand():
     want = torch.add(torch.tensor([True, False]), 1, alpha=0)
     assert out.dtype == mt.int64
     np.testing.assert_array_equal(out.numpy(), want.numpy())
+
+
+# ---- repeated reduction dims ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.tensor(1.0).sum((0, 0)),
+        lambda L: L.tensor(1.0).amax((0, -1)),
+        lambda L: L.logsumexp(L.tensor(2.0), (0, 0, 0)),
+        lambda L: L.tensor(3.0).std((-1, 0)),
+        lambda L: L.amin(L.ones(3), dim=(0, 0)),
+        lambda L: L.ones(3).std((-1, 0)),
+        lambda L: L.ones(2, 3).mean((1, -1)),
+    ],
+)
+def test_repeated_reduction_dims_are_refused(fn):
+    """issue #10, fuzzer finding: a repeated dim was accepted (on 0-d tensors); PyTorch raises
+    "dim 0 appears multiple times in the list of dims"."""
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        fn(torch)
+    with pytest.raises(ValueError, match=r"dim -?\d appears more than once"):
+        fn(mt)
+
+
+def test_distinct_dims_of_a_0d_tensor_still_reduce():
+    """issue #10, fuzzer finding: the repeated-dim check keeps dim 0 / -1 of a 0-d tensor."""
+    assert mt.tensor(2.0).sum(0).item() == 2.0
+    assert mt.tensor(2.0).amax(-1).item() == 2.0
