@@ -79,3 +79,19 @@ def test_distinct_dims_of_a_0d_tensor_still_reduce():
     """issue #10, fuzzer finding: the repeated-dim check keeps dim 0 / -1 of a 0-d tensor."""
     assert mt.tensor(2.0).sum(0).item() == 2.0
     assert mt.tensor(2.0).amax(-1).item() == 2.0
+
+
+# ---- batch_norm eps ---------------------------------------------------------------------------
+def test_batch_norm_training_needs_a_positive_eps():
+    """issue #10, fuzzer finding: F.batch_norm(training=True, eps=0) returned inf/nan for a
+    constant channel; PyTorch raises ValueError ("eps must be positive during training")."""
+    x = mt.ones(4, 3)
+    with pytest.raises(ValueError, match=r"\[batch_norm\] eps must be positive during training"):
+        F.batch_norm(x, None, None, training=True, eps=0.0)
+    with pytest.raises(ValueError, match=r"eps must be positive during training, got -1"):
+        F.batch_norm(x, mt.zeros(3), mt.ones(3), training=True, eps=-1.0)
+    with pytest.raises(ValueError, match=r"\[batch_norm\] eps must be non-negative, got -1"):
+        F.batch_norm(x, mt.zeros(3), mt.ones(3), training=False, eps=-1.0)
+    # eval with eps=0 is allowed, as in PyTorch
+    out = F.batch_norm(x, mt.zeros(3), mt.ones(3), training=False, eps=0.0)
+    np.testing.assert_array_equal(out.numpy(), np.ones((4, 3), np.float32))
