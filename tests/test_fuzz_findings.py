@@ -95,3 +95,34 @@ def test_batch_norm_training_needs_a_positive_eps():
     # eval with eps=0 is allowed, as in PyTorch
     out = F.batch_norm(x, mt.zeros(3), mt.ones(3), training=False, eps=0.0)
     np.testing.assert_array_equal(out.numpy(), np.ones((4, 3), np.float32))
+
+
+# ---- amax / max backward with NaN -------------------------------------------------------------
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("data", [[1.0, NAN, 3.0], [NAN, NAN, 3.0], [[1.0, NAN], [2.0, 2.0]]])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_of_all_elements_backward_with_nan(name, data):
+    """issue #10, fuzzer finding: the gradient of x.max() over a tensor holding NaN was NaN
+    everywhere; PyTorch splits it between the NaN elements (the selected ones), 0 elsewhere."""
+    got, want = _grad_pair(lambda x: getattr(x, name)(), lambda x: getattr(x, name)(), data)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.amax(),
+        lambda x: x.amin(0),
+        lambda x: x.max(0)[0],
+        lambda x: x.min(-1)[0],
+        lambda x: x.max(),
+    ],
+)
+def test_extreme_backward_with_nan_matches_torch(fn):
+    """issue #10, fuzzer finding: amax/amin (NaN to the whole slice, as PyTorch's
+    scale_grad_by_count) and max/min along a dim (the returned index) against PyTorch."""
+    for data in ([[1.0, NAN, 0.5], [2.0, 2.0, -1.0]], [[3.0, 3.0, 1.0], [NAN, NAN, 0.0]]):
+        got, want = _grad_pair(fn, fn, data)
+        np.testing.assert_array_equal(got, want)
