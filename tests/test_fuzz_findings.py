@@ -126,3 +126,54 @@ def test_extreme_backward_with_nan_matches_torch(fn):
     for data in ([[1.0, NAN, 0.5], [2.0, 2.0, -1.0]], [[3.0, 3.0, 1.0], [NAN, NAN, 0.0]]):
         got, want = _grad_pair(fn, fn, data)
         np.testing.assert_array_equal(got, want)
+
+
+# ---- cross_entropy at huge logits -------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_at_huge_logits(dtype, smoothing):
+    """issue #10, fuzzer finding: cross_entropy computed logsumexp(x) - x[t], which loses the
+    log-sum to rounding at |x| >= 1e16 (1.343 vs log 4 = 1.386); PyTorch's log_softmax subtracts
+    the max first. Forward and gradient."""
+    data = [[1e16, 1e16, 1e16, 1e16], [3e17, -3e17, 3e17, 1.0], [1e20, 1e20 * (1 - 2**-20), 0, 1]]
+    target = [1, 0, 1]
+    x = mt.tensor(data, dtype=getattr(mt, dtype), requires_grad=True)
+    y = torch.tensor(data, dtype=getattr(torch, dtype), requires_grad=True)
+    out = F.cross_entropy(x, mt.tensor(target), reduction="none", label_smoothing=smoothing)
+    want = torch.nn.functional.cross_entropy(
+        y, torch.tensor(target), reduction="none", label_smoothing=smoothing
+    )
+    np.testing.assert_allclose(out.detach().numpy(), _np(want), rtol=1e-5, atol=1e-6)
+    assert abs(out.detach().numpy()[0] - math.log(4)) < 1e-5  # every logit equal
+    out.sum().backward()
+    want.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_with_infinite_and_nan_logits():
+    """issue #10, fuzzer finding (#134 of the seed-1 run): an infinite row max gives NaN (x - max
+    is NaN there), as PyTorch's log_softmax; a -inf target logit gives inf; -0 keeps its sign."""
+    inf = float("inf")
+    data = [
+        [-0.0, -1.0, inf, 1e-308],
+        [NAN, 1.0, 2.0, 3.0],
+        [-1.7976931348623157e308, -0.45, 2.05, 1.7976931348623157e308],
+        [-inf, -inf, -inf, -inf],
+        [-inf, 1.0, 2.0, 3.0],
+        [inf, inf, 0.0, 0.0],
+    ]
+    target = [0, 1, 3, 2, 0, 2]
+    for smoothing in (0.0, 0.25):
+        x = mt.tensor(data, dtype=mt.float64, requires_grad=True)
+        y = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        out = F.cross_entropy(x, mt.tensor(target), reduction="none", label_smoothing=smoothing)
+        want = torch.nn.functional.cross_entropy(
+            y, torch.tensor(target), reduction="none", label_smoothing=smoothing
+        )
+        got = out.detach().numpy()
+        np.testing.assert_array_equal(got, _np(want))
+        numbers = ~np.isnan(got)  # the sign of a zero loss too (the sign of NaN means nothing)
+        np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(_np(want)[numbers]))
+        out.sum().backward()
+        want.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-12, atol=0)
