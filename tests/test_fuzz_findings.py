@@ -177,3 +177,29 @@ def test_cross_entropy_with_infinite_and_nan_logits():
         out.sum().backward()
         want.sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-12, atol=0)
+
+
+# ---- matmul backward with an empty inner dim --------------------------------------------------
+@pytest.mark.parametrize(
+    "a_shape, b_shape",
+    [((3, 0), (0, 4)), ((2, 3, 0), (0, 4)), ((2, 3, 4), (4, 0)), ((2, 3, 0), (0,))],
+)
+def test_matmul_backward_with_an_empty_dim(a_shape, b_shape):
+    """issue #10, fuzzer finding: the backward of a batched matmul with an empty inner (or
+    output) dim reshaped to (-1, 0) and raised ShapeError; the gradients are zeros of the input
+    shapes, as in PyTorch."""
+    a = mt.ones(*a_shape, requires_grad=True)
+    b = mt.ones(*b_shape, requires_grad=True)
+    out = a @ b
+    out.sum().backward()
+    assert a.grad.shape == a_shape and b.grad.shape == b_shape
+    assert not a.grad.numpy().any() and not b.grad.numpy().any()
+
+
+def test_linear_backward_with_no_out_features():
+    """issue #10, fuzzer finding: linear with weight (0, in) folded the grad with reshape(-1, 0)."""
+    x = mt.ones(2, 3, requires_grad=True)
+    w = mt.ones(0, 3, requires_grad=True)
+    F.linear(x, w).sum().backward()
+    assert x.grad.shape == (2, 3) and w.grad.shape == (0, 3)
+    assert not x.grad.numpy().any()
