@@ -203,3 +203,22 @@ def test_linear_backward_with_no_out_features():
     F.linear(x, w).sum().backward()
     assert x.grad.shape == (2, 3) and w.grad.shape == (0, 3)
     assert not x.grad.numpy().any()
+
+
+# ---- setitem with extra leading size-1 dims ---------------------------------------------------
+def test_setitem_drops_leading_size_one_dims_of_the_value():
+    """issue #10, fuzzer finding: x[:] = v with v (1, 3) into x (3,) raised ShapeError; PyTorch
+    and NumPy drop the leading size-1 dims of the value."""
+    x = mt.zeros(3)
+    x[:] = mt.tensor([[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0])
+    y = mt.zeros(2, 3)
+    y[1:] = mt.ones(1, 1, 1, 3)
+    np.testing.assert_array_equal(y.numpy(), [[0, 0, 0], [1, 1, 1]])
+    z = mt.zeros(())
+    z[...] = mt.ones(1, 1)
+    assert z.item() == 1.0
+    e = mt.zeros(5, 0, 3, 2)
+    e[4:3:3, 2:, 1] = mt.zeros(1, 0, 1, 2)  # the fuzzer's case: an empty target
+    with pytest.raises(mt.ShapeError, match="cannot be broadcast"):
+        y[:] = mt.ones(2, 1, 3)  # a leading dim that is not 1 still fails
