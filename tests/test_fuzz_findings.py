@@ -222,3 +222,17 @@ def test_setitem_drops_leading_size_one_dims_of_the_value():
     e[4:3:3, 2:, 1] = mt.zeros(1, 0, 1, 2)  # the fuzzer's case: an empty target
     with pytest.raises(mt.ShapeError, match="cannot be broadcast"):
         y[:] = mt.ones(2, 1, 3)  # a leading dim that is not 1 still fails
+
+
+# ---- pow backward at base 0 -------------------------------------------------------------------
+@pytest.mark.parametrize("base_dtype", ["bool", "int64", "float32"])
+def test_pow_exponent_grad_at_base_zero(base_dtype):
+    """issue #10, fuzzer finding: d(a ** b)/db at a == 0 was a^b * 0 (NaN for b < 0); PyTorch
+    gives 0 where b >= 0 and a^b * log(a) = -inf where b < 0."""
+    base = [0, 0, 1, 0, 0, 0]
+    exps = [2.0, -1.5, 3.0, 0.0, float("-inf"), NAN]
+    e = mt.tensor(exps, requires_grad=True)
+    (mt.tensor(base, dtype=getattr(mt, base_dtype)) ** e).sum().backward()
+    te = torch.tensor(exps, requires_grad=True)
+    (torch.tensor(base, dtype=getattr(torch, base_dtype)) ** te).sum().backward()
+    np.testing.assert_array_equal(e.grad.numpy(), te.grad.numpy())
