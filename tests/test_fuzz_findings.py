@@ -179,6 +179,20 @@ def test_cross_entropy_with_infinite_and_nan_logits():
         np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_log_softmax_at_huge_logits(dtype, dim):
+    """issue #10, fuzzer finding (cross_entropy's twin): the CPU log_softmax computed
+    x - (max + log-sum), which rounds the log-sum away at |x| >= 1e16; PyTorch subtracts the max
+    first. Along a contiguous row (dim -1) and across rows (dim 0)."""
+    data = [[1e16, 1e16, 1e16, 1e16], [3e17, -3e17, 3e17, 1.0], [1e20, 1e20 * (1 - 2**-20), 0, 1]]
+    if dim == 0:
+        data = [list(col) for col in zip(*data)]
+    got = mt.log_softmax(mt.tensor(data, dtype=getattr(mt, dtype)), dim).numpy()
+    want = torch.log_softmax(torch.tensor(data, dtype=getattr(torch, dtype)), dim).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
 # ---- matmul backward with an empty inner dim --------------------------------------------------
 @pytest.mark.parametrize(
     "a_shape, b_shape",
