@@ -34,10 +34,10 @@ void init_reduce_ops(nb::module_& m) {
   // losses
   m.def("cross_entropy", &mytensor::cross_entropy, "logits"_a, "target"_a, "reduction"_a,
         "ignore_index"_a, "label_smoothing"_a,
-        "(loss, lse): log-softmax fused with the NLL of int64 class targets; lse is saved for "
-        "cross_entropy_backward.");
+        "(loss, stats): log-softmax fused with the NLL of int64 class targets; stats (N, 2), "
+        "per row (max, log sum exp(x - max)), is saved for cross_entropy_backward.");
   m.def("cross_entropy_backward", &mytensor::cross_entropy_backward, "grad"_a, "logits"_a,
-        "target"_a, "lse"_a, "reduction"_a, "ignore_index"_a, "label_smoothing"_a);
+        "target"_a, "stats"_a, "reduction"_a, "ignore_index"_a, "label_smoothing"_a);
   m.def("nll_loss", &mytensor::nll_loss, "logp"_a, "target"_a, "reduction"_a, "ignore_index"_a);
   m.def("nll_loss_backward", &mytensor::nll_loss_backward, "grad"_a, "logp"_a, "target"_a,
         "reduction"_a, "ignore_index"_a);

@@ -129,7 +129,8 @@ Tensor log_softmax_backward(const Tensor& grad, const Tensor& out, int64_t dim);
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
 
 // ---- losses (ops/loss.cpp): reduction is "mean", "sum" or "none" -----------------------------
-// Returns (loss, lse); lse is saved for cross_entropy_backward.
+// Returns (loss, stats); stats (M, 2) = per row (max, log sum exp(x - max)), saved for
+// cross_entropy_backward.
 std::tuple<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& target,
                                          const std::string& reduction, int64_t ignore_index,
                                          double label_smoothing);

@@ -308,8 +308,9 @@ void logsumexp(const Tensor& x, const ReduceDims& d, const Tensor& out) {
 }
 
 // Per lane: m = max (NaN propagates through the sum), s = sum exp(x - m) in double, then
-// softmax = exp(x - m) / s or log_softmax = x - m - log(s). A lane of all -inf gives NaN, as
-// PyTorch. The exp values are parked in out between the passes.
+// softmax = exp(x - m) / s or log_softmax = (x - m) - log(s), in that order as PyTorch: x - (m +
+// log(s)) would round log(s) away at |x| >= 1e16. A lane of all -inf gives NaN, as PyTorch. The
+// exp values are parked in out between the passes.
 void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) {
   dispatch<Accepts::Floating>(x.dtype(), "softmax", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -325,8 +326,8 @@ void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) 
           exp_sub(row, &m, 0, orow, d.r);
           const double s = row_sum(orow, d.r);
           if (log) {
-            const T shift = static_cast<T>(m + std::log(s));
-            for (int64_t k = 0; k < d.r; ++k) orow[k] = row[k] - shift;
+            const T log_s = static_cast<T>(std::log(s));
+            for (int64_t k = 0; k < d.r; ++k) orow[k] = (row[k] - m) - log_s;
           } else {
             const T inv = static_cast<T>(1.0 / s);
             for (int64_t k = 0; k < d.r; ++k) orow[k] *= inv;
@@ -336,7 +337,7 @@ void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) 
       return;
     }
     for_each_lane_chunk(d, [&](int64_t i, int64_t j0, int64_t n) {
-      T m[kLaneChunk];
+      T m[kLaneChunk], log_s[kLaneChunk];
       double s[kLaneChunk];
       const int64_t base = i * d.r * d.inner + j0;
       for (int64_t j = 0; j < n; ++j) {
@@ -354,7 +355,7 @@ void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) 
         for (int64_t j = 0; j < n; ++j) s[j] += orow[j];
       }
       if (log) {
-        for (int64_t j = 0; j < n; ++j) m[j] = static_cast<T>(m[j] + std::log(s[j]));
+        for (int64_t j = 0; j < n; ++j) log_s[j] = static_cast<T>(std::log(s[j]));
       } else {
         for (int64_t j = 0; j < n; ++j) s[j] = 1.0 / s[j];
       }
@@ -362,7 +363,7 @@ void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) 
         const T* row = in + base + k * d.inner;
         T* orow = o + base + k * d.inner;
         if (log) {
-          for (int64_t j = 0; j < n; ++j) orow[j] = row[j] - m[j];
+          for (int64_t j = 0; j < n; ++j) orow[j] = (row[j] - m[j]) - log_s[j];
         } else {
           for (int64_t j = 0; j < n; ++j) orow[j] = static_cast<T>(orow[j] * s[j]);
         }

@@ -71,12 +71,13 @@ void softmax_backward(const Tensor& grad, const Tensor& out, const ReduceDims& d
 
 // ---- losses (loss.cu) ------------------------------------------------------------------------
 // logits (N, C) contiguous float; target (N) int64 with values in [0, C) or ignore_index.
-// losses (N): per-sample loss (0 where ignored); lse (N): saved logsumexp for backward.
+// losses (N): per-sample loss (0 where ignored); stats (N, 2): per row (max, log sum exp(x -
+// max)), saved for backward.
 void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
-                   double label_smoothing, const Tensor& losses, const Tensor& lse);
+                   double label_smoothing, const Tensor& losses, const Tensor& stats);
 // grad_losses (N) already includes the reduction's scale.
 void cross_entropy_backward(const Tensor& grad_losses, const Tensor& logits, const Tensor& target,
-                            const Tensor& lse, int64_t ignore_index, double label_smoothing,
+                            const Tensor& stats, int64_t ignore_index, double label_smoothing,
                             const Tensor& grad_logits);
 void nll_loss(const Tensor& logp, const Tensor& target, int64_t ignore_index, const Tensor& losses);
 void nll_loss_backward(const Tensor& grad_losses, const Tensor& target, int64_t ignore_index,

@@ -17,11 +17,15 @@ namespace fn = mytensor::functors;
 
 template <class T>
 struct CeAcc {
-  T m, s, sum;  // logsumexp state and the plain sum (for label smoothing's mean)
+  T m, s;  // logsumexp state: the running max and sum exp(x - m)
+  T d, n;  // sum (x - m) over the n values seen (label smoothing's mean of log-probabilities)
 };
 
-// One pass per row: lse and, with label smoothing, the mean logit; the row's leader then reads
-// x[t] and writes loss = (1-eps)*(lse - x[t]) + eps*(lse - mean_c x[c]).
+// One pass per row, as PyTorch's log_softmax: m = the row max, log_s = log sum_c exp(x_c - m),
+// logp_c = (x_c - m) - log_s. The row's leader reads x[t] and writes
+// loss = -(1-eps)*logp_t - eps*mean_c logp_c, and stats = (m, log_s) for the backward.
+// Subtracting m first keeps logp exact at huge logits (m + log_s loses log_s at |x| >= 1e16);
+// an infinite max gives NaN, as PyTorch's x - m does.
 template <class T>
 struct CrossEntropyOp {
   using acc_t = CeAcc<T>;
@@ -29,48 +33,64 @@ struct CrossEntropyOp {
   const int64_t* target;
   int64_t target_stride;
   T* losses;
-  T* lse;
+  T* stats;
   int64_t classes;
   int64_t ignore_index;
   T eps;
   DeviceErrorSlot* err;
 
-  __device__ acc_t identity() const { return {-INFINITY, T(0), T(0)}; }
+  // The shifted sum of `a` re-based on a max m >= a.m: 0 when empty; -inf when a saw only -inf
+  // (its own d is NaN then: -inf - -inf).
+  __device__ static T rebase(acc_t a, T m) {
+    if (a.n == T(0)) return T(0);
+    if (a.m == -INFINITY) return -INFINITY;
+    return a.d + a.n * (a.m - m);
+  }
+
+  __device__ acc_t identity() const { return {-INFINITY, T(0), T(0), T(0)}; }
   __device__ acc_t reduce(acc_t a, int64_t flat, int64_t) const {
     T v = x[flat];
     Lse<T> l = lse_add(Lse<T>{a.m, a.s}, v);
-    return {l.m, l.s, a.sum + v};
+    return {l.m, l.s, rebase(a, l.m) + (v - l.m), a.n + T(1)};
   }
   __device__ acc_t combine(acc_t a, acc_t b) const {
+    if (b.m > a.m) {
+      acc_t t = a;
+      a = b;
+      b = t;
+    }
     Lse<T> l = lse_combine(Lse<T>{a.m, a.s}, Lse<T>{b.m, b.s});
-    return {l.m, l.s, a.sum + b.sum};
+    return {l.m, l.s, a.d + rebase(b, a.m), a.n + b.n};
   }
   __device__ acc_t shfl_xor(acc_t a, int m) const {
-    return {shfl_xor_any(a.m, m), shfl_xor_any(a.s, m), shfl_xor_any(a.sum, m)};
+    return {shfl_xor_any(a.m, m), shfl_xor_any(a.s, m), shfl_xor_any(a.d, m),
+            shfl_xor_any(a.n, m)};
   }
   __device__ void write(acc_t a, int64_t row) const {
+    const bool finite_max = a.m > -INFINITY && a.m < INFINITY;
+    const T log_s = finite_max ? fn::log_(a.s) : static_cast<T>(NAN);
+    stats[2 * row] = a.m;
+    stats[2 * row + 1] = log_s;
     int64_t t = target[row * target_stride];
     if (t == ignore_index || t < 0 || t >= classes) {
       if (t != ignore_index) report_bad_index(err, kErrCrossEntropy, t, classes);
       losses[row] = T(0);
-      lse[row] = T(0);
       return;
     }
-    T l = a.m + fn::log_(a.s);
-    T loss = l - x[row * classes + t];
+    T loss = -((x[row * classes + t] - a.m) - log_s);
     // Without smoothing the mean term is skipped: 0 * inf would turn a -inf logit into NaN.
-    if (eps != T(0)) loss = (T(1) - eps) * loss + eps * (l - a.sum / static_cast<T>(classes));
+    if (eps != T(0)) loss = (T(1) - eps) * loss + eps * (log_s - a.d / static_cast<T>(classes));
     losses[row] = loss;
-    lse[row] = l;
   }
 };
 
-// grad[n, c] = g[n] * (softmax[n, c] - (1-eps)*[c == t] - eps/C); 0 for ignored rows.
+// grad[n, c] = g[n] * (softmax[n, c] - (1-eps)*[c == t] - eps/C), 0 for ignored rows;
+// softmax = exp((x - m) - log_s) from the saved stats (exact at huge logits).
 template <class T, class Index, class Div>
 __global__ void __launch_bounds__(kThreads)
     cross_entropy_backward_kernel(Index total, Div by_classes, const T* g, int64_t g_stride,
                                   const T* x, const int64_t* target, int64_t target_stride,
-                                  const T* lse, int64_t ignore_index, T eps, T* grad,
+                                  const T* stats, int64_t ignore_index, T eps, T* grad,
                                   DeviceErrorSlot* err) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
   const int64_t classes = static_cast<int64_t>(by_classes.divisor);
@@ -85,10 +105,11 @@ __global__ void __launch_bounds__(kThreads)
       grad[i] = T(0);
       continue;
     }
-    T v = fn::exp_(x[i] - lse[n]);
+    const int64_t row = static_cast<int64_t>(n);
+    T v = fn::exp_((x[i] - stats[2 * row]) - stats[2 * row + 1]);
     if (c == t) v -= T(1) - eps;
     if (eps != T(0)) v -= off_target;
-    grad[i] = g[static_cast<int64_t>(n) * g_stride] * v;
+    grad[i] = g[row * g_stride] * v;
   }
 }
 
@@ -135,7 +156,7 @@ int64_t stride0(const Tensor& t) { return t.ndim() == 0 ? 0 : t.strides()[0]; }
 }  // namespace
 
 void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
-                   double label_smoothing, const Tensor& losses, const Tensor& lse) {
+                   double label_smoothing, const Tensor& losses, const Tensor& stats) {
   const int64_t n = logits.size(0), classes = logits.size(1);
   if (n == 0) return;
   LaunchContext ctx(logits);
@@ -146,7 +167,7 @@ void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_in
                          target.data<int64_t>(),
                          stride0(target),
                          losses.data<T>(),
-                         lse.data<T>(),
+                         stats.data<T>(),
                          classes,
                          ignore_index,
                          static_cast<T>(label_smoothing),
@@ -160,7 +181,7 @@ void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_in
 }
 
 void cross_entropy_backward(const Tensor& grad_losses, const Tensor& logits, const Tensor& target,
-                            const Tensor& lse, int64_t ignore_index, double label_smoothing,
+                            const Tensor& stats, int64_t ignore_index, double label_smoothing,
                             const Tensor& grad_logits) {
   const int64_t total = grad_logits.numel(), classes = logits.size(1);
   if (total == 0) return;
@@ -174,11 +195,11 @@ void cross_entropy_backward(const Tensor& grad_losses, const Tensor& logits, con
       cross_entropy_backward_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(
           static_cast<uint32_t>(total), IntDivider32(static_cast<uint32_t>(classes)),
           grad_losses.data<T>(), stride0(grad_losses), logits.data<T>(), target.data<int64_t>(),
-          stride0(target), lse.data<T>(), ignore_index, eps, grad_logits.data<T>(), err);
+          stride0(target), stats.data<T>(), ignore_index, eps, grad_logits.data<T>(), err);
     } else {
       cross_entropy_backward_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(
           total, IntDivider64(classes), grad_losses.data<T>(), stride0(grad_losses),
-          logits.data<T>(), target.data<int64_t>(), stride0(target), lse.data<T>(), ignore_index,
+          logits.data<T>(), target.data<int64_t>(), stride0(target), stats.data<T>(), ignore_index,
           eps, grad_logits.data<T>(), err);
     }
     check_launch("cross_entropy_backward", ctx.stream);

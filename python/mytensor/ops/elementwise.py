@@ -262,9 +262,12 @@ class Pow(Function):
         if ctx.needs_input_grad[0]:
             ga = sum_to(g * b * a ** (b - 1.0), a.shape)
         if ctx.needs_input_grad[1]:
-            # d/db a^b = a^b log a; taken as 0 where a == 0 (PyTorch's convention).
-            log_a = wrap(_C.log(_C.where(_C.eq(a._impl, _zero(a)._impl), _one(a)._impl, a._impl)))
-            gb = sum_to(g * y * log_a, b.shape)
+            # d/db a^b = a^b log a, masked as PyTorch's pow_backward_exponent: 0 where a == 0 and
+            # b >= 0; where a == 0 and b < 0 it is inf * log(0) = -inf. The base is taken in the
+            # result's dtype (a bool or integer base too).
+            base = a if a.dtype is y.dtype else a.to(y.dtype)
+            zero_base = _C.mul(_C.eq(a._impl, _zero(a)._impl), _C.ge(b._impl, _zero(b)._impl))
+            gb = sum_to(g * where(wrap(zero_base), 0.0, y * log(base)), b.shape)
         return ga, gb
 
 
@@ -411,16 +414,29 @@ def square(x):
     return Mul.apply(x, x)
 
 
+def _bool_dtype():
+    from mytensor.dtype import bool_
+
+    return bool_
+
+
+def _times_alpha(a, b, alpha, op):
+    """b * alpha for add/sub. As in PyTorch alpha takes no part in type promotion: with two
+    bool operands it is cast to bool, so bool + bool * 0 stays bool."""
+    if alpha == 1:
+        return b
+    ta, tb = _pair(a, b, op)
+    if ta.dtype is tb.dtype is _bool_dtype():
+        return tb if alpha else mul(tb, False)
+    return mul(tb, alpha)
+
+
 def add(a, b, alpha=1):
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _binary(Add, a, b)
+    return _binary(Add, a, _times_alpha(a, b, alpha, "add"))
 
 
 def sub(a, b, alpha=1):
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _binary(Sub, a, b)
+    return _binary(Sub, a, _times_alpha(a, b, alpha, "sub"))
 
 
 def mul(a, b):

@@ -14,6 +14,15 @@ def _check_tensor(value, op: str, name: str) -> None:
         raise TypeError(f"[{op}] {name} must be a Tensor, got {type(value).__name__}")
 
 
+def _rows(shape) -> int:
+    """The row count of `shape` folded to 2-D (every dim but the last), spelled out: a
+    reshape to (-1, 0) is ambiguous when the last dim is empty."""
+    n = 1
+    for s in shape[:-1]:
+        n *= s
+    return n
+
+
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -45,7 +54,8 @@ class MatMul(Function):
             if len(b2_shape) == 2 and a2.ndim > 2:
                 # An unbatched b: fold a's batch into its rows, one (K, B*M) @ (B*M, N) product.
                 k, n = b2_shape
-                grad_b = matmul(a2.reshape(-1, k).mT, g.reshape(-1, n))
+                rows = _rows(a2.shape)
+                grad_b = matmul(a2.reshape(rows, k).mT, g.reshape(rows, n))
             else:
                 grad_b = sum_to(matmul(a2.mT, g), b2_shape)
             grad_b = grad_b.reshape(b_shape)
@@ -65,7 +75,7 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         out_features = g.shape[-1]
-        g2 = g.reshape(-1, out_features)  # every leading dim of x is a row
+        g2 = g.reshape(_rows(g.shape), out_features)  # every leading dim of x is a row
         grad_x = matmul(g, weight) if need_x else None
         grad_w = matmul(g2.mT, x.reshape(g2.shape[0], ctx.x_shape[-1])) if need_w else None
         grad_b = g2.sum(0) if need_b else None

@@ -115,22 +115,32 @@ class MaxDim(Function):
 
 
 class Amax(Function):
-    """amax/amin over dims; the gradient is split evenly between tied extremes (as PyTorch)."""
+    """amax/amin over dims; the gradient is split evenly between tied extremes (as PyTorch).
+
+    A NaN extreme equals no element: amax/amin then give NaN to the whole slice (PyTorch's
+    scale_grad_by_count), while max()/min() of every element (``nan_ties``) split the gradient
+    between the NaN elements (PyTorch's evenly_distribute_backward)."""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim, is_max):
+    def forward(ctx, x, dims, keepdim, is_max, nan_ties=False):
         out = wrap((_C.amax if is_max else _C.amin)(x._impl, dims, keepdim))
         ctx.dims = dims
         ctx.kept = _kept_shape(x.shape, dims)
+        ctx.nan_ties = nan_ties
         ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        mask = (x == _reshape(out, ctx.kept)).to(g.dtype)
+        out = _reshape(out, ctx.kept)
+        hit = _C.eq(x._impl, out._impl)
+        if ctx.nan_ties:  # or both NaN (bool add is a logical or, mul a logical and)
+            both_nan = _C.mul(_C.ne(x._impl, x._impl), _C.ne(out._impl, out._impl))
+            hit = _C.add(hit, both_nan)
+        mask = wrap(hit).to(g.dtype)
         count = sum(mask, ctx.dims or None, keepdim=True)
-        return _reshape(g, ctx.kept) / count * mask, None, None, None
+        return _reshape(g, ctx.kept) / count * mask, None, None, None, None
 
 
 def _extreme(x, dim, keepdim, other, is_max, name):
@@ -149,7 +159,7 @@ def _extreme(x, dim, keepdim, other, is_max, name):
                 f"[{name}] expected reduction dim to be specified for an empty tensor of shape "
                 f"{x.shape}; pass dim="
             )
-        return Amax.apply(x, [], False, is_max)
+        return Amax.apply(x, [], False, is_max, True)
     if not isinstance(dim, int):
         raise TypeError(f"[{name}] dim must be an int, got {type(dim).__name__}")
     values, indices = MaxDim.apply(x, dim, keepdim, is_max)

@@ -446,7 +446,12 @@ def setitem(x, index, value) -> None:
     x._check_inplace("setitem", value)
     target = _apply_basic(x._impl, parts)
     if isinstance(value, Tensor):
-        _C.copy_(target, value._impl)
+        # Leading size-1 dims of the value beyond the target's rank are dropped, as in PyTorch
+        # and NumPy (x[:] = v with x (3,) and v (1, 3)).
+        src = value._impl
+        while src.ndim > target.ndim and src.shape[0] == 1:
+            src = _C.squeeze(src, [0])
+        _C.copy_(target, src)
         return
     # A Python number is written exactly, and NaN or an out-of-range value into an integer
     # tensor raises (a cast through a float 0-d tensor would wrap), as in PyTorch.

@@ -127,30 +127,32 @@ std::tuple<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& tar
   check_label_smoothing(label_smoothing);
   LossRows p = plan_rows(logits, target, ignore_index, op, "logits");
   Tensor losses = Tensor::empty({p.m}, logits.dtype(), logits.device());
-  Tensor lse = Tensor::empty({p.m}, logits.dtype(), logits.device());
+  // Per row (max, log sum exp(x - max)): the backward's softmax, exact at huge logits.
+  Tensor stats = Tensor::empty({p.m, 2}, logits.dtype(), logits.device());
   if (p.m > 0) {
     if (logits.device().is_cuda()) {
-      cuda::cross_entropy(p.rows, p.target, ignore_index, label_smoothing, losses, lse);
+      cuda::cross_entropy(p.rows, p.target, ignore_index, label_smoothing, losses, stats);
     } else {
-      cpu::cross_entropy(p.rows, p.target, ignore_index, label_smoothing, losses, lse);
+      cpu::cross_entropy(p.rows, p.target, ignore_index, label_smoothing, losses, stats);
     }
   }
-  return {reduce_losses(losses, p, r, ignore_index), lse};
+  return {reduce_losses(losses, p, r, ignore_index), stats};
 }
 
 Tensor cross_entropy_backward(const Tensor& grad, const Tensor& logits, const Tensor& target,
-                              const Tensor& lse, const std::string& reduction,
+                              const Tensor& stats, const std::string& reduction,
                               int64_t ignore_index, double label_smoothing) {
   const char* op = "cross_entropy_backward";
   Reduction r = parse_reduction(reduction, op);
   check_label_smoothing(label_smoothing);
   LossRows p = plan_rows(logits, target, ignore_index, op, "logits");
-  check_same_device(lse, logits, op);
-  MT_CHECK(lse.numel() == p.m && lse.dtype() == logits.dtype(), ShapeError, "[", op,
-           "] expected lse of ", p.m, " ", dtype_name(logits.dtype()), " values, got ",
-           shape_str(lse.shape()), " ", dtype_name(lse.dtype()));
+  check_same_device(stats, logits, op);
+  MT_CHECK(stats.shape() == (Shape{p.m, 2}) && stats.dtype() == logits.dtype(), ShapeError, "[",
+           op, "] expected the saved row stats of shape ", shape_str(Shape{p.m, 2}), " ",
+           dtype_name(logits.dtype()), ", got ", shape_str(stats.shape()), " ",
+           dtype_name(stats.dtype()));
   Tensor g = grad_rows(grad, p, r, ignore_index, logits.dtype(), op);
-  Tensor l = contiguous(reshape(lse, {p.m}));
+  Tensor l = contiguous(stats);
   Tensor grad_rows2d = Tensor::empty({p.m, p.classes}, logits.dtype(), logits.device());
   if (grad_rows2d.numel() > 0) {
     if (logits.device().is_cuda()) {

@@ -56,7 +56,10 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm(const Tensor& x, const std::option
   check_channel_tensor(bias, x, op, "bias");
   check_channel_tensor(running_mean, x, op, "running_mean");
   check_channel_tensor(running_var, x, op, "running_var");
-  MT_CHECK(eps >= 0, std::invalid_argument, "[batch_norm] expected eps >= 0, got ", eps);
+  // As PyTorch: training divides by sqrt(var + eps), and a constant channel has var 0.
+  MT_CHECK(!training || eps > 0, std::invalid_argument,
+           "[batch_norm] eps must be positive during training, got ", eps);
+  MT_CHECK(eps >= 0, std::invalid_argument, "[batch_norm] eps must be non-negative, got ", eps);
   MT_CHECK(training || (running_mean && running_var), std::invalid_argument,
            "[batch_norm] running_mean and running_var must be given when training=False");
   MT_CHECK(running_mean.has_value() == running_var.has_value(), std::invalid_argument,
