@@ -33,8 +33,10 @@ def compare(label: str, flops: float, mt_fn, torch_fn, repeat: int) -> None:
     for _ in range(3):
         t_mt = min(t_mt, best_time(mt_fn, repeat))
         t_th = min(t_th, best_time(torch_fn, repeat))
-    print(f"{label:<44} mytensor {flops / t_mt / 1e9:7.1f} GFLOP/s   torch "
-          f"{flops / t_th / 1e9:7.1f} GFLOP/s   mytensor/torch time {t_mt / t_th:5.2f}x")
+    print(
+        f"{label:<44} mytensor {flops / t_mt / 1e9:7.1f} GFLOP/s   torch "
+        f"{flops / t_th / 1e9:7.1f} GFLOP/s   mytensor/torch time {t_mt / t_th:5.2f}x"
+    )
 
 
 def main() -> None:
@@ -52,13 +54,23 @@ def main() -> None:
             a = rng.standard_normal((n, n)).astype(dtype)
             b = rng.standard_normal((n, n)).astype(dtype)
             ma, mb, ta, tb = mt.tensor(a), mt.tensor(b), torch.tensor(a), torch.tensor(b)
-            compare(f"matmul {dtype} {n}x{n}x{n}", 2.0 * n**3, lambda: ma @ mb,
-                    lambda: ta @ tb, args.repeat)
+            compare(
+                f"matmul {dtype} {n}x{n}x{n}",
+                2.0 * n**3,
+                lambda: ma @ mb,
+                lambda: ta @ tb,
+                args.repeat,
+            )
         n = 1024
         a = rng.standard_normal((n, n)).astype(dtype)
         ma, ta = mt.tensor(a), torch.tensor(a)
-        compare(f"matmul {dtype} {n} a.T @ a", 2.0 * n**3, lambda: ma.mT @ ma,
-                lambda: ta.mT @ ta, args.repeat)
+        compare(
+            f"matmul {dtype} {n} a.T @ a",
+            2.0 * n**3,
+            lambda: ma.mT @ ma,
+            lambda: ta.mT @ ta,
+            args.repeat,
+        )
 
     # linear as in an MLP step, and the reference CNN's convolutions at CIFAR-10 sizes.
     x = rng.standard_normal((128, 1024)).astype("float32")
@@ -66,8 +78,13 @@ def main() -> None:
     bias = rng.standard_normal(512).astype("float32")
     mx, mw, mbias = mt.tensor(x), mt.tensor(w), mt.tensor(bias)
     tx, tw, tbias = torch.tensor(x), torch.tensor(w), torch.tensor(bias)
-    compare("linear 128x1024 -> 512", 2.0 * 128 * 1024 * 512,
-            lambda: F.linear(mx, mw, mbias), lambda: TF.linear(tx, tw, tbias), args.repeat)
+    compare(
+        "linear 128x1024 -> 512",
+        2.0 * 128 * 1024 * 512,
+        lambda: F.linear(mx, mw, mbias),
+        lambda: TF.linear(tx, tw, tbias),
+        args.repeat,
+    )
 
     for n, c, o, hw in ((64, 3, 32, 32), (64, 32, 64, 16), (64, 64, 128, 8)):
         x = rng.standard_normal((n, c, hw, hw)).astype("float32")
@@ -76,8 +93,13 @@ def main() -> None:
         mx, mw = mt.tensor(x, requires_grad=True), mt.tensor(w, requires_grad=True)
         tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
         label = f"conv2d 3x3 pad 1 ({n},{c},{hw},{hw})->{o}"
-        compare(label + " fwd", flops, lambda: F.conv2d(mx, mw, padding=1),
-                lambda: TF.conv2d(tx, tw, padding=1), args.repeat)
+        compare(
+            label + " fwd",
+            flops,
+            lambda: F.conv2d(mx, mw, padding=1),
+            lambda: TF.conv2d(tx, tw, padding=1),
+            args.repeat,
+        )
 
         def mt_step():
             mx.grad = mw.grad = None

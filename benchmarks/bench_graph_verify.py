@@ -48,11 +48,30 @@ def main() -> None:
         ms = time_fn(step, mt.cuda.synchronize, warmup=5, reps=args.reps) * 1e3
         gpu_us, launches = gpu_us_per_step(step)
         g = step.graph
-        rows.append((f"verify={verify}", g.num_nodes, g.num_kernels, f"{ms:.3f}",
-                     f"{gpu_us / 1e3:.3f}", f"{launches:.0f}"))
+        rows.append(
+            (
+                f"verify={verify}",
+                g.num_nodes,
+                g.num_kernels,
+                f"{ms:.3f}",
+                f"{gpu_us / 1e3:.3f}",
+                f"{launches:.0f}",
+            )
+        )
         del step, mt_step
-    print(table(rows, ("capture", "graph nodes", "kernels", "replay ms (wall)",
-                       "GPU ms / step", "GPU events / step")))
+    print(
+        table(
+            rows,
+            (
+                "capture",
+                "graph nodes",
+                "kernels",
+                "replay ms (wall)",
+                "GPU ms / step",
+                "GPU events / step",
+            ),
+        )
+    )
     print(provenance())
 
 

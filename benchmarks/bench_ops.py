@@ -65,16 +65,24 @@ def main() -> None:
     for tf32 in (False, True):
         mt.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cuda.matmul.allow_tf32 = tf32
-        bench(f"matmul {n}^2 {'tf32' if tf32 else 'fp32'}", lambda: a @ b, lambda: ta @ tb,
-              flops=2 * n ** 3)
+        bench(
+            f"matmul {n}^2 {'tf32' if tf32 else 'fp32'}",
+            lambda: a @ b,
+            lambda: ta @ tb,
+            flops=2 * n**3,
+        )
     mt.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
 
     numel = (1 << 22) if args.quick else (64 << 20)
     x, tx = pair(numel)
     y, ty = pair(numel)
-    bench(f"add {numel >> 20}M floats", lambda: _C.add(x._impl, y._impl), lambda: tx + ty,
-          nbytes=3 * 4 * numel)
+    bench(
+        f"add {numel >> 20}M floats",
+        lambda: _C.add(x._impl, y._impl),
+        lambda: tx + ty,
+        nbytes=3 * 4 * numel,
+    )
 
     batch = 8 if args.quick else 128
     mt.backends.cudnn.allow_tf32 = True
@@ -85,36 +93,57 @@ def main() -> None:
         go, tgo = pair(batch, cout, hw, hw)
         flops = 2 * batch * cout * hw * hw * cin * 9
         tag = f"conv {cin}->{cout} {hw}x{hw}"
-        bench(f"{tag} fwd", lambda: _C.conv2d(xi._impl, w._impl, None, [1, 1], [1, 1], [1, 1], 1),
-              lambda: torch.nn.functional.conv2d(txi, tw, padding=1), flops=flops)
-        bench(f"{tag} dgrad",
-              lambda: _C.conv2d_backward_input(go._impl, w._impl, list(xi.shape), [1, 1], [1, 1],
-                                               [1, 1], 1),
-              lambda: torch.nn.grad.conv2d_input(txi.shape, tw, tgo, padding=1), flops=flops)
-        bench(f"{tag} wgrad",
-              lambda: _C.conv2d_backward_weight(go._impl, xi._impl, list(w.shape), [1, 1], [1, 1],
-                                                [1, 1], 1),
-              lambda: torch.nn.grad.conv2d_weight(txi, tw.shape, tgo, padding=1), flops=flops)
+        bench(
+            f"{tag} fwd",
+            lambda: _C.conv2d(xi._impl, w._impl, None, [1, 1], [1, 1], [1, 1], 1),
+            lambda: torch.nn.functional.conv2d(txi, tw, padding=1),
+            flops=flops,
+        )
+        bench(
+            f"{tag} dgrad",
+            lambda: _C.conv2d_backward_input(
+                go._impl, w._impl, list(xi.shape), [1, 1], [1, 1], [1, 1], 1
+            ),
+            lambda: torch.nn.grad.conv2d_input(txi.shape, tw, tgo, padding=1),
+            flops=flops,
+        )
+        bench(
+            f"{tag} wgrad",
+            lambda: _C.conv2d_backward_weight(
+                go._impl, xi._impl, list(w.shape), [1, 1], [1, 1], [1, 1], 1
+            ),
+            lambda: torch.nn.grad.conv2d_weight(txi, tw.shape, tgo, padding=1),
+            flops=flops,
+        )
 
     xb, txb = pair(batch, 64, 16, 16)
     gamma, tgamma = pair(64)
     beta, tbeta = pair(64)
     rm, trm = mt.zeros(64, device=dev), torch.zeros(64, device=tdev)
     rv, trv = mt.ones(64, device=dev), torch.ones(64, device=tdev)
-    bench("batch_norm fwd (128,64,16,16)",
-          lambda: _C.batch_norm(xb._impl, gamma._impl, beta._impl, rm._impl, rv._impl, True, 0.1,
-                                1e-5, False),
-          lambda: torch.nn.functional.batch_norm(txb, trm, trv, tgamma, tbeta, True, 0.1, 1e-5),
-          nbytes=2 * xb.numel() * 4)
+    bench(
+        "batch_norm fwd (128,64,16,16)",
+        lambda: _C.batch_norm(
+            xb._impl, gamma._impl, beta._impl, rm._impl, rv._impl, True, 0.1, 1e-5, False
+        ),
+        lambda: torch.nn.functional.batch_norm(txb, trm, trv, tgamma, tbeta, True, 0.1, 1e-5),
+        nbytes=2 * xb.numel() * 4,
+    )
     xp, txp = pair(batch, 32, 32, 32)
-    bench("max_pool2d (128,32,32,32)", lambda: _C.max_pool2d(xp._impl, [2, 2], [2, 2], [0, 0]),
-          lambda: torch.nn.functional.max_pool2d(txp, 2), nbytes=xp.numel() * 4 * 5 // 4)
+    bench(
+        "max_pool2d (128,32,32,32)",
+        lambda: _C.max_pool2d(xp._impl, [2, 2], [2, 2], [0, 0]),
+        lambda: torch.nn.functional.max_pool2d(txp, 2),
+        nbytes=xp.numel() * 4 * 5 // 4,
+    )
     logits, tlogits = pair(batch, 10)
     tgt = rng.integers(0, 10, batch)
     mtgt, ttgt = mt.tensor(tgt, device=dev), torch.tensor(tgt, device=tdev)
-    bench("cross_entropy fwd (128,10)",
-          lambda: _C.cross_entropy(logits._impl, mtgt._impl, "mean", -100, 0.0),
-          lambda: torch.nn.functional.cross_entropy(tlogits, ttgt))
+    bench(
+        "cross_entropy fwd (128,10)",
+        lambda: _C.cross_entropy(logits._impl, mtgt._impl, "mean", -100, 0.0),
+        lambda: torch.nn.functional.cross_entropy(tlogits, ttgt),
+    )
 
     print()
     print(f"device: {torch.cuda.get_device_name() if on_gpu else 'cpu'}; torch {torch.__version__}")

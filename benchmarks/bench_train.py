@@ -68,8 +68,17 @@ def main() -> None:
     p.add_argument("--runs", default="graphed,eager,torch,compile")
     p.add_argument("--extra", default="", help="more flags for both scripts, e.g. '--subset 5000'")
     args = p.parse_args()
-    flags = ["--data-dir", args.data_dir, "--epochs", str(args.epochs), "--seed", str(args.seed),
-             "--device", "cuda", *args.extra.split()]
+    flags = [
+        "--data-dir",
+        args.data_dir,
+        "--epochs",
+        str(args.epochs),
+        "--seed",
+        str(args.seed),
+        "--device",
+        "cuda",
+        *args.extra.split(),
+    ]
     results = {}
     for key in args.runs.split(","):
         name, run = RUNS[key]
@@ -86,15 +95,30 @@ def main() -> None:
     rows = []
     for name, median, first, peak, acc in results.values():
         ratio = f"{median / ref:.2f}" if ref else "-"
-        rows.append((name, f"{median:.3f}", ratio, f"{first:.2f}", f"{peak:.0f}",
-                     f"{100 * acc:.2f}"))
+        rows.append(
+            (name, f"{median:.3f}", ratio, f"{first:.2f}", f"{peak:.0f}", f"{100 * acc:.2f}")
+        )
     print()
-    print(table(rows, ("run", "median epoch s (2..N)", "x PyTorch eager", "first epoch s",
-                       "peak MiB", "test acc %")))
+    print(
+        table(
+            rows,
+            (
+                "run",
+                "median epoch s (2..N)",
+                "x PyTorch eager",
+                "first epoch s",
+                "peak MiB",
+                "test acc %",
+            ),
+        )
+    )
     import mytensor as mt
     import torch
-    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, mytensor {mt.__version__}, "
-          f"{args.epochs} epochs, seed {args.seed}, batch 128, Adam 1e-3, augmentation on")
+
+    print(
+        f"{torch.cuda.get_device_name()}, torch {torch.__version__}, mytensor {mt.__version__}, "
+        f"{args.epochs} epochs, seed {args.seed}, batch 128, Adam 1e-3, augmentation on"
+    )
 
 
 if __name__ == "__main__":

@@ -88,8 +88,14 @@ def main() -> None:
     rows = [("train step (eager)", f"{tm * 1e3:.2f}", f"{tt * 1e3:.2f}", f"{tm / tt:.2f}")]
     if on_gpu:
         tg = time_fn(graphed(mt_step), msync, warmup=5, reps=args.steps, min_time=0)
-        rows.append(("train step (mytensor graphed)", f"{tg * 1e3:.2f}", f"{tt * 1e3:.2f}",
-                     f"{tg / tt:.2f}"))
+        rows.append(
+            (
+                "train step (mytensor graphed)",
+                f"{tg * 1e3:.2f}",
+                f"{tt * 1e3:.2f}",
+                f"{tg / tt:.2f}",
+            )
+        )
     print(table(rows, ("what", "mytensor ms", "torch eager ms", "ratio mt/torch")))
     print(
         f"device {dev}, batch {args.batch_size}, threads {args.threads}, torch {torch.__version__}"

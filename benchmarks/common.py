@@ -48,8 +48,13 @@ def provenance() -> str:
 
     def run(cmd: list[str]) -> str:
         try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=20,
-                                 cwd=os.path.dirname(os.path.abspath(__file__)))
+            out = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=20,
+                cwd=os.path.dirname(os.path.abspath(__file__)),
+            )
             return out.stdout.strip() if out.returncode == 0 else ""
         except (OSError, subprocess.SubprocessError):
             return ""
@@ -63,4 +68,6 @@ def provenance() -> str:
         torch_version = torch.__version__
     except ImportError:
         torch_version = "absent"
-    return f"commit {commit}; card {card}; torch {torch_version}; python {platform.python_version()}"
+    return (
+        f"commit {commit}; card {card}; torch {torch_version}; python {platform.python_version()}"
+    )

@@ -52,8 +52,12 @@ def main() -> None:
     mt_step, torch_step = build_pair("cuda", args.batch_size)
     if args.framework in ("mytensor", "both"):
         kernel_table(mt_step, lambda: mt.cuda.synchronize(), args.steps, "mytensor")
-        kernel_table(mt.cuda.make_graphed_step(mt_step), lambda: mt.cuda.synchronize(), args.steps,
-                     "mytensor, CUDA graph")
+        kernel_table(
+            mt.cuda.make_graphed_step(mt_step),
+            lambda: mt.cuda.synchronize(),
+            args.steps,
+            "mytensor, CUDA graph",
+        )
     if args.framework in ("torch", "both"):
         kernel_table(torch_step, torch.cuda.synchronize, args.steps, "pytorch")
 

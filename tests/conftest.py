@@ -13,16 +13,24 @@ REQUIRE_CUDA = os.environ.get("MYTENSOR_REQUIRE_CUDA") == "1"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--cifar-dir", default=os.environ.get("MYTENSOR_CIFAR10_DIR"),
-                     help="folder holding cifar-10-batches-py/ (or set MYTENSOR_CIFAR10_DIR)")
+    parser.addoption(
+        "--cifar-dir",
+        default=os.environ.get("MYTENSOR_CIFAR10_DIR"),
+        help="folder holding cifar-10-batches-py/ (or set MYTENSOR_CIFAR10_DIR)",
+    )
     # tests/fuzz: the differential fuzzer (tests/fuzz/README.md).
-    parser.addoption("--fuzz-budget", type=int, default=0,
-                     help="run the long fuzz session of N cases (tests/fuzz) and write a report")
+    parser.addoption(
+        "--fuzz-budget",
+        type=int,
+        default=0,
+        help="run the long fuzz session of N cases (tests/fuzz) and write a report",
+    )
     parser.addoption("--fuzz-seed", type=int, default=0, help="seed of the long fuzz session")
     parser.addoption("--fuzz-device", default="cpu", help="device of the fuzz session (cpu, cuda)")
     parser.addoption("--fuzz-jobs", type=int, default=1, help="fuzz workers run in parallel")
-    parser.addoption("--fuzz-report", default="fuzz-report",
-                     help="folder for fuzz_report.json / fuzz_report.md")
+    parser.addoption(
+        "--fuzz-report", default="fuzz-report", help="folder for fuzz_report.json / fuzz_report.md"
+    )
 
 
 def pytest_configure(config):

@@ -7,8 +7,12 @@ import numpy as np
 import torch
 
 _TORCH_DTYPES = {
-    "float32": torch.float32, "float64": torch.float64, "int64": torch.int64,
-    "int32": torch.int32, "uint8": torch.uint8, "bool": torch.bool,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "int64": torch.int64,
+    "int32": torch.int32,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
 }
 
 
@@ -50,14 +54,26 @@ def assert_close(actual, expected, atol, rtol, what: str) -> None:
         np.testing.assert_allclose(a, e, atol=atol, rtol=rtol, err_msg=what)
 
 
-def assert_matches_torch(mt_fn, torch_fn, arrays, device: str, *, grad_inputs=(), layouts=None,
-                         atol: float = 1e-5, rtol: float = 1e-4, name: str = "op",
-                         mt_kwargs: dict | None = None) -> None:
+def assert_matches_torch(
+    mt_fn,
+    torch_fn,
+    arrays,
+    device: str,
+    *,
+    grad_inputs=(),
+    layouts=None,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    name: str = "op",
+    mt_kwargs: dict | None = None,
+) -> None:
     """Runs mt_fn and torch_fn on the same inputs; compares shape, dtype, values, then the
     gradients of every input index in `grad_inputs` (upstream gradient: fixed random values)."""
     layouts = layouts or ["contiguous"] * len(arrays)
-    mt_in = [to_mt(a, device, lay, requires_grad=i in grad_inputs)
-             for i, (a, lay) in enumerate(zip(arrays, layouts))]
+    mt_in = [
+        to_mt(a, device, lay, requires_grad=i in grad_inputs)
+        for i, (a, lay) in enumerate(zip(arrays, layouts))
+    ]
     th_in = [torch.tensor(a, requires_grad=i in grad_inputs) for i, a in enumerate(arrays)]
     mt_out = _flat(mt_fn(*mt_in, **(mt_kwargs or {})))
     th_out = _flat(torch_fn(*th_in))
@@ -65,7 +81,8 @@ def assert_matches_torch(mt_fn, torch_fn, arrays, device: str, *, grad_inputs=()
     for k, (m, t) in enumerate(zip(mt_out, th_out)):
         assert m.shape == tuple(t.shape), f"{name} output {k}: shape {m.shape} != {tuple(t.shape)}"
         assert m.dtype.name == str(t.dtype).replace("torch.", ""), (
-            f"{name} output {k}: dtype {m.dtype} != {t.dtype}")
+            f"{name} output {k}: dtype {m.dtype} != {t.dtype}"
+        )
         assert m.device.type == device, f"{name} output {k}: on {m.device}, expected {device}"
         assert_close(m, t, atol, rtol, f"{name} output {k} values")
     if not grad_inputs:
@@ -74,8 +91,11 @@ def assert_matches_torch(mt_fn, torch_fn, arrays, device: str, *, grad_inputs=()
     diff_out = [(m, t) for m, t in zip(mt_out, th_out) if t.requires_grad]
     upstream = [rng.standard_normal(tuple(t.shape)).astype(_np(t).dtype) for _, t in diff_out]
     th_grads = torch.autograd.grad(
-        [t for _, t in diff_out], [th_in[i] for i in grad_inputs],
-        grad_outputs=[torch.tensor(u) for u in upstream], allow_unused=True)
+        [t for _, t in diff_out],
+        [th_in[i] for i in grad_inputs],
+        grad_outputs=[torch.tensor(u) for u in upstream],
+        allow_unused=True,
+    )
     total = None
     for (m, _), u in zip(diff_out, upstream):
         term = (m * mt.tensor(u, device=device)).sum()

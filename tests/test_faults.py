@@ -37,8 +37,13 @@ for i in range(1000):
 
 def _check_checkpoint(path: str) -> int:
     state = mt.load(path)
-    assert sorted(state) == ["layer0.weight", "layer1.weight", "layer2.weight", "layer3.weight",
-                             "step"]
+    assert sorted(state) == [
+        "layer0.weight",
+        "layer1.weight",
+        "layer2.weight",
+        "layer3.weight",
+        "step",
+    ]
     step = int(state["step"].numpy()[0])
     for k in range(4):
         w = state[f"layer{k}.weight"].numpy()
@@ -50,8 +55,12 @@ def _check_checkpoint(path: str) -> int:
 @pytest.mark.parametrize("fraction", [0.05, 0.4, 0.8, 1.3], ids=lambda f: f"kill_at_{f}")
 def test_sigkill_mid_save_keeps_previous_checkpoint(tmp_path, fraction):
     path = str(tmp_path / "ckpt.safetensors")
-    child = subprocess.Popen([sys.executable, "-c", CHILD, path], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         saved: list[int] = []
         duration = None
@@ -89,8 +98,9 @@ def _run(epochs: int, state: dict | None = None):
     """A small MLP trained with Adam and dropout (so the RNG matters) on a fixed random set;
     returns a checkpoint-style dict after the last epoch."""
     mt.manual_seed(1)
-    model = mt.nn.Sequential(mt.nn.Linear(8, 16), mt.nn.ReLU(), mt.nn.Dropout(0.3),
-                             mt.nn.Linear(16, 3))
+    model = mt.nn.Sequential(
+        mt.nn.Linear(8, 16), mt.nn.ReLU(), mt.nn.Dropout(0.3), mt.nn.Linear(16, 3)
+    )
     opt = mt.optim.Adam(model.parameters(), lr=1e-2)
     rng = np.random.default_rng(0)
     x = mt.from_numpy(rng.standard_normal((48, 8)).astype(np.float32))
@@ -105,11 +115,15 @@ def _run(epochs: int, state: dict | None = None):
         for b in range(0, 48, 16):
             perm = mt.randperm(16)  # RNG-driven order within the batch
             opt.zero_grad()
-            loss = mt.nn.functional.cross_entropy(model(x[b:b + 16][perm]), y[b:b + 16][perm])
+            loss = mt.nn.functional.cross_entropy(model(x[b : b + 16][perm]), y[b : b + 16][perm])
             loss.backward()
             opt.step()
-    return {"model": model.state_dict(), "optimizer": opt.state_dict(),
-            "rng": list(mt.get_rng_state()), "epoch": epochs}
+    return {
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "rng": list(mt.get_rng_state()),
+        "epoch": epochs,
+    }
 
 
 def _flat(obj, prefix=""):

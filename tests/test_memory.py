@@ -45,9 +45,10 @@ def test_training_memory_is_flat(device):
     live = _train(device, STEPS)
     steady = live[WARMUP - 1]
     assert steady > before, "the model, optimizer state and data should be counted"
-    worst = max(live[WARMUP - 1:])
+    worst = max(live[WARMUP - 1 :])
     assert worst - steady <= SLACK, (
-        f"live bytes grew from {steady} at step {WARMUP} to {worst} by step {STEPS}")
+        f"live bytes grew from {steady} at step {WARMUP} to {worst} by step {STEPS}"
+    )
     assert live[-1] - steady <= SLACK
     gc.collect()
     assert _live_bytes(device) - before <= SLACK, "everything is freed once the model is gone"
@@ -62,6 +63,6 @@ def test_planted_leak_is_visible(device):
     per_step = (live[-1] - live[WARMUP - 1]) / (steps - WARMUP)
     assert per_step >= 64 * 64 * 4, f"leak of {per_step:.0f} bytes/step not seen: {live[::20]}"
     # steady growth, not one jump: every 20-step window grows
-    windows = live[WARMUP - 1::20]
+    windows = live[WARMUP - 1 :: 20]
     assert all(b > a for a, b in zip(windows, windows[1:])), windows
     gc.collect()

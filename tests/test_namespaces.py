@@ -14,9 +14,15 @@ import mytensor
 # The modules a user reaches through the API (as torch.nn.functional, torch.optim.lr_scheduler):
 # every public package, plus these leaf modules. Implementation modules (mytensor.ops.conv,
 # mytensor.nn.linear, ...) are reached through them and may import what they like.
-_PUBLIC_LEAVES = ["mytensor.nn.functional", "mytensor.nn.init", "mytensor.data.transforms",
-                  "mytensor.optim.lr_scheduler", "mytensor.testing", "mytensor.backends",
-                  "mytensor.functional"]
+_PUBLIC_LEAVES = [
+    "mytensor.nn.functional",
+    "mytensor.nn.init",
+    "mytensor.data.transforms",
+    "mytensor.optim.lr_scheduler",
+    "mytensor.testing",
+    "mytensor.backends",
+    "mytensor.functional",
+]
 
 
 def _public_modules() -> list[str]:
@@ -35,7 +41,8 @@ def test_public_modules_leak_no_imports():
             if attr.startswith("_"):
                 continue
             foreign_module = isinstance(value, types.ModuleType) and not value.__name__.startswith(
-                "mytensor.")
+                "mytensor."
+            )
             if foreign_module or isinstance(value, __future__._Feature):
                 leaks.append(f"{name}.{attr}")
     assert not leaks, f"imports leaked into public namespaces: {leaks}"

@@ -49,12 +49,12 @@ def test_file_layout_is_safetensors(tmp_path):
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     assert (8 + n) % 8 == 0
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     assert header["a"] == {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
     assert header["i"] == {"dtype": "I64", "shape": [1], "data_offsets": [8, 16]}
     assert header["__metadata__"]["format"] == "mytensor"
-    assert np.frombuffer(raw[8 + n:8 + n + 8], "<f4").tolist() == [1.0, 2.0]
-    assert np.frombuffer(raw[8 + n + 8:], "<i8").tolist() == [3]
+    assert np.frombuffer(raw[8 + n : 8 + n + 8], "<f4").tolist() == [1.0, 2.0]
+    assert np.frombuffer(raw[8 + n + 8 :], "<i8").tolist() == [3]
 
 
 def test_safetensors_package_compatibility(tmp_path):
@@ -73,8 +73,15 @@ def test_nested_checkpoint(tmp_path):
         "model": {"fc.weight": mt.ones(2, 3), "fc.bias": mt.zeros(2)},
         "optimizer": {
             "state": {0: {"step": 3, "exp_avg": mt.full((2, 3), 0.5)}, 1: {"step": 3}},
-            "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "params": [0, 1],
-                              "amsgrad": False, "name": None}],
+            "param_groups": [
+                {
+                    "lr": 1e-3,
+                    "betas": (0.9, 0.999),
+                    "params": [0, 1],
+                    "amsgrad": False,
+                    "name": None,
+                }
+            ],
         },
         "epoch": 4,
         "rng": (12, 345),
@@ -136,10 +143,10 @@ def test_truncated_file(tmp_path):
 def test_corrupt_header(tmp_path):
     path, raw = _saved(tmp_path)
     (n,) = struct.unpack("<Q", raw[:8])
-    path.write_bytes(raw[:8] + b"{" * n + raw[8 + n:])
+    path.write_bytes(raw[:8] + b"{" * n + raw[8 + n :])
     with pytest.raises(ValueError, match="not valid JSON"):
         mt.load(path)
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     for bad, fragment in [
         ({"dtype": "F32", "shape": [5], "data_offsets": [0, 16]}, "needs 20 bytes"),
         ({"dtype": "Q9", "shape": [4], "data_offsets": [0, 16]}, "dtype 'Q9'"),
@@ -148,7 +155,7 @@ def test_corrupt_header(tmp_path):
     ]:
         h = dict(header, a=bad)
         blob = json.dumps(h).encode()
-        path.write_bytes(struct.pack("<Q", len(blob)) + blob + raw[8 + n:])
+        path.write_bytes(struct.pack("<Q", len(blob)) + blob + raw[8 + n :])
         with pytest.raises(ValueError, match=fragment):
             mt.load(path)
 
@@ -175,8 +182,12 @@ def test_metadata_name_round_trips(tmp_path):
     """issue #10: a tensor named "__metadata__" (the header's reserved entry) was written over the
     metadata, and mt.load then rejected the file it had written; it is now kept losslessly."""
     t = mt.tensor([1.0, -2.0])
-    for obj in ({"__metadata__": t}, {"__metadata__": t, "w": mt.ones(2)},
-                {"a": {"__metadata__": t}}, [t, {"__metadata__": t}]):
+    for obj in (
+        {"__metadata__": t},
+        {"__metadata__": t, "w": mt.ones(2)},
+        {"a": {"__metadata__": t}},
+        [t, {"__metadata__": t}],
+    ):
         mt.save(obj, tmp_path / "m.st")
         back = mt.load(tmp_path / "m.st")
         flat = back["__metadata__"] if isinstance(back, dict) and "a" not in back else None
@@ -193,15 +204,26 @@ def _write_header(path, header: dict, data: bytes = b""):
     path.write_bytes(struct.pack("<Q", len(blob)) + blob + data)
 
 
-@pytest.mark.parametrize("structure", [
-    "[1, 2", json.dumps({"__dict__": 5}), json.dumps({"__dict__": [[1]]}),
-    json.dumps({"__dict__": [[[1], 2]]}), json.dumps({"__dict__": [5]}),
-    json.dumps({"__tuple__": 3}), json.dumps({"__float__": "abc"}),
-    json.dumps({"__float__": 1.5}), json.dumps({"__tensor__": [1]}),
-    json.dumps({"__tensor__": "missing"}), json.dumps({"bogus": 1}), 5, ["x"],
-    "[" * 100000 + "]" * 100000,
-    '{"__tuple__": ' * 5000 + "[]" + "}" * 5000,
-])
+@pytest.mark.parametrize(
+    "structure",
+    [
+        "[1, 2",
+        json.dumps({"__dict__": 5}),
+        json.dumps({"__dict__": [[1]]}),
+        json.dumps({"__dict__": [[[1], 2]]}),
+        json.dumps({"__dict__": [5]}),
+        json.dumps({"__tuple__": 3}),
+        json.dumps({"__float__": "abc"}),
+        json.dumps({"__float__": 1.5}),
+        json.dumps({"__tensor__": [1]}),
+        json.dumps({"__tensor__": "missing"}),
+        json.dumps({"bogus": 1}),
+        5,
+        ["x"],
+        "[" * 100000 + "]" * 100000,
+        '{"__tuple__": ' * 5000 + "[]" + "}" * 5000,
+    ],
+)
 def test_corrupt_structure_metadata_is_a_value_error(tmp_path, structure):
     """issue #10: corrupt structure metadata raised TypeError / RecursionError, where mt.load's
     docstring promises ValueError."""
@@ -225,13 +247,19 @@ def test_random_truncated_and_mutated_files_raise_value_error(tmp_path):
     """Every corrupt file gives ValueError (or loads): random bytes, every truncation and
     seeded byte mutations of a nested checkpoint."""
     path = tmp_path / "c.st"
-    ckpt = {"model": {"w": mt.ones(2, 3), "n": mt.tensor(3)}, "step": 7, "lr": float("inf"),
-            "hist": (1.5, [mt.zeros(2, dtype=mt.int64)], None), "__metadata__": mt.ones(1)}
+    ckpt = {
+        "model": {"w": mt.ones(2, 3), "n": mt.tensor(3)},
+        "step": 7,
+        "lr": float("inf"),
+        "hist": (1.5, [mt.zeros(2, dtype=mt.int64)], None),
+        "__metadata__": mt.ones(1),
+    }
     mt.save(ckpt, path)
     raw = path.read_bytes()
     rng = np.random.default_rng(0)
-    blobs = [rng.integers(0, 256, rng.integers(0, 64)).astype(np.uint8).tobytes()
-             for _ in range(50)]
+    blobs = [
+        rng.integers(0, 256, rng.integers(0, 64)).astype(np.uint8).tobytes() for _ in range(50)
+    ]
     blobs += [raw[:cut] for cut in range(0, len(raw), 7)]
     for _ in range(400):
         b = bytearray(raw)

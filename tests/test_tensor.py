@@ -67,12 +67,19 @@ def test_numpy_of_a_tensor_requiring_grad_needs_detach():
 def test_indexing_matches_numpy():
     a = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
     t = mt.tensor(a)
-    for index in [(1,), (slice(None), 2), (Ellipsis, 1), (-1, slice(1, None, 2)),
-                  (None, 0, slice(None, None, 3)), (slice(5, 10),)]:
+    for index in [
+        (1,),
+        (slice(None), 2),
+        (Ellipsis, 1),
+        (-1, slice(1, None, 2)),
+        (None, 0, slice(None, None, 3)),
+        (slice(5, 10),),
+    ]:
         np.testing.assert_array_equal(t[index].numpy(), a[index], err_msg=str(index))
     idx = np.array([2, 0, 2])
-    np.testing.assert_array_equal(t[:, mt.tensor(idx)].numpy() if hasattr(mt._C, "index_select")
-                                  else a[:, idx], a[:, idx])
+    np.testing.assert_array_equal(
+        t[:, mt.tensor(idx)].numpy() if hasattr(mt._C, "index_select") else a[:, idx], a[:, idx]
+    )
 
 
 def test_setitem_writes_through_views():

@@ -16,15 +16,17 @@ import sys
 import numpy as np
 import pytest
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
-                        "cifar10")
+EXAMPLES = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "cifar10"
+)
 
 
 def _load(name: str):
     sys.path.insert(0, EXAMPLES)
     try:
-        spec = importlib.util.spec_from_file_location(f"cifar10_{name}",
-                                                      os.path.join(EXAMPLES, f"{name}.py"))
+        spec = importlib.util.spec_from_file_location(
+            f"cifar10_{name}", os.path.join(EXAMPLES, f"{name}.py")
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
@@ -66,17 +68,33 @@ def training_data(request, tmp_path):
     return write_synthetic_cifar(tmp_path / "synthetic", n_train=640, n_test=200), False
 
 
-LINE = re.compile(r"^Epoch (\d+): train_loss=\d+\.\d{4}, train_acc=\d\.\d{4}, "
-                  r"test_loss=\d+\.\d{4}, test_acc=\d\.\d{4}, train_time=\d+\.\d{2}s, "
-                  r"eval_time=\d+\.\d{2}s, epoch_time=\d+\.\d{2}s$")
+LINE = re.compile(
+    r"^Epoch (\d+): train_loss=\d+\.\d{4}, train_acc=\d\.\d{4}, "
+    r"test_loss=\d+\.\d{4}, test_acc=\d\.\d{4}, train_time=\d+\.\d{2}s, "
+    r"eval_time=\d+\.\d{2}s, epoch_time=\d+\.\d{2}s$"
+)
 
 
 def test_training_learns(training_data, tmp_path, capsys):
     data_dir, real = training_data
     script = _load("train_cifar10")
     log = tmp_path / "log.json"
-    flags = ["--data-dir", data_dir, "--device", "cpu", "--epochs", "2", "--batch-size", "64",
-             "--lr", "1e-3", "--log-json", str(log), "--plot", str(tmp_path / "curves.png")]
+    flags = [
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--lr",
+        "1e-3",
+        "--log-json",
+        str(log),
+        "--plot",
+        str(tmp_path / "curves.png"),
+    ]
     # Real data: 20 steps on 1280 images (about 30 s on 2 cores) reach ~35% (chance: 10%);
     # the synthetic set is easy enough to learn with augmentation on.
     flags += ["--subset", "1280", "--test-subset", "500", "--no-augment"] if real else []
@@ -98,8 +116,19 @@ def test_resume_continues_exactly(tmp_path, capsys, mode):
     """Epoch 1, checkpoint, then epoch 2 from the checkpoint = two epochs in one go."""
     data_dir = write_synthetic_cifar(tmp_path / "d", n_train=320, n_test=64)
     script = _load("train_cifar10")
-    base = ["--data-dir", data_dir, "--device", "cpu", "--batch-size", "64", "--subset", "192",
-            "--threads", "1", *mode]
+    base = [
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--batch-size",
+        "64",
+        "--subset",
+        "192",
+        "--threads",
+        "1",
+        *mode,
+    ]
     straight = script.main(base + ["--epochs", "2"])
     ckpt = str(tmp_path / "ckpt.safetensors")
     script.main(base + ["--epochs", "1", "--save", ckpt])
@@ -136,13 +165,20 @@ def test_compare_table(tmp_path, capsys):
     compare = _load("compare")
 
     def log(device, times, accs):
-        return {"device": device, "total_time": sum(times) + len(times),
-                "epochs": [dict(epoch=i + 1, train_time=t, epoch_time=t + 1, test_acc=a)
-                           for i, (t, a) in enumerate(zip(times, accs))]}
+        return {
+            "device": device,
+            "total_time": sum(times) + len(times),
+            "epochs": [
+                dict(epoch=i + 1, train_time=t, epoch_time=t + 1, test_acc=a)
+                for i, (t, a) in enumerate(zip(times, accs))
+            ],
+        }
 
     paths = []
-    for name, payload in [("m", log("cpu", [4.0, 2.0, 2.2], [0.5, 0.6, 0.7])),
-                          ("p", log("cpu", [2.0, 1.0, 1.0], [0.55, 0.62, 0.69]))]:
+    for name, payload in [
+        ("m", log("cpu", [4.0, 2.0, 2.2], [0.5, 0.6, 0.7])),
+        ("p", log("cpu", [2.0, 1.0, 1.0], [0.55, 0.62, 0.69])),
+    ]:
         paths.append(tmp_path / f"{name}.json")
         paths[-1].write_text(json.dumps(payload))
     compare.main(["--only-table", str(paths[0]), str(paths[1])])
@@ -155,7 +191,12 @@ def test_compare_table(tmp_path, capsys):
     pt_log["args"] = {"framework_rng": True, "seed": 3}
     assert "MISMATCHED" in compare.table(mt_log, pt_log)
     assert compare.per_run(["--save", "c.st", "--plot=x.png", "--lr", "1"], "mytensor") == [
-        "--save", "c-mytensor.st", "--plot=x-mytensor.png", "--lr", "1"]
+        "--save",
+        "c-mytensor.st",
+        "--plot=x-mytensor.png",
+        "--lr",
+        "1",
+    ]
     assert compare.per_run(["--framework-rng"], "pytorch") == ["--framework-rng"]
 
 
@@ -180,8 +221,9 @@ def test_initial_state_fits_both_frameworks():
             w = state[f"{name}.weight"]
             assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound, name
             assert abs(w.mean()) < 0.1 * bound and abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound
-    assert all(np.array_equal(a, b) for a, b in zip(state.values(),
-                                                    config.initial_state(0).values()))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(state.values(), config.initial_state(0).values())
+    )
     assert not np.array_equal(state["0.weight"], config.initial_state(1)["0.weight"])
 
     mt_script, pt_script = _load("train_cifar10"), _load("train_cifar10_pytorch")
@@ -206,15 +248,18 @@ def test_twin_loaders_yield_identical_batches(training_data, flags):
 
     data_dir, _ = training_data
     config = _load("config")
-    args = config.parse_args("x", "cpu", ["--data-dir", data_dir, "--subset", "200",
-                                          "--batch-size", "64", "--seed", "7", *flags])
+    args = config.parse_args(
+        "x",
+        "cpu",
+        ["--data-dir", data_dir, "--subset", "200", "--batch-size", "64", "--seed", "7", *flags],
+    )
     mt_train, mt_test = _load("train_cifar10").load_data(args, mt.device("cpu"))
     pt_train, pt_test = _load("train_cifar10_pytorch").load_data(args, torch.device("cpu"))
     firsts = []
     for epoch in (1, 2):
         config.set_epoch_plan(mt_train, args, epoch)
         config.set_epoch_plan(pt_train, args, epoch)
-        pairs = list(zip(mt_train, pt_train))[:2 if epoch == 1 else 1]
+        pairs = list(zip(mt_train, pt_train))[: 2 if epoch == 1 else 1]
         for (mx, my), (px, py) in pairs:
             assert tuple(mx.shape) == tuple(px.shape) == (64, 3, 32, 32)
             np.testing.assert_allclose(mx.numpy(), px.numpy(), rtol=1e-6, atol=1e-6)
@@ -231,8 +276,20 @@ def test_twin_runs_train_alike(training_data, capsys):
     to floating-point differences (a few 1e-4 here; different seeds differ by ~1e-1)."""
     pytest.importorskip("torch")
     data_dir, _ = training_data
-    flags = ["--data-dir", data_dir, "--device", "cpu", "--epochs", "1", "--subset", "256",
-             "--test-subset", "128", "--batch-size", "64"]
+    flags = [
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--subset",
+        "256",
+        "--test-subset",
+        "128",
+        "--batch-size",
+        "64",
+    ]
     mt_run = _load("train_cifar10").main(flags)[0]
     pt_run = _load("train_cifar10_pytorch").main(flags)[0]
     assert abs(mt_run["train_loss"] - pt_run["train_loss"]) < 0.01, (mt_run, pt_run)

@@ -20,8 +20,9 @@ F = mt.nn.functional
 
 # ---- the programs -----------------------------------------------------------------------------
 def linear_after_flatten_wrong_in_features():
-    model = mt.nn.Sequential(mt.nn.Conv2d(3, 8, 3), mt.nn.ReLU(), mt.nn.Flatten(),
-                             mt.nn.Linear(8 * 32 * 32, 10))  # forgot the conv shrinks 32 -> 30
+    model = mt.nn.Sequential(
+        mt.nn.Conv2d(3, 8, 3), mt.nn.ReLU(), mt.nn.Flatten(), mt.nn.Linear(8 * 32 * 32, 10)
+    )  # forgot the conv shrinks 32 -> 30
     model(mt.randn(2, 3, 32, 32))
 
 
@@ -237,90 +238,189 @@ def device_typo():
 
 CASES = [
     # (program, exception type, regex the message must match)
-    (linear_after_flatten_wrong_in_features, mt.ShapeError,
-     r"\[Linear\] .*in_features = 8192, got shape \(2, 7200\).*use Linear\(7200, 10\)"),
-    (matmul_inner_dims, mt.ShapeError,
-     r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)"),
-    (matmul_batch_dims, mt.ShapeError,
-     r"\[matmul\] batch dims \(2,\) and \(3,\) cannot be broadcast.*\(2, 4, 3\).*\(3, 3, 5\)"),
+    (
+        linear_after_flatten_wrong_in_features,
+        mt.ShapeError,
+        r"\[Linear\] .*in_features = 8192, got shape \(2, 7200\).*use Linear\(7200, 10\)",
+    ),
+    (
+        matmul_inner_dims,
+        mt.ShapeError,
+        r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)",
+    ),
+    (
+        matmul_batch_dims,
+        mt.ShapeError,
+        r"\[matmul\] batch dims \(2,\) and \(3,\) cannot be broadcast.*\(2, 4, 3\).*\(3, 3, 5\)",
+    ),
     (linear_int_input, mt.DTypeError, r"\[linear\] .*got input int64 .*convert with \.float\(\)"),
-    (conv2d_channel_mismatch, mt.ShapeError,
-     r"\[Conv2d\] expected input \(N, 3, H, W\), got shape \(2, 1, 28, 28\)"),
+    (
+        conv2d_channel_mismatch,
+        mt.ShapeError,
+        r"\[Conv2d\] expected input \(N, 3, H, W\), got shape \(2, 1, 28, 28\)",
+    ),
     (conv2d_unbatched_wrong, mt.ShapeError, r"\[Conv2d\] expected input .*got shape \(32, 32, 3\)"),
-    (conv2d_kernel_larger_than_input, mt.ShapeError,
-     r"\[conv2d\] kernel \(5, 5\) is larger than the padded input \(3, 3\)"),
-    (maxpool_window_too_large, mt.ShapeError,
-     r"\[max_pool2d\] kernel \(4, 4\) is larger than the padded input \(2, 2\)"),
-    (avgpool_window_too_large, mt.ShapeError,
-     r"\[avg_pool2d\] kernel \(4, 4\) is larger than the padded input \(3, 3\)"),
-    (batchnorm_channel_mismatch, mt.ShapeError,
-     r"\[BatchNorm2d\] expected 16 channels in dim 1, got input of shape \(2, 8, 4, 4\)"),
-    (batchnorm_single_sample_training, ValueError,
-     r"\[batch_norm\] Expected more than 1 value per channel when training.*\(1, 4\)"),
-    (cross_entropy_target_out_of_range, IndexError,
-     r"\[cross_entropy\] target 10 is out of bounds for 10 classes"),
-    (cross_entropy_float_target, mt.DTypeError,
-     r"\[cross_entropy\] class-index targets must be int64, got float32"),
-    (cross_entropy_target_shape, mt.ShapeError,
-     r"\[cross_entropy\] expected target of shape \(4,\) for logits of shape \(4, 10\), "
-     r"got target of shape \(3,\)"),
-    (cross_entropy_one_hot_int_target, mt.ShapeError,
-     r"\[cross_entropy\] expected target of shape \(4,\).*got target of shape \(4, 10\)"),
-    (cat_mismatch, mt.ShapeError,
-     r"\[cat\] sizes must match except in dim 0: tensor 0 has shape \(2, 3\), "
-     r"tensor 1 has shape \(2, 4\)"),
+    (
+        conv2d_kernel_larger_than_input,
+        mt.ShapeError,
+        r"\[conv2d\] kernel \(5, 5\) is larger than the padded input \(3, 3\)",
+    ),
+    (
+        maxpool_window_too_large,
+        mt.ShapeError,
+        r"\[max_pool2d\] kernel \(4, 4\) is larger than the padded input \(2, 2\)",
+    ),
+    (
+        avgpool_window_too_large,
+        mt.ShapeError,
+        r"\[avg_pool2d\] kernel \(4, 4\) is larger than the padded input \(3, 3\)",
+    ),
+    (
+        batchnorm_channel_mismatch,
+        mt.ShapeError,
+        r"\[BatchNorm2d\] expected 16 channels in dim 1, got input of shape \(2, 8, 4, 4\)",
+    ),
+    (
+        batchnorm_single_sample_training,
+        ValueError,
+        r"\[batch_norm\] Expected more than 1 value per channel when training.*\(1, 4\)",
+    ),
+    (
+        cross_entropy_target_out_of_range,
+        IndexError,
+        r"\[cross_entropy\] target 10 is out of bounds for 10 classes",
+    ),
+    (
+        cross_entropy_float_target,
+        mt.DTypeError,
+        r"\[cross_entropy\] class-index targets must be int64, got float32",
+    ),
+    (
+        cross_entropy_target_shape,
+        mt.ShapeError,
+        r"\[cross_entropy\] expected target of shape \(4,\) for logits of shape \(4, 10\), "
+        r"got target of shape \(3,\)",
+    ),
+    (
+        cross_entropy_one_hot_int_target,
+        mt.ShapeError,
+        r"\[cross_entropy\] expected target of shape \(4,\).*got target of shape \(4, 10\)",
+    ),
+    (
+        cat_mismatch,
+        mt.ShapeError,
+        r"\[cat\] sizes must match except in dim 0: tensor 0 has shape \(2, 3\), "
+        r"tensor 1 has shape \(2, 4\)",
+    ),
     (cat_bad_dim, IndexError, r"\[cat\] dim 2 is out of range for a tensor with 2 dimensions"),
     (stack_mismatch, mt.ShapeError, r"\[stack\] .*\(2, 3\) at entry 0 and \(3, 2\) at entry 1"),
-    (view_non_contiguous, mt.ShapeError,
-     r"\[view\] a tensor of shape \(3, 2\) with strides \(1, 3\) cannot be viewed as \(6,\).*"
-     r"use reshape\(\) or contiguous\(\)"),
-    (broadcast_failure, mt.ShapeError,
-     r"\[add\] shapes \(4, 3\) and \(4,\) cannot be broadcast together \(dim 1: 3 vs 4\)"),
+    (
+        view_non_contiguous,
+        mt.ShapeError,
+        r"\[view\] a tensor of shape \(3, 2\) with strides \(1, 3\) cannot be viewed as \(6,\).*"
+        r"use reshape\(\) or contiguous\(\)",
+    ),
+    (
+        broadcast_failure,
+        mt.ShapeError,
+        r"\[add\] shapes \(4, 3\) and \(4,\) cannot be broadcast together \(dim 1: 3 vs 4\)",
+    ),
     (softmax_bad_dim, IndexError, r"\[softmax\] dim 2 is out of range .*\[-2, 1\]"),
     (sum_bad_dim, IndexError, r"\[sum\] dim -3 is out of range .*2 dimensions"),
     (flatten_bad_dim, IndexError, r"\[flatten\] dim 3 is out of range .*2 dimensions"),
     (index_out_of_range, IndexError, r"\[select\] index 3 is out of bounds for dim 1 with size 3"),
-    (negative_index_out_of_range, IndexError,
-     r"\[select\] index -3 is out of bounds for dim 0 with size 2"),
-    (requires_grad_on_int, RuntimeError,
-     r"\[requires_grad_\] only floating point tensors can require gradients, got .*int64"),
-    (mean_of_int, mt.DTypeError,
-     r"\[mean\] input dtype must be floating point, got int64.*\.float\(\)"),
-    (index_select_float_index, mt.DTypeError,
-     r"\[index_select\] expected index of dtype int64 or int32, got float32"),
+    (
+        negative_index_out_of_range,
+        IndexError,
+        r"\[select\] index -3 is out of bounds for dim 0 with size 2",
+    ),
+    (
+        requires_grad_on_int,
+        RuntimeError,
+        r"\[requires_grad_\] only floating point tensors can require gradients, got .*int64",
+    ),
+    (
+        mean_of_int,
+        mt.DTypeError,
+        r"\[mean\] input dtype must be floating point, got int64.*\.float\(\)",
+    ),
+    (
+        index_select_float_index,
+        mt.DTypeError,
+        r"\[index_select\] expected index of dtype int64 or int32, got float32",
+    ),
     (getitem_float_index, IndexError, r"\[getitem\] .*must be integer or bool, got .*float32"),
-    (index_select_out_of_range, IndexError,
-     r"\[index_select\] index 7 is out of range for dim 0 of size 5"),
-    (backward_twice, RuntimeError, r"\[Sum\] Trying to backward through the graph a second time.*"
-     r"retain_graph=True"),
-    (backward_without_requires_grad, RuntimeError,
-     r"\[backward\] this tensor does not require grad and has no grad_fn.*requires_grad=True"),
-    (backward_non_scalar, RuntimeError,
-     r"\[backward\] grad can be implicitly created only for scalar outputs.*shape \(3,\)"),
-    (inplace_on_saved_tensor, RuntimeError,
-     r"\[Mul\] .*modified by an in-place operation: saved tensor 1 of shape \(3,\) is at "
-     r"version (\d+); expected version (?!\1)\d+"),
-    (inplace_under_no_grad_on_saved_output, RuntimeError,
-     r"\[Exp\] .*modified by an in-place operation.*version \d+; expected version \d+.*clone\(\)"),
-    (inplace_on_leaf, RuntimeError, r"\[sub_\] a leaf Variable that requires grad.*mt\.no_grad\(\)"),
+    (
+        index_select_out_of_range,
+        IndexError,
+        r"\[index_select\] index 7 is out of range for dim 0 of size 5",
+    ),
+    (
+        backward_twice,
+        RuntimeError,
+        r"\[Sum\] Trying to backward through the graph a second time.*"
+        r"retain_graph=True",
+    ),
+    (
+        backward_without_requires_grad,
+        RuntimeError,
+        r"\[backward\] this tensor does not require grad and has no grad_fn.*requires_grad=True",
+    ),
+    (
+        backward_non_scalar,
+        RuntimeError,
+        r"\[backward\] grad can be implicitly created only for scalar outputs.*shape \(3,\)",
+    ),
+    (
+        inplace_on_saved_tensor,
+        RuntimeError,
+        r"\[Mul\] .*modified by an in-place operation: saved tensor 1 of shape \(3,\) is at "
+        r"version (\d+); expected version (?!\1)\d+",
+    ),
+    (
+        inplace_under_no_grad_on_saved_output,
+        RuntimeError,
+        r"\[Exp\] .*modified by an in-place operation.*version \d+; expected version \d+.*clone\(\)",  # noqa: E501
+    ),
+    (
+        inplace_on_leaf,
+        RuntimeError,
+        r"\[sub_\] a leaf Variable that requires grad.*mt\.no_grad\(\)",
+    ),
     (numpy_of_requires_grad, RuntimeError, r"\[numpy\] .*requires grad.*detach\(\)\.numpy\(\)"),
     (item_of_vector, ValueError, r"\[item\] a tensor with 3 elements.*shape \(3,\)"),
     (optimizer_no_parameters, ValueError, r"optimizer got an empty parameter list"),
     (optimizer_negative_lr, ValueError, r"Invalid learning rate: -0\.1"),
     (adam_bad_beta, ValueError, r"Invalid beta parameter at index 1: 1\.5"),
-    (optimizer_given_a_tensor, TypeError,
-     r"params argument given to the optimizer should be an iterable .*got Tensor"),
-    (load_state_dict_missing_key, RuntimeError,
-     r"Error\(s\) in loading state_dict for Linear:\s+Missing key\(s\) in state_dict: \"bias\""),
+    (
+        optimizer_given_a_tensor,
+        TypeError,
+        r"params argument given to the optimizer should be an iterable .*got Tensor",
+    ),
+    (
+        load_state_dict_missing_key,
+        RuntimeError,
+        r"Error\(s\) in loading state_dict for Linear:\s+Missing key\(s\) in state_dict: \"bias\"",
+    ),
     (load_state_dict_extra_key, RuntimeError, r"Unexpected key\(s\) in state_dict: \"scale\""),
-    (load_state_dict_wrong_shape, RuntimeError,
-     r"size mismatch for weight: copying a param with shape \(2, 3\) from checkpoint, "
-     r"the shape in current model is \(3, 2\)"),
-    (load_state_dict_prefixed_keys, RuntimeError,
-     r"Missing key\(s\) in state_dict: \"weight\", \"bias\".\s+Unexpected key\(s\) in "
-     r"state_dict: \"module\.weight\", \"module\.bias\""),
-    (dropout_bad_p, ValueError, r"\[Dropout\] dropout probability has to be between 0 and 1, "
-     r"but got 1\.5"),
+    (
+        load_state_dict_wrong_shape,
+        RuntimeError,
+        r"size mismatch for weight: copying a param with shape \(2, 3\) from checkpoint, "
+        r"the shape in current model is \(3, 2\)",
+    ),
+    (
+        load_state_dict_prefixed_keys,
+        RuntimeError,
+        r"Missing key\(s\) in state_dict: \"weight\", \"bias\".\s+Unexpected key\(s\) in "
+        r"state_dict: \"module\.weight\", \"module\.bias\"",
+    ),
+    (
+        dropout_bad_p,
+        ValueError,
+        r"\[Dropout\] dropout probability has to be between 0 and 1, "
+        r"but got 1\.5",
+    ),
     (device_typo, ValueError, r"\[device\] expected 'cpu' or 'cuda\[:N\]', got 'gpu'"),
 ]
 
@@ -354,16 +454,21 @@ def _empty(data: bytes) -> bytes:
 
 def _header_only(data: bytes) -> bytes:
     (n,) = np.frombuffer(data[:8], "<u8")
-    return data[:8 + int(n) // 2]  # killed while writing the header
+    return data[: 8 + int(n) // 2]  # killed while writing the header
 
 
 FILE_CASES = [
-    (_truncate,
-     r"\[load\] ckpt\.safetensors is truncated: tensor .* ends at byte \d+ .*holds only"),
+    (
+        _truncate,
+        r"\[load\] ckpt\.safetensors is truncated: tensor .* ends at byte \d+ .*holds only",
+    ),
     (_corrupt_header, r"\[load\] ckpt\.safetensors is corrupt: its header is not valid JSON"),
     (_empty, r"\[load\] ckpt\.safetensors is truncated or not a safetensors file: 0 bytes"),
-    (_header_only, r"\[load\] ckpt\.safetensors is truncated or not a safetensors file: "
-     r"the header claims \d+ bytes"),
+    (
+        _header_only,
+        r"\[load\] ckpt\.safetensors is truncated or not a safetensors file: "
+        r"the header claims \d+ bytes",
+    ),
 ]
 
 
@@ -380,21 +485,34 @@ def _write_cifar(root) -> str:
     os.makedirs(folder)
     rng = np.random.default_rng(0)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, (20, 3072), dtype=np.uint8),
-                 b"labels": rng.integers(0, 10, 20).tolist()}
+        batch = {
+            b"data": rng.integers(0, 256, (20, 3072), dtype=np.uint8),
+            b"labels": rng.integers(0, 10, 20).tolist(),
+        }
         with open(os.path.join(folder, name), "wb") as f:
             pickle.dump(batch, f)
     return folder
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b[:len(b) // 2], r"\[CIFAR10\] .*data_batch_3 is truncated or corrupt.*download or "
-     r"extract it again"),
-    (lambda b: pickle.dumps({b"data": np.zeros((20, 100), np.uint8), b"labels": [0] * 20}),
-     r"\[CIFAR10\] data_batch_3 is corrupt: b'data' should be a uint8 array"),
-    (lambda b: pickle.dumps({b"data": np.zeros((20, 3072), np.uint8), b"labels": [11] * 20}),
-     r"\[CIFAR10\] data_batch_3 is corrupt: labels must be integers in \[0, 10\)"),
-], ids=["truncated", "wrong_image_size", "bad_labels"])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (
+            lambda b: b[: len(b) // 2],
+            r"\[CIFAR10\] .*data_batch_3 is truncated or corrupt.*download or "
+            r"extract it again",
+        ),
+        (
+            lambda b: pickle.dumps({b"data": np.zeros((20, 100), np.uint8), b"labels": [0] * 20}),
+            r"\[CIFAR10\] data_batch_3 is corrupt: b'data' should be a uint8 array",
+        ),
+        (
+            lambda b: pickle.dumps({b"data": np.zeros((20, 3072), np.uint8), b"labels": [11] * 20}),
+            r"\[CIFAR10\] data_batch_3 is corrupt: labels must be integers in \[0, 10\)",
+        ),
+    ],
+    ids=["truncated", "wrong_image_size", "bad_labels"],
+)
 def test_corrupted_cifar_batch(tmp_path, damage, message):
     folder = _write_cifar(tmp_path)
     path = os.path.join(folder, "data_batch_3")
@@ -408,11 +526,15 @@ def test_corrupted_cifar_batch(tmp_path, damage, message):
 
 # ---- devices ------------------------------------------------------------------------------------
 @pytest.mark.skipif(mt.cuda.is_available(), reason="tests a build/machine without CUDA")
-@pytest.mark.parametrize("program, op", [
-    (lambda: mt.randn(2, device="cuda"), r"(full|randn|empty)"),
-    (lambda: mt.randn(2).cuda(), "to"),
-    (lambda: mt.nn.Linear(2, 2).to("cuda"), "to"),
-], ids=["create_on_cuda", "tensor_cuda", "module_to_cuda"])
+@pytest.mark.parametrize(
+    "program, op",
+    [
+        (lambda: mt.randn(2, device="cuda"), r"(full|randn|empty)"),
+        (lambda: mt.randn(2).cuda(), "to"),
+        (lambda: mt.nn.Linear(2, 2).to("cuda"), "to"),
+    ],
+    ids=["create_on_cuda", "tensor_cuda", "module_to_cuda"],
+)
 def test_cuda_request_without_cuda(program, op):
     with pytest.raises(mt.DeviceError, match=rf"\[{op}\] .*(without CUDA|no CUDA device)"):
         program()
@@ -435,12 +557,14 @@ SURVIVOR = textwrap.dedent("""
 
 
 def test_interpreter_survives_bad_index_on_large_tensor():
-    proc = subprocess.run([sys.executable, "-c", SURVIVOR], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", SURVIVOR], capture_output=True, text=True, timeout=120
+    )
     lines = proc.stdout.splitlines()
     assert proc.returncode == 1, (proc.returncode, proc.stderr)  # < 0 would be a signal
-    assert lines[0].startswith("IndexError [index_select] index 5000 is out of range for dim 1"), \
+    assert lines[0].startswith("IndexError [index_select] index 5000 is out of range for dim 1"), (
         lines
+    )
     assert lines[1].startswith("IndexError [select] index 4096 is out of bounds for dim 1"), lines
     assert lines[2].startswith("ShapeError [matmul] inner dims differ"), lines
     assert lines[3] == f"alive {2048.0 * 2048.0}", lines

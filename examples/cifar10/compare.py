@@ -62,6 +62,7 @@ def _ratio(a: float, b: float) -> str:
 
 def mode(mt_log: dict, pt_log: dict) -> str:
     """How the two runs drew their initial weights and batches, from the logged flags."""
+
     def one(log):
         args = log.get("args")
         if not args or "framework_rng" not in args:
@@ -76,47 +77,83 @@ def mode(mt_log: dict, pt_log: dict) -> str:
 
 def table(mt_log: dict, pt_log: dict) -> str:
     """The side-by-side comparison of two --log-json files."""
-    rows = [("epoch", "mt train_s", "pt train_s", "ratio", "mt test_acc", "pt test_acc",
-             "mt epoch_s", "pt epoch_s")]
+    rows = [
+        (
+            "epoch",
+            "mt train_s",
+            "pt train_s",
+            "ratio",
+            "mt test_acc",
+            "pt test_acc",
+            "mt epoch_s",
+            "pt epoch_s",
+        )
+    ]
     by_epoch = {r["epoch"]: r for r in pt_log["epochs"]}
     for m in mt_log["epochs"]:
         p = by_epoch.get(m["epoch"])
         if p is None:
             continue
-        rows.append((str(m["epoch"]), f"{m['train_time']:.2f}", f"{p['train_time']:.2f}",
-                     _ratio(m["train_time"], p["train_time"]), f"{m['test_acc']:.4f}",
-                     f"{p['test_acc']:.4f}", f"{m['epoch_time']:.2f}", f"{p['epoch_time']:.2f}"))
+        rows.append(
+            (
+                str(m["epoch"]),
+                f"{m['train_time']:.2f}",
+                f"{p['train_time']:.2f}",
+                _ratio(m["train_time"], p["train_time"]),
+                f"{m['test_acc']:.4f}",
+                f"{p['test_acc']:.4f}",
+                f"{m['epoch_time']:.2f}",
+                f"{p['epoch_time']:.2f}",
+            )
+        )
     mt_train = sum(r["train_time"] for r in mt_log["epochs"])
     pt_train = sum(r["train_time"] for r in pt_log["epochs"])
-    rows.append(("total", f"{mt_train:.2f}", f"{pt_train:.2f}", _ratio(mt_train, pt_train),
-                 f"{mt_log['epochs'][-1]['test_acc']:.4f}",
-                 f"{pt_log['epochs'][-1]['test_acc']:.4f}", f"{mt_log['total_time']:.2f}",
-                 f"{pt_log['total_time']:.2f}"))
+    rows.append(
+        (
+            "total",
+            f"{mt_train:.2f}",
+            f"{pt_train:.2f}",
+            _ratio(mt_train, pt_train),
+            f"{mt_log['epochs'][-1]['test_acc']:.4f}",
+            f"{pt_log['epochs'][-1]['test_acc']:.4f}",
+            f"{mt_log['total_time']:.2f}",
+            f"{pt_log['total_time']:.2f}",
+        )
+    )
     if len(mt_log["epochs"]) > 1 and len(pt_log["epochs"]) > 1:
         # Epoch 1 holds the warm-up (allocator, kernel caches); the rest is the steady state.
         mt_rest = sorted(r["train_time"] for r in mt_log["epochs"][1:])
         pt_rest = sorted(r["train_time"] for r in pt_log["epochs"][1:])
         mt_med, pt_med = mt_rest[len(mt_rest) // 2], pt_rest[len(pt_rest) // 2]
-        rows.append(("median 2..", f"{mt_med:.2f}", f"{pt_med:.2f}", _ratio(mt_med, pt_med),
-                     "", "", "", ""))
+        rows.append(
+            ("median 2..", f"{mt_med:.2f}", f"{pt_med:.2f}", _ratio(mt_med, pt_med), "", "", "", "")
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    header = (f"mytensor on {mt_log['device']} vs PyTorch on {pt_log['device']} "
-              f"[{mode(mt_log, pt_log)}] "
-              "(ratio = mytensor / PyTorch time; below 1 means mytensor is faster)")
+    header = (
+        f"mytensor on {mt_log['device']} vs PyTorch on {pt_log['device']} "
+        f"[{mode(mt_log, pt_log)}] "
+        "(ratio = mytensor / PyTorch time; below 1 means mytensor is faster)"
+    )
     return header + "\n" + "\n".join(lines)
 
 
 def make_parser() -> argparse.ArgumentParser:
     """compare.py's own flag (--only-table) and the training flags it checks and forwards."""
-    p = argparse.ArgumentParser(prog="compare.py", description=__doc__,
-                                formatter_class=config.HelpFormatter)
-    p.add_argument("--only-table", nargs=2, metavar=("MYTENSOR.json", "PYTORCH.json"),
-                   help="print the table of two existing --log-json files and train nothing")
+    p = argparse.ArgumentParser(
+        prog="compare.py", description=__doc__, formatter_class=config.HelpFormatter
+    )
+    p.add_argument(
+        "--only-table",
+        nargs=2,
+        metavar=("MYTENSOR.json", "PYTORCH.json"),
+        help="print the table of two existing --log-json files and train nothing",
+    )
     forwarded = p.add_argument_group(
         "flags forwarded to both train_cifar10.py and train_cifar10_pytorch.py (compare.py sets "
-        "--log-json itself)")
+        "--log-json itself)"
+    )
     config.add_flags(forwarded, default_device=None, log_json=False)
     return p
 

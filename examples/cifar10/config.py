@@ -32,8 +32,9 @@ STD = (0.2470, 0.2435, 0.2616)
 CROP_PADDING = 4
 
 # ---- the defaults --------------------------------------------------------------------------------
-DEFAULTS = dict(optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0, epochs=10,
-                batch_size=128, seed=0)
+DEFAULTS = dict(
+    optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0, epochs=10, batch_size=128, seed=0
+)
 
 
 # Independent NumPy streams for the shared initial weights and the per-epoch data plans.
@@ -50,17 +51,26 @@ def _layers() -> list[tuple[str, tuple]]:
             continue
         layers += [("Conv2d", (channels, block)), ("BatchNorm2d", (block,)), ("ReLU", ())]
         channels = block
-    layers += [("Flatten", ()), ("Linear", (FLAT_FEATURES, HIDDEN)), ("ReLU", ()),
-               ("Linear", (HIDDEN, NUM_CLASSES))]
+    layers += [
+        ("Flatten", ()),
+        ("Linear", (FLAT_FEATURES, HIDDEN)),
+        ("ReLU", ()),
+        ("Linear", (HIDDEN, NUM_CLASSES)),
+    ]
     return layers
 
 
 def build_model(nn):
     """The reference CNN from either framework's `nn` (torch.nn or mytensor.nn), with that
     framework's default initialisation."""
-    make = {"Conv2d": lambda cin, cout: nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-            "BatchNorm2d": nn.BatchNorm2d, "ReLU": nn.ReLU, "MaxPool2d": nn.MaxPool2d,
-            "Flatten": nn.Flatten, "Linear": nn.Linear}
+    make = {
+        "Conv2d": lambda cin, cout: nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        "BatchNorm2d": nn.BatchNorm2d,
+        "ReLU": nn.ReLU,
+        "MaxPool2d": nn.MaxPool2d,
+        "Flatten": nn.Flatten,
+        "Linear": nn.Linear,
+    }
     return nn.Sequential(*[make[kind](*sizes) for kind, sizes in _layers()])
 
 
@@ -136,8 +146,11 @@ def set_epoch_plan(loader, args, epoch: int) -> None:
 
 def rng_mode(args) -> str:
     """The run-detail words for how initial weights and batches were drawn."""
-    return ("each framework's own RNG" if args.framework_rng
-            else f"shared init and data plan (NumPy, seed {args.seed})")
+    return (
+        "each framework's own RNG"
+        if args.framework_rng
+        else f"shared init and data plan (NumPy, seed {args.seed})"
+    )
 
 
 def make_optimizer(optim, params, args):
@@ -163,54 +176,96 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
 def add_flags(p, default_device: str | None, log_json: bool = True) -> None:
     """Adds the training flags (identical in both scripts; compare.py forwards them) to `p`, a
     parser or an argument group. default_device None: the default is each script's own."""
-    p.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default=DEFAULTS["optimizer"],
-                   help="the optimizer")
+    p.add_argument(
+        "--optimizer",
+        choices=["adam", "adamw", "sgd"],
+        default=DEFAULTS["optimizer"],
+        help="the optimizer",
+    )
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="learning rate")
-    p.add_argument("--momentum", type=float, default=DEFAULTS["momentum"],
-                   help="momentum of --optimizer sgd")
-    p.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"],
-                   help="weight decay")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"],
-                   help="epochs in all (--resume trains those after the checkpoint's)")
+    p.add_argument(
+        "--momentum", type=float, default=DEFAULTS["momentum"], help="momentum of --optimizer sgd"
+    )
+    p.add_argument(
+        "--weight-decay", type=float, default=DEFAULTS["weight_decay"], help="weight decay"
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=DEFAULTS["epochs"],
+        help="epochs in all (--resume trains those after the checkpoint's)",
+    )
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="batch size")
-    p.add_argument("--no-augment", action="store_true",
-                   help="train without random crops and flips")
+    p.add_argument("--no-augment", action="store_true", help="train without random crops and flips")
     device_help = "cpu or cuda[:N] (default: cuda when available, else cpu"
-    p.add_argument("--device", default=default_device,
-                   help=device_help + (")" if default_device is None else "; here %(default)s)"))
+    p.add_argument(
+        "--device",
+        default=default_device,
+        help=device_help + (")" if default_device is None else "; here %(default)s)"),
+    )
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed (>= 0)")
-    p.add_argument("--framework-rng", action="store_true",
-                   help="initialise, shuffle and augment with each framework's own generator "
-                        "(off: both twins start from the same NumPy-drawn weights and see "
-                        "the same batches, crops and flips)")
-    p.add_argument("--data-dir", default=os.environ.get("MYTENSOR_CIFAR10_DIR", "data"),
-                   metavar="DIR",
-                   help="folder holding (or to receive) cifar-10-batches-py/ (default: "
-                        "$MYTENSOR_CIFAR10_DIR if set, else ./data; here %(default)s)")
-    p.add_argument("--download", action="store_true",
-                   help="download the official archive if the files are missing")
-    p.add_argument("--subset", type=int, default=None, metavar="N",
-                   help="train on the first N training images, and evaluate on the first "
-                        "max(1, N // 5) test images (the official 5:1 ratio) unless "
-                        "--test-subset says otherwise (default: all 50,000 and 10,000)")
-    p.add_argument("--test-subset", type=int, default=None, metavar="N",
-                   help="evaluate on the first N test images (default: all 10,000, or "
-                        "max(1, N // 5) with --subset N)")
-    p.add_argument("--save", metavar="PATH",
-                   help="write a checkpoint after every epoch (atomically: a failed save keeps "
-                        "the previous file)")
-    p.add_argument("--resume", metavar="PATH",
-                   help="continue from a checkpoint up to --epochs; the flags that define the "
-                        "run (" + ", ".join(f"--{n.replace('_', '-')}" for n in RESUME_MUST_MATCH)
-                        + ") must match the checkpoint's")
+    p.add_argument(
+        "--framework-rng",
+        action="store_true",
+        help="initialise, shuffle and augment with each framework's own generator "
+        "(off: both twins start from the same NumPy-drawn weights and see "
+        "the same batches, crops and flips)",
+    )
+    p.add_argument(
+        "--data-dir",
+        default=os.environ.get("MYTENSOR_CIFAR10_DIR", "data"),
+        metavar="DIR",
+        help="folder holding (or to receive) cifar-10-batches-py/ (default: "
+        "$MYTENSOR_CIFAR10_DIR if set, else ./data; here %(default)s)",
+    )
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="download the official archive if the files are missing",
+    )
+    p.add_argument(
+        "--subset",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on the first N training images, and evaluate on the first "
+        "max(1, N // 5) test images (the official 5:1 ratio) unless "
+        "--test-subset says otherwise (default: all 50,000 and 10,000)",
+    )
+    p.add_argument(
+        "--test-subset",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate on the first N test images (default: all 10,000, or "
+        "max(1, N // 5) with --subset N)",
+    )
+    p.add_argument(
+        "--save",
+        metavar="PATH",
+        help="write a checkpoint after every epoch (atomically: a failed save keeps "
+        "the previous file)",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="PATH",
+        help="continue from a checkpoint up to --epochs; the flags that define the "
+        "run ("
+        + ", ".join(f"--{n.replace('_', '-')}" for n in RESUME_MUST_MATCH)
+        + ") must match the checkpoint's",
+    )
     if log_json:
         p.add_argument("--log-json", metavar="PATH", help="write the per-epoch figures as JSON")
     p.add_argument("--plot", metavar="PNG", help="draw loss and accuracy curves")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads (default: the framework's default)")
-    p.add_argument("--no-graphs", action="store_true",
-                   help="mytensor on CUDA: run every training step eagerly instead of replaying "
-                        "it as one captured CUDA graph (the PyTorch twin always runs eagerly)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: the framework's default)"
+    )
+    p.add_argument(
+        "--no-graphs",
+        action="store_true",
+        help="mytensor on CUDA: run every training step eagerly instead of replaying "
+        "it as one captured CUDA graph (the PyTorch twin always runs eagerly)",
+    )
 
 
 def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -248,8 +303,17 @@ def parse_args(description: str, default_device: str, argv=None) -> argparse.Nam
 # The flags that define the experiment: a resumed run continues the checkpoint's only if they are
 # the same (the optimizer's state and its param groups, lr included, come from the checkpoint,
 # and the batch plans depend on batch size, seed, subset and augmentation).
-RESUME_MUST_MATCH = ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "seed",
-                     "subset", "no_augment", "framework_rng")
+RESUME_MUST_MATCH = (
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "batch_size",
+    "seed",
+    "subset",
+    "no_augment",
+    "framework_rng",
+)
 
 
 def _flag(name: str, value) -> str:
@@ -264,8 +328,11 @@ def check_resume(path: str, script: str, epoch: int, saved_args, args) -> None:
     cannot continue this run: one already at or past --epochs, or one made with other values of
     the flags that define the run (RESUME_MUST_MATCH)."""
     if isinstance(saved_args, dict):
-        names = [n for n in RESUME_MUST_MATCH if n in saved_args
-                 and not (n == "momentum" and args.optimizer != "sgd")]
+        names = [
+            n
+            for n in RESUME_MUST_MATCH
+            if n in saved_args and not (n == "momentum" and args.optimizer != "sgd")
+        ]
         differ = [n for n in names if saved_args[n] != getattr(args, n)]
         if differ:
             theirs = ", ".join(_flag(n, saved_args[n]) for n in differ)
@@ -273,12 +340,14 @@ def check_resume(path: str, script: str, epoch: int, saved_args, args) -> None:
             raise SystemExit(
                 f"{script}: error: --resume: {path} was trained with {theirs}, but this run has "
                 f"{ours}; pass the checkpoint's values to continue it, or drop --resume to "
-                "start a new run")
+                "start a new run"
+            )
     if epoch >= args.epochs:
         raise SystemExit(
             f"{script}: error: --resume: {path} is already at epoch {epoch} >= --epochs "
             f"{args.epochs}, so there is nothing to train; pass --epochs {epoch + 1} or more to "
-            "continue it")
+            "continue it"
+        )
 
 
 def atomic_write(path: str, write) -> None:
@@ -301,10 +370,12 @@ def atomic_write(path: str, write) -> None:
 # ---- output --------------------------------------------------------------------------------------
 def epoch_line(record: dict) -> str:
     """One epoch in the report's format."""
-    return (f"Epoch {record['epoch']}: train_loss={record['train_loss']:.4f}, "
-            f"train_acc={record['train_acc']:.4f}, test_loss={record['test_loss']:.4f}, "
-            f"test_acc={record['test_acc']:.4f}, train_time={record['train_time']:.2f}s, "
-            f"eval_time={record['eval_time']:.2f}s, epoch_time={record['epoch_time']:.2f}s")
+    return (
+        f"Epoch {record['epoch']}: train_loss={record['train_loss']:.4f}, "
+        f"train_acc={record['train_acc']:.4f}, test_loss={record['test_loss']:.4f}, "
+        f"test_acc={record['test_acc']:.4f}, train_time={record['train_time']:.2f}s, "
+        f"eval_time={record['eval_time']:.2f}s, epoch_time={record['epoch_time']:.2f}s"
+    )
 
 
 def total_line(seconds: float) -> str:

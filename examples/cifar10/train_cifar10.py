@@ -45,15 +45,31 @@ def load_data(args, device):
     """(train loader, test loader), with every image on `device` as uint8."""
     train = CIFAR10(args.data_dir, train=True, download=args.download)
     test = CIFAR10(args.data_dir, train=False, download=args.download)
-    train_x, train_y = train.data[:args.subset], train.targets[:args.subset]
-    test_x, test_y = test.data[:args.test_subset], test.targets[:args.test_subset]
+    train_x, train_y = train.data[: args.subset], train.targets[: args.subset]
+    test_x, test_y = test.data[: args.test_subset], test.targets[: args.test_subset]
     padding, flip = config.augmentation(args)
-    train_loader = DeviceImageLoader(train_x, train_y, args.batch_size, shuffle=True,
-                                     padding=padding, flip=flip, mean=config.MEAN,
-                                     std=config.STD, device=device, channels_last=True)
-    test_loader = DeviceImageLoader(test_x, test_y, args.batch_size, shuffle=False,
-                                    mean=config.MEAN, std=config.STD, device=device,
-                                    channels_last=True)
+    train_loader = DeviceImageLoader(
+        train_x,
+        train_y,
+        args.batch_size,
+        shuffle=True,
+        padding=padding,
+        flip=flip,
+        mean=config.MEAN,
+        std=config.STD,
+        device=device,
+        channels_last=True,
+    )
+    test_loader = DeviceImageLoader(
+        test_x,
+        test_y,
+        args.batch_size,
+        shuffle=False,
+        mean=config.MEAN,
+        std=config.STD,
+        device=device,
+        channels_last=True,
+    )
     return train_loader, test_loader
 
 
@@ -127,9 +143,15 @@ def _grad(enabled: bool):
 
 def save_checkpoint(path, model, optimizer, epoch, history, args) -> None:
     """Atomically (config.atomic_write): a save that fails midway keeps the previous file."""
-    state = {"framework": FRAMEWORK, "model": model.state_dict(),
-             "optimizer": optimizer.state_dict(), "epoch": epoch,
-             "rng": list(mt.get_rng_state()), "history": history, "args": vars(args)}
+    state = {
+        "framework": FRAMEWORK,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        "rng": list(mt.get_rng_state()),
+        "history": history,
+        "args": vars(args),
+    }
     config.atomic_write(path, lambda tmp: mt.save(state, tmp))
 
 
@@ -170,10 +192,12 @@ def main(argv=None) -> list[dict]:
         start, history = restore_checkpoint(ckpt, model, optimizer)
         config.info(f"resumed from {args.resume} after epoch {start}")
     n_params = sum(p.numel() for p in model.parameters())
-    config.info(f"{FRAMEWORK} {mt.__version__} on {device}: {len(train_loader.labels)} train / "
-                f"{len(test_loader.labels)} test images, {n_params} parameters, "
-                f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-                f"augment={'off' if args.no_augment else 'on'}, {config.rng_mode(args)}")
+    config.info(
+        f"{FRAMEWORK} {mt.__version__} on {device}: {len(train_loader.labels)} train / "
+        f"{len(test_loader.labels)} test images, {n_params} parameters, "
+        f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+        f"augment={'off' if args.no_augment else 'on'}, {config.rng_mode(args)}"
+    )
     step = make_train_step(model, criterion, optimizer)
     graphs = device.type == "cuda" and not args.no_graphs
     if graphs:
@@ -183,30 +207,47 @@ def main(argv=None) -> list[dict]:
         config.set_epoch_plan(train_loader, args, epoch)  # one upload, before the clock starts
         synchronize(device)
         t0 = time.perf_counter()
-        train_loss, train_acc = run_epoch(model, train_loader, criterion, device, step,
-                                          desc=f"epoch {epoch}")
+        train_loss, train_acc = run_epoch(
+            model, train_loader, criterion, device, step, desc=f"epoch {epoch}"
+        )
         synchronize(device)
         t1 = time.perf_counter()
         test_loss, test_acc = run_epoch(model, test_loader, criterion, device, desc="eval")
         synchronize(device)
         t2 = time.perf_counter()
-        record = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
-                      test_loss=test_loss, test_acc=test_acc, train_time=t1 - t0,
-                      eval_time=t2 - t1, epoch_time=t2 - t0)
+        record = dict(
+            epoch=epoch,
+            train_loss=train_loss,
+            train_acc=train_acc,
+            test_loss=test_loss,
+            test_acc=test_acc,
+            train_time=t1 - t0,
+            eval_time=t2 - t1,
+            epoch_time=t2 - t0,
+        )
         if graphs and epoch == start + 1 and step.capture_time is not None:
             record["graph_capture_time"] = step.capture_time
-            config.info(f"training step captured as a CUDA graph in {step.capture_time:.3f}s "
-                        f"(part of epoch {epoch}'s train_time, as are "
-                        f"{step.graphed.warmup} eager warm-up steps)")
+            config.info(
+                f"training step captured as a CUDA graph in {step.capture_time:.3f}s "
+                f"(part of epoch {epoch}'s train_time, as are "
+                f"{step.graphed.warmup} eager warm-up steps)"
+            )
         history.append(record)
         total += record["epoch_time"]
         print(config.epoch_line(record), flush=True)
         if args.save:
             save_checkpoint(args.save, model, optimizer, epoch, history, args)
         if args.log_json:
-            config.write_json(args.log_json, dict(framework=FRAMEWORK, device=str(device),
-                                                  args=vars(args), epochs=history,
-                                                  total_time=total))
+            config.write_json(
+                args.log_json,
+                dict(
+                    framework=FRAMEWORK,
+                    device=str(device),
+                    args=vars(args),
+                    epochs=history,
+                    total_time=total,
+                ),
+            )
     print(config.total_line(total), flush=True)
     if args.plot and history:
         config.plot(args.plot, history, f"{FRAMEWORK} reference CNN on CIFAR-10 ({device})")

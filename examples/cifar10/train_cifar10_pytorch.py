@@ -62,8 +62,10 @@ class DeviceLoader:
         params[i, 2]; uploaded once (order, dy, dx, flip packed in one int64 array)."""
         n = len(self.labels)
         if order.shape != (n,) or params.shape != (n, 3):
-            raise ValueError(f"set_epoch_plan: expected order ({n},) and params ({n}, 3), got "
-                             f"{order.shape} and {params.shape}")
+            raise ValueError(
+                f"set_epoch_plan: expected order ({n},) and params ({n}, 3), got "
+                f"{order.shape} and {params.shape}"
+            )
         packed = np.concatenate([order[:, None], params], axis=1).astype(np.int64)
         packed = torch.from_numpy(packed).to(self.device)
         self.plan = (packed[:, 0], packed[:, 1], packed[:, 2], packed[:, 3] != 0)
@@ -76,8 +78,11 @@ class DeviceLoader:
         if self.plan is not None:
             order = self.plan[0]
         else:
-            order = (torch.randperm(n, device=self.device) if self.shuffle
-                     else torch.arange(n, device=self.device))
+            order = (
+                torch.randperm(n, device=self.device)
+                if self.shuffle
+                else torch.arange(n, device=self.device)
+            )
         for start in range(0, n, self.batch_size):
             stop = min(n, start + self.batch_size)
             idx = order[start:stop]
@@ -98,8 +103,11 @@ class DeviceLoader:
                 chan = torch.arange(c, device=self.device)[None, :, None, None]
                 x = padded[batch, chan, rows, cols]
             if self.flip:
-                mirror = (self.plan[3][start:stop] if self.plan is not None
-                          else torch.rand(b, device=self.device) < 0.5)
+                mirror = (
+                    self.plan[3][start:stop]
+                    if self.plan is not None
+                    else torch.rand(b, device=self.device) < 0.5
+                )
                 x = torch.where(mirror[:, None, None, None], x.flip(3), x)
             yield (x - self.mean) / self.std, self.labels[idx]
 
@@ -108,10 +116,24 @@ def load_data(args, device):
     train = CIFAR10(args.data_dir, train=True, download=args.download)
     test = CIFAR10(args.data_dir, train=False, download=args.download)
     padding, flip = config.augmentation(args)
-    train_loader = DeviceLoader(train.data[:args.subset], train.targets[:args.subset],
-                                args.batch_size, True, padding, flip, device)
-    test_loader = DeviceLoader(test.data[:args.test_subset], test.targets[:args.test_subset],
-                               args.batch_size, False, 0, False, device)
+    train_loader = DeviceLoader(
+        train.data[: args.subset],
+        train.targets[: args.subset],
+        args.batch_size,
+        True,
+        padding,
+        flip,
+        device,
+    )
+    test_loader = DeviceLoader(
+        test.data[: args.test_subset],
+        test.targets[: args.test_subset],
+        args.batch_size,
+        False,
+        0,
+        False,
+        device,
+    )
     return train_loader, test_loader
 
 
@@ -150,9 +172,15 @@ def save_checkpoint(path, model, optimizer, epoch, history, args) -> None:
     rng = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
-    state = {"framework": FRAMEWORK, "model": model.state_dict(),
-             "optimizer": optimizer.state_dict(), "epoch": epoch, "rng": rng,
-             "history": history, "args": vars(args)}
+    state = {
+        "framework": FRAMEWORK,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        "rng": rng,
+        "history": history,
+        "args": vars(args),
+    }
     config.atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
@@ -199,34 +227,51 @@ def main(argv=None) -> list[dict]:
         start, history = restore_checkpoint(ckpt, model, optimizer)
         config.info(f"resumed from {args.resume} after epoch {start}")
     n_params = sum(p.numel() for p in model.parameters())
-    config.info(f"{FRAMEWORK} {torch.__version__} on {device}: {len(train_loader.labels)} train / "
-                f"{len(test_loader.labels)} test images, {n_params} parameters, "
-                f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-                f"augment={'off' if args.no_augment else 'on'}, {config.rng_mode(args)}")
+    config.info(
+        f"{FRAMEWORK} {torch.__version__} on {device}: {len(train_loader.labels)} train / "
+        f"{len(test_loader.labels)} test images, {n_params} parameters, "
+        f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+        f"augment={'off' if args.no_augment else 'on'}, {config.rng_mode(args)}"
+    )
     total = 0.0
     for epoch in range(start + 1, args.epochs + 1):
         config.set_epoch_plan(train_loader, args, epoch)  # one upload, before the clock starts
         synchronize(device)
         t0 = time.perf_counter()
-        train_loss, train_acc = run_epoch(model, train_loader, criterion, device, optimizer,
-                                          desc=f"epoch {epoch}")
+        train_loss, train_acc = run_epoch(
+            model, train_loader, criterion, device, optimizer, desc=f"epoch {epoch}"
+        )
         synchronize(device)
         t1 = time.perf_counter()
         test_loss, test_acc = run_epoch(model, test_loader, criterion, device, desc="eval")
         synchronize(device)
         t2 = time.perf_counter()
-        record = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
-                      test_loss=test_loss, test_acc=test_acc, train_time=t1 - t0,
-                      eval_time=t2 - t1, epoch_time=t2 - t0)
+        record = dict(
+            epoch=epoch,
+            train_loss=train_loss,
+            train_acc=train_acc,
+            test_loss=test_loss,
+            test_acc=test_acc,
+            train_time=t1 - t0,
+            eval_time=t2 - t1,
+            epoch_time=t2 - t0,
+        )
         history.append(record)
         total += record["epoch_time"]
         print(config.epoch_line(record), flush=True)
         if args.save:
             save_checkpoint(args.save, model, optimizer, epoch, history, args)
         if args.log_json:
-            config.write_json(args.log_json, dict(framework=FRAMEWORK, device=str(device),
-                                                  args=vars(args), epochs=history,
-                                                  total_time=total))
+            config.write_json(
+                args.log_json,
+                dict(
+                    framework=FRAMEWORK,
+                    device=str(device),
+                    args=vars(args),
+                    epochs=history,
+                    total_time=total,
+                ),
+            )
     print(config.total_line(total), flush=True)
     if args.plot and history:
         config.plot(args.plot, history, f"PyTorch reference CNN on CIFAR-10 ({device})")

@@ -28,8 +28,7 @@ def _shape(size, op: str) -> list[int]:
     for s in size:
         if isinstance(s, bool) or not hasattr(s, "__index__"):
             raise TypeError(
-                f"[{op}] size must be ints or one tuple of ints, got {type(s).__name__} "
-                f"{s!r}"
+                f"[{op}] size must be ints or one tuple of ints, got {type(s).__name__} {s!r}"
             )
         out.append(operator.index(s))
     return out
@@ -50,7 +49,8 @@ def _check_byte_order(array: np.ndarray, op: str) -> None:
     if not array.dtype.isnative:
         raise ValueError(
             f"[{op}] the array's byte order ({array.dtype.str}) is not the machine's native "
-            "order; convert it first: array.astype(array.dtype.newbyteorder('='))")
+            "order; convert it first: array.astype(array.dtype.newbyteorder('='))"
+        )
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -90,12 +90,14 @@ def from_dlpack(obj) -> Tensor:
         raise RuntimeError(
             "[from_dlpack] the capsule is not a DLPack tensor capsule or was already consumed: "
             "a DLPack capsule can be imported only once (pass the producer object, not "
-            "obj.__dlpack__(), to import it again)")
+            "obj.__dlpack__(), to import it again)"
+        )
     if state is None:
         if not hasattr(obj, "__dlpack__"):
             raise TypeError(
                 "[from_dlpack] expected an object with __dlpack__ (a NumPy array, a torch "
-                f"tensor, ...) or a DLPack capsule, got {type(obj).__name__}")
+                f"tensor, ...) or a DLPack capsule, got {type(obj).__name__}"
+            )
         obj = obj.__dlpack__()  # the producer's own errors propagate unchanged
     try:
         impl = _C.from_dlpack(obj)
@@ -104,7 +106,8 @@ def from_dlpack(obj) -> Tensor:
             raise
         raise TypeError(
             "[from_dlpack] the DLPack tensor can't be imported (read-only, or a dtype, device "
-            "or layout mytensor does not support)") from None
+            "or layout mytensor does not support)"
+        ) from None
     return Tensor._make(impl)
 
 

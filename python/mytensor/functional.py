@@ -12,7 +12,20 @@ from mytensor.ops.reduce import log_softmax, softmax
 from mytensor.ops.shape import pad
 
 __all__ = [
-    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv2d", "cross_entropy", "dropout",
-    "gelu", "linear", "log_softmax", "max_pool2d", "nll_loss", "pad", "relu", "sigmoid",
-    "softmax", "tanh",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "gelu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "nll_loss",
+    "pad",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
 ]

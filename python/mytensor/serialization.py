@@ -23,13 +23,26 @@ __all__ = ["save", "load"]
 
 # safetensors dtype codes <-> NumPy dtypes (little-endian).
 _CODES = {
-    "bool": "BOOL", "uint8": "U8", "int8": "I8", "int16": "I16", "int32": "I32",
-    "int64": "I64", "float16": "F16", "float32": "F32", "float64": "F64",
+    "bool": "BOOL",
+    "uint8": "U8",
+    "int8": "I8",
+    "int16": "I16",
+    "int32": "I32",
+    "int64": "I64",
+    "float16": "F16",
+    "float32": "F32",
+    "float64": "F64",
 }
 _NUMPY = {
-    "BOOL": np.dtype("bool"), "U8": np.dtype("uint8"), "I8": np.dtype("int8"),
-    "I16": np.dtype("<i2"), "I32": np.dtype("<i4"), "I64": np.dtype("<i8"),
-    "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
+    "BOOL": np.dtype("bool"),
+    "U8": np.dtype("uint8"),
+    "I8": np.dtype("int8"),
+    "I16": np.dtype("<i2"),
+    "I32": np.dtype("<i4"),
+    "I64": np.dtype("<i8"),
+    "F16": np.dtype("<f2"),
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
 }
 _FORMAT = "mytensor"
 _METADATA = "__metadata__"  # the safetensors header's reserved entry
@@ -72,15 +85,19 @@ class _Flattener:
             items = []
             for k, v in obj.items():
                 if not isinstance(k, (str, int)) or isinstance(k, bool):
-                    raise TypeError(f"[save] {where} has a key {k!r} of type "
-                                    f"{type(k).__name__}; keys must be str or int")
+                    raise TypeError(
+                        f"[save] {where} has a key {k!r} of type "
+                        f"{type(k).__name__}; keys must be str or int"
+                    )
                 items.append([k, self.visit(v, path + [str(k)])])
             return {"__dict__": items}
         if isinstance(obj, (list, tuple)):
             values = [self.visit(v, path + [str(i)]) for i, v in enumerate(obj)]
             return {"__tuple__": values} if isinstance(obj, tuple) else values
-        raise TypeError(f"[save] {where} has type {type(obj).__name__}, which can't be saved "
-                        "(tensors, dicts, lists, tuples, numbers, strings and None can)")
+        raise TypeError(
+            f"[save] {where} has type {type(obj).__name__}, which can't be saved "
+            "(tensors, dicts, lists, tuples, numbers, strings and None can)"
+        )
 
 
 def _to_numpy(t: Tensor, where: str) -> np.ndarray:
@@ -96,12 +113,12 @@ def _is_flat_state_dict(obj) -> bool:
     """A {name: Tensor} dict stored under its own names (not if a name is the header's own
     "__metadata__": that one goes through the structure, which keeps it losslessly)."""
     return isinstance(obj, dict) and all(
-        isinstance(k, str) and k != _METADATA and isinstance(v, Tensor) for k, v in obj.items())
+        isinstance(k, str) and k != _METADATA and isinstance(v, Tensor) for k, v in obj.items()
+    )
 
 
 def _corrupt(path: str, what: str) -> ValueError:
-    return ValueError(f"[load] corrupt file: the structure metadata at {path or 'the root'} "
-                      f"{what}")
+    return ValueError(f"[load] corrupt file: the structure metadata at {path or 'the root'} {what}")
 
 
 def _rebuild(node, tensors: dict, path: str):
@@ -113,8 +130,10 @@ def _rebuild(node, tensors: dict, path: str):
     if "__tensor__" in node:
         key = node["__tensor__"]
         if not isinstance(key, str) or key not in tensors:
-            raise ValueError(f"[load] corrupt file: the structure names tensor {key!r}, which "
-                             "the file does not hold")
+            raise ValueError(
+                f"[load] corrupt file: the structure names tensor {key!r}, which "
+                "the file does not hold"
+            )
         return tensors[key]
     if "__float__" in node:
         text = node["__float__"]
@@ -129,14 +148,19 @@ def _rebuild(node, tensors: dict, path: str):
     if "__dict__" in node:
         items = node["__dict__"]
         if not isinstance(items, list):
-            raise _corrupt(path, f"has a dict that is not a list of pairs: "
-                                 f"{type(items).__name__}")
+            raise _corrupt(path, f"has a dict that is not a list of pairs: {type(items).__name__}")
         out = {}
         for item in items:
-            if (not isinstance(item, list) or len(item) != 2
-                    or not isinstance(item[0], (str, int)) or isinstance(item[0], bool)):
-                raise _corrupt(path, f"has a dict item that is not a [str or int key, value] "
-                                     f"pair: {str(item)[:80]}")
+            if (
+                not isinstance(item, list)
+                or len(item) != 2
+                or not isinstance(item[0], (str, int))
+                or isinstance(item[0], bool)
+            ):
+                raise _corrupt(
+                    path,
+                    f"has a dict item that is not a [str or int key, value] pair: {str(item)[:80]}",
+                )
             out[item[0]] = _rebuild(item[1], tensors, f"{path}.{item[0]}")
         return out
     raise _corrupt(path, f"has an unknown entry {sorted(node)}")
@@ -169,14 +193,16 @@ def save(obj, f) -> None:
     header: dict = {"__metadata__": metadata}
     offset = 0
     for key, array in tensors.items():
-        header[key] = {"dtype": _CODES[array.dtype.name], "shape": list(array.shape),
-                       "data_offsets": [offset, offset + array.nbytes]}
+        header[key] = {
+            "dtype": _CODES[array.dtype.name],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + array.nbytes],
+        }
         offset += array.nbytes
     blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
     blob += b" " * (-len(blob) % 8)  # pad so that the data starts 8-byte aligned
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(struct.pack("<Q", len(blob)))
@@ -228,14 +254,18 @@ def load(f, map_location=None):
         data = fh.read()
     name = os.path.basename(path)
     if len(data) < 8:
-        raise ValueError(f"[load] {name} is truncated or not a safetensors file: "
-                         f"{len(data)} bytes, fewer than the 8-byte header length")
+        raise ValueError(
+            f"[load] {name} is truncated or not a safetensors file: "
+            f"{len(data)} bytes, fewer than the 8-byte header length"
+        )
     (n,) = struct.unpack("<Q", data[:8])
     if n > _MAX_HEADER or 8 + n > len(data):
-        raise ValueError(f"[load] {name} is truncated or not a safetensors file: the header "
-                         f"claims {n} bytes but the file has {len(data) - 8} after the length")
+        raise ValueError(
+            f"[load] {name} is truncated or not a safetensors file: the header "
+            f"claims {n} bytes but the file has {len(data) - 8} after the length"
+        )
     try:
-        header = json.loads(data[8:8 + n].decode("utf-8"))
+        header = json.loads(data[8 : 8 + n].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"[load] {name} is corrupt: its header is not valid JSON ({e})") from None
     except RecursionError:
@@ -244,9 +274,11 @@ def load(f, map_location=None):
         raise ValueError(f"[load] {name} is corrupt: the header is not a JSON object")
     metadata = header.pop(_METADATA, None) or {}
     if not isinstance(metadata, dict):
-        raise ValueError(f"[load] {name} is corrupt: __metadata__ is a "
-                         f"{type(metadata).__name__}, not a JSON object")
-    buffer = memoryview(data)[8 + n:]
+        raise ValueError(
+            f"[load] {name} is corrupt: __metadata__ is a "
+            f"{type(metadata).__name__}, not a JSON object"
+        )
+    buffer = memoryview(data)[8 + n :]
     tensors = {}
     spans = []
     for key, entry in header.items():
@@ -268,41 +300,58 @@ def load(f, map_location=None):
     if structure is None:
         return out
     if not isinstance(structure, str):
-        raise ValueError(f"[load] {name} is corrupt: its structure metadata is a "
-                         f"{type(structure).__name__}, not a JSON string")
+        raise ValueError(
+            f"[load] {name} is corrupt: its structure metadata is a "
+            f"{type(structure).__name__}, not a JSON string"
+        )
     try:
         tree = json.loads(structure)
         return _rebuild(tree, out, "")
     except json.JSONDecodeError as e:
-        raise ValueError(f"[load] {name} is corrupt: its structure metadata is not valid JSON "
-                         f"({e})") from None
+        raise ValueError(
+            f"[load] {name} is corrupt: its structure metadata is not valid JSON ({e})"
+        ) from None
     except RecursionError:
-        raise ValueError(f"[load] {name} is corrupt: its structure metadata is nested too "
-                         "deeply to rebuild") from None
+        raise ValueError(
+            f"[load] {name} is corrupt: its structure metadata is nested too deeply to rebuild"
+        ) from None
 
 
 def _read_entry(name: str, key: str, entry, buffer) -> np.ndarray:
     if not isinstance(entry, dict) or not {"dtype", "shape", "data_offsets"} <= set(entry):
-        raise ValueError(f"[load] {name} is corrupt: entry {key!r} lacks dtype, shape or "
-                         "data_offsets")
+        raise ValueError(
+            f"[load] {name} is corrupt: entry {key!r} lacks dtype, shape or data_offsets"
+        )
     code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if code not in _NUMPY:
-        raise ValueError(f"[load] {name}: tensor {key!r} has dtype {code!r}, which mytensor "
-                         f"can't load (supported: {', '.join(_NUMPY)})")
-    if (not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape)
-            or not isinstance(offsets, list) or len(offsets) != 2
-            or not all(isinstance(o, int) for o in offsets)):
-        raise ValueError(f"[load] {name} is corrupt: bad shape {shape!r} or data_offsets "
-                         f"{offsets!r} for tensor {key!r}")
+        raise ValueError(
+            f"[load] {name}: tensor {key!r} has dtype {code!r}, which mytensor "
+            f"can't load (supported: {', '.join(_NUMPY)})"
+        )
+    if (
+        not isinstance(shape, list)
+        or not all(isinstance(s, int) and s >= 0 for s in shape)
+        or not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(isinstance(o, int) for o in offsets)
+    ):
+        raise ValueError(
+            f"[load] {name} is corrupt: bad shape {shape!r} or data_offsets "
+            f"{offsets!r} for tensor {key!r}"
+        )
     begin, end = offsets
     dtype = _NUMPY[code]
     nbytes = dtype.itemsize * math.prod(shape)
     if not 0 <= begin <= end or end - begin != nbytes:
-        raise ValueError(f"[load] {name} is corrupt: tensor {key!r} of shape {tuple(shape)} and "
-                         f"dtype {code} needs {nbytes} bytes but data_offsets are {offsets}")
+        raise ValueError(
+            f"[load] {name} is corrupt: tensor {key!r} of shape {tuple(shape)} and "
+            f"dtype {code} needs {nbytes} bytes but data_offsets are {offsets}"
+        )
     if end > len(buffer):
-        raise ValueError(f"[load] {name} is truncated: tensor {key!r} ends at byte {end} of the "
-                         f"data but the file holds only {len(buffer)} data bytes")
+        raise ValueError(
+            f"[load] {name} is truncated: tensor {key!r} ends at byte {end} of the "
+            f"data but the file holds only {len(buffer)} data bytes"
+        )
     array = np.frombuffer(buffer[begin:end], dtype=dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)  # owned, writeable, native order
 
@@ -311,8 +360,9 @@ def _check_coverage(name: str, spans, size: int) -> None:
     pos = 0
     for begin, end in sorted(spans):
         if begin != pos:
-            raise ValueError(f"[load] {name} is corrupt: tensor data overlaps or leaves a gap "
-                             f"at byte {pos}")
+            raise ValueError(
+                f"[load] {name} is corrupt: tensor data overlaps or leaves a gap at byte {pos}"
+            )
         pos = end
     if pos != size:
         raise ValueError(f"[load] {name} is corrupt: {size - pos} bytes after the last tensor")

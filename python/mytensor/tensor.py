@@ -199,7 +199,8 @@ class Tensor:
             raise _C.GraphCaptureError(
                 f"[graphs] {what} reads a CUDA tensor on the host inside a captured step: a "
                 "replay would not run the host code; return the tensor from the step and read "
-                "it outside")
+                "it outside"
+            )
 
     def item(self):
         self._refuse_host_read(".item()")
@@ -220,7 +221,8 @@ class Tensor:
             raise _C.DTypeError(
                 f"[numpy] {self.dtype.name} has no NumPy dtype, so .numpy() can't return its "
                 "values; share it with a library that has one through DLPack "
-                "(torch.from_dlpack(t))")
+                "(torch.from_dlpack(t))"
+            )
         impl = self._impl
         if self.is_cuda:
             self._refuse_host_read(".numpy()")

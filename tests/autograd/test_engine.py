@@ -107,7 +107,7 @@ def test_deep_graph_does_not_hit_the_recursion_limit():
     for _ in range(5000):  # far past Python's default recursion limit of 1000
         y = y * 1.0001
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 5000], rtol=1e-4)
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001**5000], rtol=1e-4)
 
 
 def test_inplace_change_of_saved_tensor_is_detected(device):

@@ -17,8 +17,10 @@ import pytest
 from mytensor.optim import SGD, Adam, AdamW
 from mytensor.optim.lr_scheduler import OneCycleLR, StepLR
 
-cuda = pytest.mark.skipif(not mt.cuda.is_available(),
-                          reason="CUDA is not available (no GPU, or mytensor built without CUDA)")
+cuda = pytest.mark.skipif(
+    not mt.cuda.is_available(),
+    reason="CUDA is not available (no GPU, or mytensor built without CUDA)",
+)
 GraphCaptureError = mt.cuda.GraphCaptureError
 
 
@@ -43,8 +45,13 @@ class Net(nn.Module):
 
 def _batches(n: int, batch: int = 8):
     rng = np.random.default_rng(0)
-    return [(mt.tensor(rng.standard_normal((batch, 3, 8, 8)).astype(np.float32), device="cuda"),
-             mt.tensor(rng.integers(0, 10, batch), device="cuda")) for _ in range(n)]
+    return [
+        (
+            mt.tensor(rng.standard_normal((batch, 3, 8, 8)).astype(np.float32), device="cuda"),
+            mt.tensor(rng.integers(0, 10, batch), device="cuda"),
+        )
+        for _ in range(n)
+    ]
 
 
 def _model(p: float = 0.0) -> Net:
@@ -52,8 +59,17 @@ def _model(p: float = 0.0) -> Net:
     return Net(p).to("cuda")
 
 
-def _train(graphed: bool, make_opt, *, steps: int = 6, p: float = 0.0, sched_inside=None,
-           sched_outside=None, warmup: int = 2, verify: bool = False):
+def _train(
+    graphed: bool,
+    make_opt,
+    *,
+    steps: int = 6,
+    p: float = 0.0,
+    sched_inside=None,
+    sched_outside=None,
+    warmup: int = 2,
+    verify: bool = False,
+):
     """Losses, learning rates and final parameters of `steps` steps from one initialisation."""
     model = _model(p)
     opt = make_opt(model.parameters())
@@ -97,13 +113,18 @@ def _assert_same_training(a, b, rtol: float = 1e-5, atol: float = 1e-6) -> None:
 
 # ---- equality with eager ------------------------------------------------------------------------
 
+
 @cuda
-@pytest.mark.parametrize("make_opt", [
-    lambda ps: Adam(ps, lr=1e-2),
-    lambda ps: AdamW(ps, lr=1e-2, weight_decay=0.1, amsgrad=True),
-    lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4),
-    lambda ps: SGD(ps, lr=0.05),
-], ids=["adam", "adamw-amsgrad", "sgd-nesterov", "sgd-plain"])
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: Adam(ps, lr=1e-2),
+        lambda ps: AdamW(ps, lr=1e-2, weight_decay=0.1, amsgrad=True),
+        lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4),
+        lambda ps: SGD(ps, lr=0.05),
+    ],
+    ids=["adam", "adamw-amsgrad", "sgd-nesterov", "sgd-plain"],
+)
 def test_graphed_training_equals_eager(make_opt):
     eager = _train(False, make_opt)
     graphed = _train(True, make_opt)
@@ -114,14 +135,22 @@ def test_graphed_training_equals_eager(make_opt):
 
 @cuda
 @pytest.mark.parametrize("where", ["inside", "outside"])
-@pytest.mark.parametrize("make_sched", [
-    lambda opt: StepLR(opt, step_size=2, gamma=0.5),
-    lambda opt: OneCycleLR(opt, max_lr=0.05, total_steps=10),
-], ids=["steplr", "onecycle"])
-@pytest.mark.parametrize("make_opt", [
-    lambda ps: Adam(ps, lr=1e-2),
-    lambda ps: SGD(ps, lr=0.05, momentum=0.9),
-], ids=["adam", "sgd"])
+@pytest.mark.parametrize(
+    "make_sched",
+    [
+        lambda opt: StepLR(opt, step_size=2, gamma=0.5),
+        lambda opt: OneCycleLR(opt, max_lr=0.05, total_steps=10),
+    ],
+    ids=["steplr", "onecycle"],
+)
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: Adam(ps, lr=1e-2),
+        lambda ps: SGD(ps, lr=0.05, momentum=0.9),
+    ],
+    ids=["adam", "sgd"],
+)
 def test_schedulers_inside_and_outside_the_step(where, make_sched, make_opt):
     kw = {"sched_inside" if where == "inside" else "sched_outside": make_sched}
     eager = _train(False, make_opt, steps=8, **kw)
@@ -179,6 +208,7 @@ def test_low_level_cuda_graph():
 
 # ---- safety errors ------------------------------------------------------------------------------
 
+
 def _graphed_model_step(warmup: int = 1, **kw):
     model = _model()
     opt = Adam(model.parameters(), lr=1e-2)
@@ -206,9 +236,11 @@ def _captured_step():
 @cuda
 def test_shape_dtype_device_changes_raise():
     g, _, _, x, y = _captured_step()
-    with pytest.raises(GraphCaptureError,
-                       match=r"argument 'x' changed shape since capture: captured "
-                             r"\(8, 3, 8, 8\), got \(4, 3, 8, 8\)"):
+    with pytest.raises(
+        GraphCaptureError,
+        match=r"argument 'x' changed shape since capture: captured "
+        r"\(8, 3, 8, 8\), got \(4, 3, 8, 8\)",
+    ):
         g(x[:4], y)
     with pytest.raises(GraphCaptureError, match=r"argument 'x' changed dtype .*float64"):
         g(x.double(), y)
@@ -223,26 +255,44 @@ def test_non_tensor_argument_change_raises():
     x = mt.ones(2, device="cuda")
     g(x, 1.5)
     assert g(x, 1.5).cpu().numpy().tolist() == [1.5, 1.5]
-    with pytest.raises(GraphCaptureError,
-                       match=r"argument 'scale' changed from 1\.5 at capture to 2\.0"):
+    with pytest.raises(
+        GraphCaptureError, match=r"argument 'scale' changed from 1\.5 at capture to 2\.0"
+    ):
         g(x, 2.0)
 
 
 @cuda
-@pytest.mark.parametrize("read, message", [
-    (lambda t: t.item(), r"\.item\(\) reads a CUDA tensor on the host inside a captured step"),
-    (lambda t: t.numpy(), r"\.numpy\(\) reads a CUDA tensor on the host"),
-    (lambda t: t.tolist(), r"\.tolist\(\) reads a CUDA tensor on the host"),
-    (lambda t: float(t), r"float\(\) reads a CUDA tensor on the host"),
-    (lambda t: repr(t), r"printing \(repr\) reads a CUDA tensor"),
-    (lambda t: t.cpu(), r"a device-to-host copy .* inside a captured step"),
-    (lambda t: mt.tensor([1.0], device="cuda"), r"a host-to-device copy .* inside a captured "
-                                                r"step"),
-    (lambda t: mt.cuda.synchronize(), r"cuda\.synchronize\(\) inside a captured step"),
-    (lambda t: mt.randperm(4, device="cuda"), r"randperm inside a captured step"),
-    (lambda t: mt.get_rng_state(), r"get_rng_state inside a captured step"),
-], ids=["item", "numpy", "tolist", "float", "repr", "cpu", "host-to-device", "synchronize",
-        "randperm", "get_rng_state"])
+@pytest.mark.parametrize(
+    "read, message",
+    [
+        (lambda t: t.item(), r"\.item\(\) reads a CUDA tensor on the host inside a captured step"),
+        (lambda t: t.numpy(), r"\.numpy\(\) reads a CUDA tensor on the host"),
+        (lambda t: t.tolist(), r"\.tolist\(\) reads a CUDA tensor on the host"),
+        (lambda t: float(t), r"float\(\) reads a CUDA tensor on the host"),
+        (lambda t: repr(t), r"printing \(repr\) reads a CUDA tensor"),
+        (lambda t: t.cpu(), r"a device-to-host copy .* inside a captured step"),
+        (
+            lambda t: mt.tensor([1.0], device="cuda"),
+            r"a host-to-device copy .* inside a captured "
+            r"step",
+        ),
+        (lambda t: mt.cuda.synchronize(), r"cuda\.synchronize\(\) inside a captured step"),
+        (lambda t: mt.randperm(4, device="cuda"), r"randperm inside a captured step"),
+        (lambda t: mt.get_rng_state(), r"get_rng_state inside a captured step"),
+    ],
+    ids=[
+        "item",
+        "numpy",
+        "tolist",
+        "float",
+        "repr",
+        "cpu",
+        "host-to-device",
+        "synchronize",
+        "randperm",
+        "get_rng_state",
+    ],
+)
 def test_host_work_inside_the_step_raises(read, message):
     def step(x):
         y = (x * 2).sum()
@@ -266,9 +316,11 @@ def test_optimizer_hyper_parameter_change_raises():
     opt.param_groups[0]["lr"] = 1e-3  # read from a slot: fine
     g(x, y)
     opt.param_groups[0]["eps"] = 1e-6
-    with pytest.raises(GraphCaptureError,
-                       match=r"Adam param_groups\[0\]\['eps'\] changed from 1e-08 at capture to "
-                             r"1e-06"):
+    with pytest.raises(
+        GraphCaptureError,
+        match=r"Adam param_groups\[0\]\['eps'\] changed from 1e-08 at capture to "
+        r"1e-06",
+    ):
         g(x, y)
 
 
@@ -285,9 +337,11 @@ def test_replaced_optimizer_state_raises():
 def test_module_train_eval_flip_raises():
     g, model, _, x, y = _captured_step()
     model.eval()
-    with pytest.raises(GraphCaptureError,
-                       match=r"module Net was in train mode when the step was captured and is now "
-                             r"in eval mode"):
+    with pytest.raises(
+        GraphCaptureError,
+        match=r"module Net was in train mode when the step was captured and is now "
+        r"in eval mode",
+    ):
         g(x, y)
     model.train()
     g(x, y)
@@ -353,12 +407,16 @@ def test_verify_catches_a_python_value_baked_into_the_graph():
     g = mt.cuda.make_graphed_step(step, warmup=1, verify=True)
     x = mt.ones(2, device="cuda")
     g(x)
-    with pytest.raises(GraphCaptureError, match=r"verify: the replayed step differs from the "
-                                                r"eager one in output"):
+    with pytest.raises(
+        GraphCaptureError,
+        match=r"verify: the replayed step differs from the "
+        r"eager one in output",
+    ):
         g(x)
 
 
 # ---- memory -------------------------------------------------------------------------------------
+
 
 @cuda
 def test_replays_keep_memory_flat_and_the_pool_is_released():
@@ -386,10 +444,12 @@ def test_replays_keep_memory_flat_and_the_pool_is_released():
 
 # ---- without CUDA -------------------------------------------------------------------------------
 
+
 def test_cpu_tensors_or_no_cuda_raise_a_clear_error():
     g = mt.cuda.make_graphed_step(lambda x: x * 2, warmup=0)
-    with pytest.raises(mt.DeviceError,
-                       match=r"CUDA graphs need a CUDA device|argument 'x' is on cpu"):
+    with pytest.raises(
+        mt.DeviceError, match=r"CUDA graphs need a CUDA device|argument 'x' is on cpu"
+    ):
         g(mt.ones(2))
     with pytest.raises(ValueError, match=r"warmup must be an integer >= 0"):
         mt.cuda.make_graphed_step(lambda x: x, warmup=-1)
@@ -397,11 +457,30 @@ def test_cpu_tensors_or_no_cuda_raise_a_clear_error():
 
 def test_slots_outside_a_capture_raise():
     p = mt.zeros(3)
-    with pytest.raises(GraphCaptureError, match=r"\[adam_step\] lr_slot is only valid while a CUDA "
-                                                r"graph is being captured"):
-        mt._C.adam_step([p._impl], [p._impl], [p._impl], [p._impl], [], 0.1, 0.9, 0.999, 1e-8,
-                        0.0, 1, False, False, False, lr_slot=0)
+    with pytest.raises(
+        GraphCaptureError,
+        match=r"\[adam_step\] lr_slot is only valid while a CUDA "
+        r"graph is being captured",
+    ):
+        mt._C.adam_step(
+            [p._impl],
+            [p._impl],
+            [p._impl],
+            [p._impl],
+            [],
+            0.1,
+            0.9,
+            0.999,
+            1e-8,
+            0.0,
+            1,
+            False,
+            False,
+            False,
+            lr_slot=0,
+        )
     with pytest.raises(GraphCaptureError, match=r"\[sgd_step\] momentum_slot is only valid"):
-        mt._C.sgd_step([p._impl], [p._impl], [], 0.1, 0.0, 0.0, 0.0, False, False, False,
-                       momentum_slot=0)
+        mt._C.sgd_step(
+            [p._impl], [p._impl], [], 0.1, 0.0, 0.0, 0.0, False, False, False, momentum_slot=0
+        )
     assert not mt._C.graphs.is_capturing()

@@ -30,8 +30,9 @@ def philox(seed: int, counters: np.ndarray) -> tuple[np.ndarray, ...]:
     return c0, c1, c2, c3
 
 
-def augment_reference(images, labels, indices, mean, std, padding, flip, seed, offset, dtype,
-                      params=None):
+def augment_reference(
+    images, labels, indices, mean, std, padding, flip, seed, offset, dtype, params=None
+):
     """What augment_images computes, written plainly: pad, crop, flip, normalise. With `params`
     ((B, 3): dy, dx, flip per sample) the crops and flips are those instead of Philox draws."""
     span = 2 * padding + 1
@@ -43,7 +44,7 @@ def augment_reference(images, labels, indices, mean, std, padding, flip, seed, o
     padded = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     for b, i in enumerate(indices):
         dy, dx, mirror = (int(v) for v in params[b])
-        crop = padded[i, :, dy:dy + h, dx:dx + w]
+        crop = padded[i, :, dy : dy + h, dx : dx + w]
         if flip and mirror:
             crop = crop[:, :, ::-1]
         v = crop.astype(dtype) / dtype(255)

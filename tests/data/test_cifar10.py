@@ -25,8 +25,16 @@ def _write_batches(folder, per_batch=4, seed=0):
         data = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
         labels = rng.integers(0, 10, per_batch).tolist()
         with open(os.path.join(folder, name), "wb") as f:
-            pickle.dump({b"batch_label": name.encode(), b"labels": labels, b"data": data,
-                         b"filenames": [b"x.png"] * per_batch}, f, protocol=2)
+            pickle.dump(
+                {
+                    b"batch_label": name.encode(),
+                    b"labels": labels,
+                    b"data": data,
+                    b"filenames": [b"x.png"] * per_batch,
+                },
+                f,
+                protocol=2,
+            )
         out[name] = (data, labels)
     return out
 
@@ -49,9 +57,12 @@ def test_transform_pipeline(tmp_path):
     from mytensor.data import transforms as T
 
     _write_batches(tmp_path / "cifar-10-batches-py")
-    ds = CIFAR10(tmp_path, train=False, transform=T.Compose([
-        T.ToTensor(), T.Normalize((0.5, 0.5, 0.5), (0.25, 0.25, 0.25))]),
-        target_transform=lambda y: y + 100)
+    ds = CIFAR10(
+        tmp_path,
+        train=False,
+        transform=T.Compose([T.ToTensor(), T.Normalize((0.5, 0.5, 0.5), (0.25, 0.25, 0.25))]),
+        target_transform=lambda y: y + 100,
+    )
     x, y = ds[0]
     assert x.shape == (3, 32, 32) and x.dtype is mt.float32 and y >= 100
     expected = (ds.data[0].transpose(2, 0, 1) / np.float32(255) - 0.5) / 0.25
@@ -87,12 +98,15 @@ def test_malicious_pickle_is_refused(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.mark.parametrize("entry,fragment", [
-    ([1, 2], "expected a dict"),
-    ({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]}, r"shape \(n, 3072\)"),
-    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}, "expected 2 labels"),
-    ({b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]}, r"labels must be integers in"),
-])
+@pytest.mark.parametrize(
+    "entry,fragment",
+    [
+        ([1, 2], "expected a dict"),
+        ({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]}, r"shape \(n, 3072\)"),
+        ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}, "expected 2 labels"),
+        ({b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]}, r"labels must be integers in"),
+    ],
+)
 def test_wrong_contents(tmp_path, entry, fragment):
     folder = tmp_path / "cifar-10-batches-py"
     _write_batches(folder)
@@ -151,8 +165,14 @@ def test_failed_download_removes_only_what_it_created(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError) as exc:
         CIFAR10(root, download=True)
     message = str(exc.value)
-    for fragment in (CIFAR10.url, "Temporary failure in name resolution", "--data-dir",
-                     "MYTENSOR_CIFAR10_DIR", "cifar-10-batches-py", str(root / CIFAR10.filename)):
+    for fragment in (
+        CIFAR10.url,
+        "Temporary failure in name resolution",
+        "--data-dir",
+        "MYTENSOR_CIFAR10_DIR",
+        "cifar-10-batches-py",
+        str(root / CIFAR10.filename),
+    ):
         assert fragment in message, fragment
     assert os.listdir(tmp_path) == []  # a/, b/ and data/ were made by the attempt: all gone
     # A folder that was there (with the user's files) is left as it was.

@@ -38,10 +38,12 @@ def test_sequential_batches_are_views():
 
 def test_shuffle_with_seeded_generator():
     x, y = _tensors(50)
-    a = [b[1].numpy().tolist() for b in DataLoader(TensorDataset(x, y), 8, shuffle=True,
-                                                   generator=3)]
-    b = [b[1].numpy().tolist() for b in DataLoader(TensorDataset(x, y), 8, shuffle=True,
-                                                   generator=3)]
+    a = [
+        b[1].numpy().tolist() for b in DataLoader(TensorDataset(x, y), 8, shuffle=True, generator=3)
+    ]
+    b = [
+        b[1].numpy().tolist() for b in DataLoader(TensorDataset(x, y), 8, shuffle=True, generator=3)
+    ]
     assert a == b and sorted(sum(a, [])) == list(range(50)) and sum(a, []) != list(range(50))
     loader = DataLoader(TensorDataset(x, y), 50, shuffle=True, generator=4)
     e1, e2 = (next(iter(loader))[1].numpy().tolist() for _ in range(2))
@@ -73,8 +75,11 @@ def test_generic_dataset_collate():
     assert d["id"].numpy().tolist() == [0, 1, 2] and x2.shape == (2, 2)
     sub = Subset(Squares(), [4, 1])
     assert len(sub) == 2 and sub[0][1] == 16
-    shuffled = [int(v) for _, ys, _ in DataLoader(Squares(), 2, shuffle=True, generator=0)
-                for v in ys.numpy()]
+    shuffled = [
+        int(v)
+        for _, ys, _ in DataLoader(Squares(), 2, shuffle=True, generator=0)
+        for v in ys.numpy()
+    ]
     assert sorted(shuffled) == [0, 1, 4, 9, 16]
 
 
@@ -99,8 +104,7 @@ def test_transforms_on_arrays_and_tensors():
         assert crop(t).shape == (3, 4, 4)
     flipped = T.RandomHorizontalFlip(p=1.0)(img)
     np.testing.assert_array_equal(flipped, img[:, ::-1])
-    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=1.0)(t).numpy(),
-                                  t.numpy()[:, :, ::-1])
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=1.0)(t).numpy(), t.numpy()[:, :, ::-1])
     assert T.RandomHorizontalFlip(p=0.0)(img) is img
     norm = T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(t)
     np.testing.assert_allclose(norm.numpy(), (t.numpy() - 0.5) / 0.5, rtol=1e-6)

@@ -325,7 +325,15 @@ INPLACE = ["add_", "sub_", "mul_", "div_"]
 
 
 INPLACE_NAMES = INPLACE + [
-    "clamp_", "clip_", "fill_", "zero_", "copy_", "setitem", "overlap", "pow_", "relu_",
+    "clamp_",
+    "clip_",
+    "fill_",
+    "zero_",
+    "copy_",
+    "setitem",
+    "overlap",
+    "pow_",
+    "relu_",
     "masked_fill_",
 ]
 
@@ -1173,8 +1181,21 @@ OPS = [
     Op(
         "inplace",
         inplace_case,
-        ("add_", "sub_", "mul_", "div_", "clamp_", "clip_", "fill_", "zero_", "copy_",
-         "__setitem__", "pow_", "relu_", "masked_fill_"),
+        (
+            "add_",
+            "sub_",
+            "mul_",
+            "div_",
+            "clamp_",
+            "clip_",
+            "fill_",
+            "zero_",
+            "copy_",
+            "__setitem__",
+            "pow_",
+            "relu_",
+            "masked_fill_",
+        ),
         2,
     ),
     Op(

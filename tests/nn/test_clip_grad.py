@@ -19,10 +19,16 @@ def _pair(scale, seed=0):
     return mp, tp
 
 
-@pytest.mark.parametrize("max_norm,norm_type,scale", [
-    (1.0, 2.0, 1.0), (100.0, 2.0, 1.0), (0.5, 1.0, 3.0), (0.2, float("inf"), 1.0),
-    (1.0, 3.0, 2.0),
-])
+@pytest.mark.parametrize(
+    "max_norm,norm_type,scale",
+    [
+        (1.0, 2.0, 1.0),
+        (100.0, 2.0, 1.0),
+        (0.5, 1.0, 3.0),
+        (0.2, float("inf"), 1.0),
+        (1.0, 3.0, 2.0),
+    ],
+)
 def test_clip_grad_norm_matches_torch(max_norm, norm_type, scale):
     mp, tp = _pair(scale)
     mt_total = nn.utils.clip_grad_norm_(mp, max_norm, norm_type)

@@ -15,7 +15,8 @@ from mytensor.nn import init
 def test_calculate_gain(name):
     assert init.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name))
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(
-        torch.nn.init.calculate_gain("leaky_relu", 0.2))
+        torch.nn.init.calculate_gain("leaky_relu", 0.2)
+    )
 
 
 def _stats(fn, shape, **kwargs):
@@ -24,16 +25,23 @@ def _stats(fn, shape, **kwargs):
     return t.numpy().astype(np.float64)
 
 
-@pytest.mark.parametrize("fn,kwargs,kind,scale", [
-    (init.uniform_, dict(a=-2.0, b=3.0), "uniform", None),
-    (init.normal_, dict(mean=1.0, std=0.5), "normal", 0.5),
-    (init.xavier_uniform_, dict(gain=2.0), "uniform", 2.0 * math.sqrt(6 / (64 * 9 + 32 * 9))),
-    (init.xavier_normal_, dict(), "normal", math.sqrt(2 / (64 * 9 + 32 * 9))),
-    (init.kaiming_uniform_, dict(nonlinearity="relu"), "uniform", math.sqrt(6 / (32 * 9))),
-    (init.kaiming_uniform_, dict(mode="fan_out", a=math.sqrt(5)), "uniform",
-     math.sqrt(3) * math.sqrt(2 / 6) / math.sqrt(64 * 9)),
-    (init.kaiming_normal_, dict(nonlinearity="relu"), "normal", math.sqrt(2 / (32 * 9))),
-])
+@pytest.mark.parametrize(
+    "fn,kwargs,kind,scale",
+    [
+        (init.uniform_, dict(a=-2.0, b=3.0), "uniform", None),
+        (init.normal_, dict(mean=1.0, std=0.5), "normal", 0.5),
+        (init.xavier_uniform_, dict(gain=2.0), "uniform", 2.0 * math.sqrt(6 / (64 * 9 + 32 * 9))),
+        (init.xavier_normal_, dict(), "normal", math.sqrt(2 / (64 * 9 + 32 * 9))),
+        (init.kaiming_uniform_, dict(nonlinearity="relu"), "uniform", math.sqrt(6 / (32 * 9))),
+        (
+            init.kaiming_uniform_,
+            dict(mode="fan_out", a=math.sqrt(5)),
+            "uniform",
+            math.sqrt(3) * math.sqrt(2 / 6) / math.sqrt(64 * 9),
+        ),
+        (init.kaiming_normal_, dict(nonlinearity="relu"), "normal", math.sqrt(2 / (32 * 9))),
+    ],
+)
 def test_distributions(fn, kwargs, kind, scale):
     a = _stats(fn, (64, 32, 3, 3), **kwargs)
     if fn is init.uniform_:

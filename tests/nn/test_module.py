@@ -33,17 +33,35 @@ class Net(nn.Module):
 def test_named_parameters_and_buffers():
     net = Net()
     assert [n for n, _ in net.named_parameters()] == [
-        "block.scale", "block.conv.weight", "block.bn.weight", "block.bn.bias",
-        "heads.0.weight", "heads.0.bias", "heads.1.weight", "heads.1.bias"]
+        "block.scale",
+        "block.conv.weight",
+        "block.bn.weight",
+        "block.bn.bias",
+        "heads.0.weight",
+        "heads.0.bias",
+        "heads.1.weight",
+        "heads.1.bias",
+    ]
     assert len(list(net.parameters())) == 8
     assert [n for n, _ in net.named_buffers()] == [
-        "block.counter", "block.scratch", "block.bn.running_mean", "block.bn.running_var",
-        "block.bn.num_batches_tracked"]
+        "block.counter",
+        "block.scratch",
+        "block.bn.running_mean",
+        "block.bn.running_var",
+        "block.bn.num_batches_tracked",
+    ]
     assert [n for n, _ in net.block.named_parameters(recurse=False)] == ["scale"]
     # "shared" is a second name of heads[0]: a child of its own, listed once by named_modules.
     assert [type(m).__name__ for m in net.children()] == ["Block", "ModuleList", "Linear"]
     assert [n for n, _ in net.named_modules()] == [
-        "", "block", "block.conv", "block.bn", "heads", "heads.0", "heads.1"]
+        "",
+        "block",
+        "block.conv",
+        "block.bn",
+        "heads",
+        "heads.0",
+        "heads.1",
+    ]
     assert net.get_submodule("block.bn") is net.block.bn
     with pytest.raises(AttributeError, match="has no submodule 'nope'"):
         net.get_submodule("block.nope")
@@ -51,10 +69,22 @@ def test_named_parameters_and_buffers():
 
 def test_state_dict_keys_match_torch_conventions():
     sd = Net().state_dict()
-    assert list(sd) == ["block.scale", "block.counter", "block.conv.weight", "block.bn.weight",
-                        "block.bn.bias", "block.bn.running_mean", "block.bn.running_var",
-                        "block.bn.num_batches_tracked", "heads.0.weight", "heads.0.bias",
-                        "heads.1.weight", "heads.1.bias", "shared.weight", "shared.bias"]
+    assert list(sd) == [
+        "block.scale",
+        "block.counter",
+        "block.conv.weight",
+        "block.bn.weight",
+        "block.bn.bias",
+        "block.bn.running_mean",
+        "block.bn.running_var",
+        "block.bn.num_batches_tracked",
+        "heads.0.weight",
+        "heads.0.bias",
+        "heads.1.weight",
+        "heads.1.bias",
+        "shared.weight",
+        "shared.bias",
+    ]
     assert "block.scratch" not in sd  # non-persistent
     assert sd["block.bn.num_batches_tracked"].dtype is mt.int64
     assert not sd["heads.0.weight"].requires_grad  # detached, sharing storage
@@ -125,8 +155,10 @@ def test_load_state_dict_errors():
     assert "Error(s) in loading state_dict for Net" in msg
     assert 'Missing key(s) in state_dict: "block.bn.bias".' in msg
     assert 'Unexpected key(s) in state_dict: "extra.weight".' in msg
-    assert ("size mismatch for heads.1.weight: copying a param with shape (3, 5) from "
-            "checkpoint, the shape in current model is (3, 4).") in msg
+    assert (
+        "size mismatch for heads.1.weight: copying a param with shape (3, 5) from "
+        "checkpoint, the shape in current model is (3, 4)."
+    ) in msg
     del bad["heads.1.weight"]
     bad["heads.1.weight"] = sd["heads.1.weight"]
     result = net.load_state_dict(bad, strict=False)
@@ -153,19 +185,33 @@ TORCH_BN_BIAS = "bias" in inspect.signature(torch.nn.BatchNorm2d.__init__).param
 
 def _torch_like_net(nn_):
     extra = [nn_.BatchNorm2d(2, bias=False)] if TORCH_BN_BIAS else []
-    return nn_.Sequential(nn_.Conv2d(3, 32, 3, padding=1, bias=False), nn_.BatchNorm2d(32),
-                          nn_.ReLU(), nn_.MaxPool2d(2), nn_.AvgPool2d(2, 1), nn_.Dropout(0.1),
-                          nn_.AdaptiveAvgPool2d((2, 2)), nn_.Flatten(), nn_.Linear(128, 10),
-                          nn_.GELU(), nn_.Sigmoid(), nn_.Tanh(), nn_.Identity(),
-                          nn_.ModuleList([nn_.Linear(2, 2)]), nn_.CrossEntropyLoss(),
-                          nn_.BatchNorm1d(4, momentum=None, affine=False), *extra)
+    return nn_.Sequential(
+        nn_.Conv2d(3, 32, 3, padding=1, bias=False),
+        nn_.BatchNorm2d(32),
+        nn_.ReLU(),
+        nn_.MaxPool2d(2),
+        nn_.AvgPool2d(2, 1),
+        nn_.Dropout(0.1),
+        nn_.AdaptiveAvgPool2d((2, 2)),
+        nn_.Flatten(),
+        nn_.Linear(128, 10),
+        nn_.GELU(),
+        nn_.Sigmoid(),
+        nn_.Tanh(),
+        nn_.Identity(),
+        nn_.ModuleList([nn_.Linear(2, 2)]),
+        nn_.CrossEntropyLoss(),
+        nn_.BatchNorm1d(4, momentum=None, affine=False),
+        *extra,
+    )
 
 
 def test_repr_matches_torch():
     ours = repr(_torch_like_net(nn))
     if not TORCH_BN_BIAS:
-        ours = ours.replace(", bias=True, track", ", track").replace(", bias=False, track",
-                                                                    ", track")
+        ours = ours.replace(", bias=True, track", ", track").replace(
+            ", bias=False, track", ", track"
+        )
     assert ours == repr(_torch_like_net(torch.nn))
 
 

@@ -13,27 +13,40 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-FAMILIES = ["elementwise", "shape", "reduce", "loss", "matmul", "conv", "pool", "norm", "index",
-            "random", "creation", "optim", "data"]
+FAMILIES = [
+    "elementwise",
+    "shape",
+    "reduce",
+    "loss",
+    "matmul",
+    "conv",
+    "pool",
+    "norm",
+    "index",
+    "random",
+    "creation",
+    "optim",
+    "data",
+]
 
 
 @dataclass
 class Row:
-    name: str                      # the _C op this row covers
-    mt: Callable                   # f(*mytensor tensors)
-    torch: Callable                # f(*torch tensors)
-    cases: list                    # input shapes per case: [((2, 3), (3,)), ...]
-    grad: tuple = (0,)             # inputs differentiated; () for non-differentiable ops
+    name: str  # the _C op this row covers
+    mt: Callable  # f(*mytensor tensors)
+    torch: Callable  # f(*torch tensors)
+    cases: list  # input shapes per case: [((2, 3), (3,)), ...]
+    grad: tuple = (0,)  # inputs differentiated; () for non-differentiable ops
     dtypes: tuple = ("float32", "float64")
-    low: float = -2.0              # input value range (uniform)
+    low: float = -2.0  # input value range (uniform)
     high: float = 2.0
-    make: Callable | None = None   # custom inputs: make(shapes, rng, dtype) -> list of arrays
+    make: Callable | None = None  # custom inputs: make(shapes, rng, dtype) -> list of arrays
     atol: float = 1e-5
     rtol: float = 1e-4
-    gradcheck: bool = True         # finite differences in float64 on the first case
-    layouts: bool = True           # also try transposed and sliced views of the first case
+    gradcheck: bool = True  # finite differences in float64 on the first case
+    layouts: bool = True  # also try transposed and sliced views of the first case
     covers: tuple = field(default_factory=tuple)  # more _C ops this row exercises
-    device_arg: bool = False       # mt is called with device=... (creation ops have no inputs)
+    device_arg: bool = False  # mt is called with device=... (creation ops have no inputs)
 
     def inputs(self, shapes, dtype: str, seed: int = 0) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)

@@ -24,45 +24,100 @@ def _make_plan(shapes, rng, dtype):
     """The inputs of _make plus an explicit plan for padding 4: int32 (B, 3) dy, dx, flip."""
     inputs = _make(shapes, rng, dtype)
     b = shapes[1][0]
-    params = np.stack([rng.integers(0, 9, b), rng.integers(0, 9, b), rng.integers(0, 2, b)],
-                      axis=1).astype(np.int32).reshape(b, 3)
+    params = (
+        np.stack([rng.integers(0, 9, b), rng.integers(0, 9, b), rng.integers(0, 2, b)], axis=1)
+        .astype(np.int32)
+        .reshape(b, 3)
+    )
     return inputs + [params]
 
 
 def _mt_plan(images, labels, indices, mean, std, params):
-    x, y = _C.augment_images(images._impl, labels._impl, indices._impl, mean._impl, std._impl,
-                             4, True, 99, 12345, params._impl)
+    x, y = _C.augment_images(
+        images._impl,
+        labels._impl,
+        indices._impl,
+        mean._impl,
+        std._impl,
+        4,
+        True,
+        99,
+        12345,
+        params._impl,
+    )
     return wrap(x), wrap(y)
 
 
 def _torch_plan(images, labels, indices, mean, std, params):
     dtype = mean.numpy().dtype.type
-    x, y = augment_reference(images.numpy(), labels.numpy(), indices.numpy(), mean.numpy(),
-                             std.numpy(), 4, True, 99, 12345, dtype, params=params.numpy())
+    x, y = augment_reference(
+        images.numpy(),
+        labels.numpy(),
+        indices.numpy(),
+        mean.numpy(),
+        std.numpy(),
+        4,
+        True,
+        99,
+        12345,
+        dtype,
+        params=params.numpy(),
+    )
     return torch.tensor(x), torch.tensor(y)
 
 
 def _mt(images, labels, indices, mean, std):
-    x, y = _C.augment_images(images._impl, labels._impl, indices._impl, mean._impl, std._impl,
-                             4, True, 99, 12345)
+    x, y = _C.augment_images(
+        images._impl, labels._impl, indices._impl, mean._impl, std._impl, 4, True, 99, 12345
+    )
     return wrap(x), wrap(y)
 
 
 def _torch(images, labels, indices, mean, std):
     dtype = mean.numpy().dtype.type
-    x, y = augment_reference(images.numpy(), labels.numpy(), indices.numpy(), mean.numpy(),
-                             std.numpy(), 4, True, 99, 12345, dtype)
+    x, y = augment_reference(
+        images.numpy(),
+        labels.numpy(),
+        indices.numpy(),
+        mean.numpy(),
+        std.numpy(),
+        4,
+        True,
+        99,
+        12345,
+        dtype,
+    )
     return torch.tensor(x), torch.tensor(y)
 
 
 ROWS = [
-    Row("augment_images", _mt, _torch,
-        [((10, 3, 8, 8), (6,)), ((4, 1, 5, 7), (9,)), ((3, 3, 4, 4), (0,)),
-         ((64, 3, 32, 32), (128,))],
-        grad=(), make=_make, layouts=False),
+    Row(
+        "augment_images",
+        _mt,
+        _torch,
+        [
+            ((10, 3, 8, 8), (6,)),
+            ((4, 1, 5, 7), (9,)),
+            ((3, 3, 4, 4), (0,)),
+            ((64, 3, 32, 32), (128,)),
+        ],
+        grad=(),
+        make=_make,
+        layouts=False,
+    ),
     # The explicit-plan mode: per-sample (dy, dx, flip) given instead of drawn.
-    Row("augment_images", _mt_plan, _torch_plan,
-        [((10, 3, 8, 8), (6,)), ((4, 1, 5, 7), (9,)), ((3, 3, 4, 4), (0,)),
-         ((64, 3, 32, 32), (128,))],
-        grad=(), make=_make_plan, layouts=False),
+    Row(
+        "augment_images",
+        _mt_plan,
+        _torch_plan,
+        [
+            ((10, 3, 8, 8), (6,)),
+            ((4, 1, 5, 7), (9,)),
+            ((3, 3, 4, 4), (0,)),
+            ((64, 3, 32, 32), (128,)),
+        ],
+        grad=(),
+        make=_make_plan,
+        layouts=False,
+    ),
 ]

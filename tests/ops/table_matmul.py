@@ -12,23 +12,23 @@ from tests.ops.op_table import Row
 GEMM_ATOL = 1e-4
 
 MATMUL_CASES = [
-    ((4, 3), (3, 5)),             # small first case: gradcheck and the transposed/sliced layouts
-    ((72, 73), (73, 74)),         # misses every register tile and cache block
+    ((4, 3), (3, 5)),  # small first case: gradcheck and the transposed/sliced layouts
+    ((72, 73), (73, 74)),  # misses every register tile and cache block
     ((1, 1), (1, 1)),
-    ((3,), (3,)),                 # dot product: a 0-d result
+    ((3,), (3,)),  # dot product: a 0-d result
     ((3,), (3, 4)),
     ((4, 3), (3,)),
-    ((2, 1, 3, 4), (5, 4, 2)),    # broadcast batch dims
-    ((5, 3, 4), (4, 2)),          # batched @ 2-D: the batch folds into M
-    ((4, 2), (3, 2, 5)),          # 2-D @ batched
+    ((2, 1, 3, 4), (5, 4, 2)),  # broadcast batch dims
+    ((5, 3, 4), (4, 2)),  # batched @ 2-D: the batch folds into M
+    ((4, 2), (3, 2, 5)),  # 2-D @ batched
     ((2, 3, 4), (2, 4, 5)),
     ((3,), (2, 3, 4)),
     ((2, 4, 3), (3,)),
-    ((4, 0), (0, 3)),             # K = 0: zeros
+    ((4, 0), (0, 3)),  # K = 0: zeros
     ((0, 3), (3, 2)),
     ((2, 0, 3), (3, 4)),
-    ((16, 20, 24), (16, 24, 12)), # many small products: one thread per product
-    ((260, 300), (300, 200)),     # K > the K block; large enough for every thread
+    ((16, 20, 24), (16, 24, 12)),  # many small products: one thread per product
+    ((260, 300), (300, 200)),  # K > the K block; large enough for every thread
 ]
 
 LINEAR_CASES = [
@@ -36,7 +36,7 @@ LINEAR_CASES = [
     ((2, 3, 7), (6, 7), (6,)),
     ((7,), (3, 7), (3,)),
     ((0, 4), (5, 4), (5,)),
-    ((4, 0), (3, 0), (3,)),       # no input features: the bias alone
+    ((4, 0), (3, 0), (3,)),  # no input features: the bias alone
     ((128, 300), (70, 300), (70,)),
 ]
 
@@ -44,15 +44,38 @@ ROWS = [
     Row("matmul", mt.matmul, torch.matmul, MATMUL_CASES, grad=(0, 1), atol=GEMM_ATOL),
     Row("matmul", lambda a, b: a @ b, lambda a, b: a @ b, [((2, 3), (3, 2))], grad=(0, 1)),
     # Operands that are transposed views by construction (column-major GEMM operands).
-    Row("matmul", lambda a, b: a.mT @ b, lambda a, b: a.mT @ b,
-        [((5, 4), (5, 3)), ((2, 7, 6), (2, 7, 5)), ((40, 33), (40, 31))], grad=(0, 1),
-        atol=GEMM_ATOL),
-    Row("matmul", lambda a, b: a @ b.mT, lambda a, b: a @ b.mT,
-        [((4, 5), (3, 5)), ((3, 6, 7), (2, 1, 5, 7))], grad=(0, 1), atol=GEMM_ATOL),
+    Row(
+        "matmul",
+        lambda a, b: a.mT @ b,
+        lambda a, b: a.mT @ b,
+        [((5, 4), (5, 3)), ((2, 7, 6), (2, 7, 5)), ((40, 33), (40, 31))],
+        grad=(0, 1),
+        atol=GEMM_ATOL,
+    ),
+    Row(
+        "matmul",
+        lambda a, b: a @ b.mT,
+        lambda a, b: a @ b.mT,
+        [((4, 5), (3, 5)), ((3, 6, 7), (2, 1, 5, 7))],
+        grad=(0, 1),
+        atol=GEMM_ATOL,
+    ),
     # A stride-0 (expanded) operand: copied into a GEMM-readable layout.
-    Row("matmul", lambda a, b: a.expand(3, 4) @ b, lambda a, b: a.expand(3, 4) @ b,
-        [((1, 4), (4, 2))], grad=(0, 1), covers=("expand",)),
+    Row(
+        "matmul",
+        lambda a, b: a.expand(3, 4) @ b,
+        lambda a, b: a.expand(3, 4) @ b,
+        [((1, 4), (4, 2))],
+        grad=(0, 1),
+        covers=("expand",),
+    ),
     Row("linear", F.linear, TF.linear, LINEAR_CASES, grad=(0, 1, 2), atol=GEMM_ATOL),
-    Row("linear", lambda x, w: F.linear(x, w), lambda x, w: TF.linear(x, w),
-        [((3, 4), (5, 4)), ((2, 2, 6), (3, 6))], grad=(0, 1), atol=GEMM_ATOL),
+    Row(
+        "linear",
+        lambda x, w: F.linear(x, w),
+        lambda x, w: TF.linear(x, w),
+        [((3, 4), (5, 4)), ((2, 2, 6), (3, 6))],
+        grad=(0, 1),
+        atol=GEMM_ATOL,
+    ),
 ]

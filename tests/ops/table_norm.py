@@ -13,20 +13,31 @@ _F = {mt: mt.nn.functional, torch: torch.nn.functional}
 def _bn(lib, training, params="wb", momentum=0.1, eps=1e-5):
     """f(x, *params) -> (y, running_mean, running_var): fresh running buffers per call, so the
     finite-difference gradcheck sees the same function every time."""
+
     def f(x, *args):
         c = x.shape[1]
         rm = lib.tensor(np.linspace(-0.5, 0.5, c), dtype=x.dtype, device=x.device)
         rv = lib.tensor(np.linspace(0.5, 2.0, c), dtype=x.dtype, device=x.device)
         given = dict(zip(params, args))
-        y = _F[lib].batch_norm(x, rm, rv, weight=given.get("w"), bias=given.get("b"),
-                               training=training, momentum=momentum, eps=eps)
+        y = _F[lib].batch_norm(
+            x,
+            rm,
+            rv,
+            weight=given.get("w"),
+            bias=given.get("b"),
+            training=training,
+            momentum=momentum,
+            eps=eps,
+        )
         return y, rm, rv
+
     return f
 
 
 def _no_stats(lib):
     def f(x, w, b):
         return _F[lib].batch_norm(x, None, None, w, b, training=True)
+
     return f
 
 
@@ -43,29 +54,78 @@ SHAPES_2D = [(4, 3), (1000, 7), (300, 130), (2, 1)]
 SHAPES_ND = [(2, 3, 4, 5), (3, 5, 7), (3, 5, 7, 9), (8, 16, 20, 20), (4, 3, 1, 1)]
 
 ROWS = [
-    Row("batch_norm", _bn(mt, True), _bn(torch, True), _cases(SHAPES_2D),
-        grad=(0, 1, 2), covers=("batch_norm_backward",)),
+    Row(
+        "batch_norm",
+        _bn(mt, True),
+        _bn(torch, True),
+        _cases(SHAPES_2D),
+        grad=(0, 1, 2),
+        covers=("batch_norm_backward",),
+    ),
     Row("batch_norm", _bn(mt, True), _bn(torch, True), _cases(SHAPES_ND), grad=(0, 1, 2)),
-    Row("batch_norm", _bn(mt, True, ""), _bn(torch, True, ""),
-        _cases([(5, 4)] + SHAPES_ND, ""), grad=(0,)),
-    Row("batch_norm", _bn(mt, True, "w"), _bn(torch, True, "w"), _cases([(2, 3, 3)], "w"),
-        grad=(0, 1)),
-    Row("batch_norm", _bn(mt, True, "b"), _bn(torch, True, "b"),
-        _cases([(3, 2, 2), (6, 5)], "b"), grad=(0, 1)),
-    Row("batch_norm", _bn(mt, True, momentum=0.7, eps=1e-3), _bn(torch, True, momentum=0.7,
-        eps=1e-3), _cases([(3, 4, 2), (16, 8, 5, 5)]), grad=(0, 1, 2)),
+    Row(
+        "batch_norm",
+        _bn(mt, True, ""),
+        _bn(torch, True, ""),
+        _cases([(5, 4)] + SHAPES_ND, ""),
+        grad=(0,),
+    ),
+    Row(
+        "batch_norm",
+        _bn(mt, True, "w"),
+        _bn(torch, True, "w"),
+        _cases([(2, 3, 3)], "w"),
+        grad=(0, 1),
+    ),
+    Row(
+        "batch_norm",
+        _bn(mt, True, "b"),
+        _bn(torch, True, "b"),
+        _cases([(3, 2, 2), (6, 5)], "b"),
+        grad=(0, 1),
+    ),
+    Row(
+        "batch_norm",
+        _bn(mt, True, momentum=0.7, eps=1e-3),
+        _bn(torch, True, momentum=0.7, eps=1e-3),
+        _cases([(3, 4, 2), (16, 8, 5, 5)]),
+        grad=(0, 1, 2),
+    ),
     # A large mean next to a small spread: the centred kernels must not cancel it away.
-    Row("batch_norm", _bn(mt, True), _bn(torch, True), _cases([(6, 3, 4), (64, 8, 9)]),
-        grad=(0, 1, 2), make=_shifted, gradcheck=False),
-    Row("batch_norm", _no_stats(mt), _no_stats(torch), _cases([(4, 3, 2), (7, 2)]),
-        grad=(0, 1, 2)),
-    Row("batch_norm", _bn(mt, False), _bn(torch, False), _cases(SHAPES_2D + SHAPES_ND),
-        grad=(0, 1, 2)),
-    Row("batch_norm", _bn(mt, False, ""), _bn(torch, False, ""), _cases([(4, 3, 5), (9, 2)], ""),
-        grad=(0,)),
+    Row(
+        "batch_norm",
+        _bn(mt, True),
+        _bn(torch, True),
+        _cases([(6, 3, 4), (64, 8, 9)]),
+        grad=(0, 1, 2),
+        make=_shifted,
+        gradcheck=False,
+    ),
+    Row("batch_norm", _no_stats(mt), _no_stats(torch), _cases([(4, 3, 2), (7, 2)]), grad=(0, 1, 2)),
+    Row(
+        "batch_norm",
+        _bn(mt, False),
+        _bn(torch, False),
+        _cases(SHAPES_2D + SHAPES_ND),
+        grad=(0, 1, 2),
+    ),
+    Row(
+        "batch_norm",
+        _bn(mt, False, ""),
+        _bn(torch, False, ""),
+        _cases([(4, 3, 5), (9, 2)], ""),
+        grad=(0,),
+    ),
     # Empty batches: y is empty and the running buffers are left alone, as in PyTorch.
-    Row("batch_norm", _bn(mt, True), _bn(torch, True), _cases([(0, 3), (0, 2, 4)]), grad=(),
-        layouts=False),
-    Row("batch_norm", _bn(mt, False), _bn(torch, False), _cases([(0, 3, 2)]), grad=(),
-        layouts=False),
+    Row(
+        "batch_norm",
+        _bn(mt, True),
+        _bn(torch, True),
+        _cases([(0, 3), (0, 2, 4)]),
+        grad=(),
+        layouts=False,
+    ),
+    Row(
+        "batch_norm", _bn(mt, False), _bn(torch, False), _cases([(0, 3, 2)]), grad=(), layouts=False
+    ),
 ]

@@ -13,8 +13,22 @@ def _mt_adam(p, g, amsgrad=False, decoupled=False):
     m, v = mt.zeros_like(p), mt.zeros_like(p)
     vmax = [mt.zeros_like(p)._impl] if amsgrad else []
     for step in (1, 2):
-        _C.adam_step([p._impl], [g._impl], [m._impl], [v._impl], vmax, 0.1, 0.9, 0.99, 1e-8,
-                     0.1, step, decoupled, amsgrad, False)
+        _C.adam_step(
+            [p._impl],
+            [g._impl],
+            [m._impl],
+            [v._impl],
+            vmax,
+            0.1,
+            0.9,
+            0.99,
+            1e-8,
+            0.1,
+            step,
+            decoupled,
+            amsgrad,
+            False,
+        )
     return p
 
 
@@ -32,8 +46,7 @@ def _mt_sgd(p, g, nesterov=False):
     p = p.detach().clone()
     buf = mt.zeros_like(p)
     for first in (True, False):
-        _C.sgd_step([p._impl], [g._impl], [buf._impl], 0.1, 0.9, 0.0, 0.01, nesterov, first,
-                    False)
+        _C.sgd_step([p._impl], [g._impl], [buf._impl], 0.1, 0.9, 0.0, 0.01, nesterov, first, False)
     return p
 
 
@@ -50,10 +63,21 @@ CASES = [((3, 4), (3, 4)), ((5,), (5,)), ((), ()), ((0, 2), (0, 2)), ((300, 70),
 
 ROWS = [
     Row("adam_step", _mt_adam, _torch_adam, CASES, grad=(), atol=1e-6),
-    Row("adam_step", lambda p, g: _mt_adam(p, g, amsgrad=True, decoupled=True),
-        lambda p, g: _torch_adam(p, g, amsgrad=True, decoupled=True), CASES[:2], grad=(),
-        atol=1e-6),
+    Row(
+        "adam_step",
+        lambda p, g: _mt_adam(p, g, amsgrad=True, decoupled=True),
+        lambda p, g: _torch_adam(p, g, amsgrad=True, decoupled=True),
+        CASES[:2],
+        grad=(),
+        atol=1e-6,
+    ),
     Row("sgd_step", _mt_sgd, _torch_sgd, CASES, grad=(), atol=1e-6),
-    Row("sgd_step", lambda p, g: _mt_sgd(p, g, nesterov=True),
-        lambda p, g: _torch_sgd(p, g, nesterov=True), CASES[:2], grad=(), atol=1e-6),
+    Row(
+        "sgd_step",
+        lambda p, g: _mt_sgd(p, g, nesterov=True),
+        lambda p, g: _torch_sgd(p, g, nesterov=True),
+        CASES[:2],
+        grad=(),
+        atol=1e-6,
+    ),
 ]

@@ -50,6 +50,7 @@ def _mt_dropout(p, seed=5):
     def f(x):
         mt.manual_seed(seed)
         return mt.nn.functional.dropout(x, p)
+
     return f
 
 
@@ -57,15 +58,18 @@ def _torch_dropout(p, seed=5):
     def f(x):
         mask = torch.tensor(_mt_mask(tuple(x.shape), p, seed), dtype=x.dtype)
         return x * mask / (1 - p)
+
     return f
 
 
 def _keep_rate(lib, F, p):
     """Dropout of ones: shape/dtype, the rounded keep rate and the largest output value."""
+
     def f(device="cpu"):
         y = F.dropout(lib.ones(400, 500, device=device), p)
         a = y.detach().cpu().numpy()
         return y * 0, _t(lib, np.round([(a > 0).mean(), np.unique(a).max()], 2), y)
+
     return f
 
 
@@ -73,47 +77,131 @@ _ONE = {"grad": (), "dtypes": ("float32",)}  # no inputs: run once per device
 _DEV = {**_ONE, "device_arg": True}
 
 ROWS = [
-    Row("rand", lambda device: _uniform_summary(mt, mt.rand(300, 400, device=device)),
-        lambda: _uniform_summary(torch, torch.rand(300, 400)), [()], **_DEV),
-    Row("rand", lambda device: _uniform_summary(mt, mt.rand(1001, 7, dtype=mt.float64,
-                                                            device=device)),
-        lambda: _uniform_summary(torch, torch.rand(1001, 7, dtype=torch.float64)), [()], **_DEV),
-    Row("rand", lambda device: _uniform_summary(mt, mt.rand((), device=device)),
-        lambda: _uniform_summary(torch, torch.rand(())), [()], **_DEV),
-    Row("rand", lambda device: mt.rand(0, 3, device=device) * 0, lambda: torch.rand(0, 3) * 0,
-        [()], **_DEV),
-    Row("randn", lambda device: _summary(mt, mt.randn(1000, 1000, device=device)),
-        lambda: _summary(torch, torch.randn(1000, 1000)), [()], **_DEV),
-    Row("randn", lambda device: _summary(mt, mt.randn(3, 7777, dtype=mt.float64, device=device),
-                                         1),
-        lambda: _summary(torch, torch.randn(3, 7777, dtype=torch.float64), 1), [()], **_DEV),
-    Row("randn", lambda device: mt.randn((), device=device) * 0, lambda: torch.randn(()) * 0,
-        [()], **_DEV),
-    Row("randint", lambda device: _int_summary(mt, mt.randint(3, 10, (100000,), device=device),
-                                               3, 10),
-        lambda: _int_summary(torch, torch.randint(3, 10, (100000,)), 3, 10), [()], **_DEV),
-    Row("randint", lambda device: _int_summary(
-            mt, mt.randint(-5, 0, (333, 301), dtype=mt.int32, device=device), -5, 0),
+    Row(
+        "rand",
+        lambda device: _uniform_summary(mt, mt.rand(300, 400, device=device)),
+        lambda: _uniform_summary(torch, torch.rand(300, 400)),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "rand",
+        lambda device: _uniform_summary(mt, mt.rand(1001, 7, dtype=mt.float64, device=device)),
+        lambda: _uniform_summary(torch, torch.rand(1001, 7, dtype=torch.float64)),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "rand",
+        lambda device: _uniform_summary(mt, mt.rand((), device=device)),
+        lambda: _uniform_summary(torch, torch.rand(())),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "rand",
+        lambda device: mt.rand(0, 3, device=device) * 0,
+        lambda: torch.rand(0, 3) * 0,
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randn",
+        lambda device: _summary(mt, mt.randn(1000, 1000, device=device)),
+        lambda: _summary(torch, torch.randn(1000, 1000)),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randn",
+        lambda device: _summary(mt, mt.randn(3, 7777, dtype=mt.float64, device=device), 1),
+        lambda: _summary(torch, torch.randn(3, 7777, dtype=torch.float64), 1),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randn",
+        lambda device: mt.randn((), device=device) * 0,
+        lambda: torch.randn(()) * 0,
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randint",
+        lambda device: _int_summary(mt, mt.randint(3, 10, (100000,), device=device), 3, 10),
+        lambda: _int_summary(torch, torch.randint(3, 10, (100000,)), 3, 10),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randint",
+        lambda device: _int_summary(
+            mt, mt.randint(-5, 0, (333, 301), dtype=mt.int32, device=device), -5, 0
+        ),
         lambda: _int_summary(torch, torch.randint(-5, 0, (333, 301), dtype=torch.int32), -5, 0),
-        [()], **_DEV),
-    Row("randint", lambda device: mt.randint(0, 4, (2, 0), device=device) * 0,
-        lambda: torch.randint(0, 4, (2, 0)) * 0, [()], **_DEV),
-    Row("randperm", lambda device: _sorted(mt, mt.randperm(1000, device=device)),
-        lambda: _sorted(torch, torch.randperm(1000)), [()], **_DEV),
-    Row("randperm", lambda device: _sorted(mt, mt.randperm(37, dtype=mt.int32, device=device)),
-        lambda: _sorted(torch, torch.randperm(37, dtype=torch.int32)), [()], **_DEV),
-    Row("randperm", lambda device: mt.randperm(0, device=device), lambda: torch.randperm(0),
-        [()], **_DEV),
-    Row("dropout", _keep_rate(mt, mt.nn.functional, 0.3),
-        _keep_rate(torch, torch.nn.functional, 0.3), [()], **_DEV),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randint",
+        lambda device: mt.randint(0, 4, (2, 0), device=device) * 0,
+        lambda: torch.randint(0, 4, (2, 0)) * 0,
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randperm",
+        lambda device: _sorted(mt, mt.randperm(1000, device=device)),
+        lambda: _sorted(torch, torch.randperm(1000)),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randperm",
+        lambda device: _sorted(mt, mt.randperm(37, dtype=mt.int32, device=device)),
+        lambda: _sorted(torch, torch.randperm(37, dtype=torch.int32)),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "randperm",
+        lambda device: mt.randperm(0, device=device),
+        lambda: torch.randperm(0),
+        [()],
+        **_DEV,
+    ),
+    Row(
+        "dropout",
+        _keep_rate(mt, mt.nn.functional, 0.3),
+        _keep_rate(torch, torch.nn.functional, 0.3),
+        [()],
+        **_DEV,
+    ),
     # Reseeded dropout vs x * mask / (1 - p): values, gradients and (in float64) gradcheck.
-    Row("dropout", _mt_dropout(0.5), _torch_dropout(0.5),
-        [((4, 5),), ((),), ((0, 3),), ((3, 7, 9),), ((257, 301),)]),
+    Row(
+        "dropout",
+        _mt_dropout(0.5),
+        _torch_dropout(0.5),
+        [((4, 5),), ((),), ((0, 3),), ((3, 7, 9),), ((257, 301),)],
+    ),
     Row("dropout", _mt_dropout(0.1), _torch_dropout(0.1), [((6, 7),), ((70000,),)]),
-    Row("dropout", lambda x: mt.nn.functional.dropout(x, 0.0),
-        lambda x: torch.nn.functional.dropout(x, 0.0), [((3, 4),), ((),)]),
-    Row("dropout", lambda x: mt.nn.functional.dropout(x, 1.0),
-        lambda x: torch.nn.functional.dropout(x, 1.0), [((3, 4),), ((5,),)]),
-    Row("dropout", lambda x: mt.nn.functional.dropout(x, 0.5, training=False),
-        lambda x: torch.nn.functional.dropout(x, 0.5, training=False), [((3, 4),)], grad=()),
+    Row(
+        "dropout",
+        lambda x: mt.nn.functional.dropout(x, 0.0),
+        lambda x: torch.nn.functional.dropout(x, 0.0),
+        [((3, 4),), ((),)],
+    ),
+    Row(
+        "dropout",
+        lambda x: mt.nn.functional.dropout(x, 1.0),
+        lambda x: torch.nn.functional.dropout(x, 1.0),
+        [((3, 4),), ((5,),)],
+    ),
+    Row(
+        "dropout",
+        lambda x: mt.nn.functional.dropout(x, 0.5, training=False),
+        lambda x: torch.nn.functional.dropout(x, 0.5, training=False),
+        [((3, 4),)],
+        grad=(),
+    ),
 ]

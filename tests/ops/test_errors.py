@@ -65,8 +65,11 @@ CASES = [
     (lambda: mt.tensor([1, 2]).mean(), mt.DTypeError, r"\[mean\] input dtype must be floating"),
     (lambda: mt.tensor([1.0]).add_(mt.ones(3)), mt.ShapeError, r"\[add_\] the result of shape"),
     # issue #10: RuntimeError with PyTorch's wording (was DTypeError "cannot be cast").
-    (lambda: mt.tensor([1, 2]).add_(1.5), RuntimeError,
-     r"\[add_\] result type float32 can't be cast to the desired output type int64"),
+    (
+        lambda: mt.tensor([1, 2]).add_(1.5),
+        RuntimeError,
+        r"\[add_\] result type float32 can't be cast to the desired output type int64",
+    ),
     (lambda: mt.device("gpu"), ValueError, r"\[device\] expected 'cpu' or 'cuda"),
     (lambda: mt.from_numpy([1, 2]), TypeError, r"\[from_numpy\] expected a numpy.ndarray"),
     (lambda: mt.tensor(["a"]), mt.DTypeError, r"NumPy dtype <U1 is not supported"),

@@ -15,8 +15,9 @@ def r(*shape, dtype=mt.float32):
 
 # ---- matmul and linear ---------------------------------------------------------------------
 def test_matmul_inner_dims():
-    with pytest.raises(mt.ShapeError,
-                       match=r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)"):
+    with pytest.raises(
+        mt.ShapeError, match=r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)"
+    ):
         mt.matmul(r(4, 3), r(5, 2))
 
 
@@ -42,8 +43,11 @@ def test_matmul_rejects_integers():
 
 
 def test_matmul_mixed_dtypes():
-    with pytest.raises(TypeError, match=r"\[matmul\] expected a and b to have one dtype, got "
-                                        r"float32 and float64"):
+    with pytest.raises(
+        TypeError,
+        match=r"\[matmul\] expected a and b to have one dtype, got "
+        r"float32 and float64",
+    ):
         mt.matmul(r(2, 2), r(2, 2, dtype=mt.float64))
 
 
@@ -53,9 +57,12 @@ def test_matmul_non_tensor():
 
 
 def test_linear_in_features():
-    with pytest.raises(ValueError, match=r"\[linear\] input has 2048 features \(shape "
-                                         r"\(128, 2048\)\) but weight expects 1024 "
-                                         r"\(weight shape \(256, 1024\)\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[linear\] input has 2048 features \(shape "
+        r"\(128, 2048\)\) but weight expects 1024 "
+        r"\(weight shape \(256, 1024\)\)",
+    ):
         F.linear(r(128, 2048), r(256, 1024))
 
 
@@ -76,9 +83,12 @@ def test_linear_dtype():
 
 # ---- conv2d ----------------------------------------------------------------------------------
 def test_conv_channels():
-    with pytest.raises(ValueError, match=r"\[conv2d\] input has 4 channels \(shape \(2, 4, 8, 8\)\)"
-                                         r" but weight \(16, 3, 3, 3\) with groups=1 expects "
-                                         r"in_channels = 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[conv2d\] input has 4 channels \(shape \(2, 4, 8, 8\)\)"
+        r" but weight \(16, 3, 3, 3\) with groups=1 expects "
+        r"in_channels = 3",
+    ):
         F.conv2d(r(2, 4, 8, 8), r(16, 3, 3, 3))
 
 
@@ -98,8 +108,11 @@ def test_conv_groups_positive():
 
 
 def test_conv_kernel_larger_than_input():
-    with pytest.raises(ValueError, match=r"\[conv2d\] kernel \(5, 5\) is larger than the padded "
-                                         r"input \(4, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[conv2d\] kernel \(5, 5\) is larger than the padded "
+        r"input \(4, 4\)",
+    ):
         F.conv2d(r(1, 1, 4, 4), r(1, 1, 5, 5))
 
 
@@ -108,12 +121,15 @@ def test_conv_dilated_kernel_larger_than_input():
         F.conv2d(r(1, 1, 4, 4), r(1, 1, 3, 3), dilation=2)
 
 
-@pytest.mark.parametrize("kw,fragment", [
-    ({"stride": 0}, r"stride must be positive"),
-    ({"stride": (1, -1)}, r"stride must be positive"),
-    ({"padding": -1}, r"padding must be non-negative"),
-    ({"dilation": 0}, r"dilation must be positive"),
-])
+@pytest.mark.parametrize(
+    "kw,fragment",
+    [
+        ({"stride": 0}, r"stride must be positive"),
+        ({"stride": (1, -1)}, r"stride must be positive"),
+        ({"padding": -1}, r"padding must be non-negative"),
+        ({"dilation": 0}, r"dilation must be positive"),
+    ],
+)
 def test_conv_bad_hyperparameters(kw, fragment):
     with pytest.raises(ValueError, match=r"\[conv2d\] " + fragment):
         F.conv2d(r(1, 1, 6, 6), r(1, 1, 3, 3), **kw)
@@ -150,35 +166,49 @@ def test_conv_bad_padding_string():
 
 
 def test_conv_backward_grad_shape():
-    with pytest.raises(ValueError, match=r"\[conv2d_backward_input\] expected grad_out of shape "
-                                         r"\(1, 2, 6, 6\)"):
-        _C.conv2d_backward_input(r(1, 2, 5, 5)._impl, r(2, 1, 3, 3)._impl, [1, 1, 8, 8], [1],
-                                 [0], [1], 1)
+    with pytest.raises(
+        ValueError,
+        match=r"\[conv2d_backward_input\] expected grad_out of shape "
+        r"\(1, 2, 6, 6\)",
+    ):
+        _C.conv2d_backward_input(
+            r(1, 2, 5, 5)._impl, r(2, 1, 3, 3)._impl, [1, 1, 8, 8], [1], [0], [1], 1
+        )
     with pytest.raises(ValueError, match=r"\[conv2d_backward_weight\] expected grad_out of shape"):
-        _C.conv2d_backward_weight(r(1, 2, 5, 5)._impl, r(1, 1, 8, 8)._impl, [2, 1, 3, 3], [1],
-                                  [0], [1], 1)
+        _C.conv2d_backward_weight(
+            r(1, 2, 5, 5)._impl, r(1, 1, 8, 8)._impl, [2, 1, 3, 3], [1], [0], [1], 1
+        )
 
 
 # ---- pooling ---------------------------------------------------------------------------------
 def test_max_pool_kernel_larger_than_input():
-    with pytest.raises(ValueError, match=r"\[max_pool2d\] kernel \(3, 3\) is larger than the "
-                                         r"padded input \(2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[max_pool2d\] kernel \(3, 3\) is larger than the "
+        r"padded input \(2, 2\)",
+    ):
         F.max_pool2d(r(1, 1, 2, 2), 3)
 
 
 def test_pool_padding_at_most_half_kernel():
-    with pytest.raises(ValueError, match=r"\[max_pool2d\] padding \(2, 2\) must be at most half "
-                                         r"the kernel size \(3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[max_pool2d\] padding \(2, 2\) must be at most half "
+        r"the kernel size \(3, 3\)",
+    ):
         F.max_pool2d(r(1, 1, 8, 8), 3, padding=2)
     with pytest.raises(ValueError, match=r"\[avg_pool2d\] padding \(2, 2\) must be at most half"):
         F.avg_pool2d(r(1, 1, 8, 8), 3, padding=2)
 
 
-@pytest.mark.parametrize("kw,fragment", [
-    ({"kernel_size": 0}, r"kernel_size must be positive"),
-    ({"kernel_size": 2, "stride": 0}, r"stride must be positive"),
-    ({"kernel_size": 2, "padding": -1}, r"padding must be non-negative"),
-])
+@pytest.mark.parametrize(
+    "kw,fragment",
+    [
+        ({"kernel_size": 0}, r"kernel_size must be positive"),
+        ({"kernel_size": 2, "stride": 0}, r"stride must be positive"),
+        ({"kernel_size": 2, "padding": -1}, r"padding must be non-negative"),
+    ],
+)
 def test_pool_bad_hyperparameters(kw, fragment):
     with pytest.raises(ValueError, match=r"\[max_pool2d\] " + fragment):
         F.max_pool2d(r(1, 1, 6, 6), **kw)
@@ -203,14 +233,18 @@ def test_pool_input_rank():
 
 
 def test_pool_empty_spatial_dims():
-    with pytest.raises(ValueError,
-                       match=r"\[adaptive_avg_pool2d\] expected non-empty spatial dims"):
+    with pytest.raises(
+        ValueError, match=r"\[adaptive_avg_pool2d\] expected non-empty spatial dims"
+    ):
         F.adaptive_avg_pool2d(r(1, 2, 0, 4), 2)
 
 
 def test_pool_dtype():
-    with pytest.raises(TypeError, match=r"\[max_pool2d\] input must be float32 or float64, got "
-                                        r"int64"):
+    with pytest.raises(
+        TypeError,
+        match=r"\[max_pool2d\] input must be float32 or float64, got "
+        r"int64",
+    ):
         F.max_pool2d(r(1, 1, 4, 4, dtype=mt.int64), 2)
 
 
@@ -231,6 +265,9 @@ def test_max_pool_backward_bad_indices():
 
 
 def test_avg_pool_backward_grad_shape():
-    with pytest.raises(ValueError, match=r"\[avg_pool2d_backward\] expected grad_out of shape "
-                                         r"\(1, 1, 2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[avg_pool2d_backward\] expected grad_out of shape "
+        r"\(1, 1, 2, 2\)",
+    ):
         _C.avg_pool2d_backward(r(1, 1, 3, 3)._impl, [1, 1, 4, 4], [2], [], [0], True)

@@ -20,8 +20,9 @@ def test_running_stats_follow_torch_over_steps(device, shape, momentum):
     for step in range(4):
         x = (rng.standard_normal(shape) * (step + 1) + step).astype(np.float32)
         y = F.batch_norm(mt.tensor(x, device=device), rm, rv, training=True, momentum=momentum)
-        ty = torch.nn.functional.batch_norm(torch.tensor(x), trm, trv, training=True,
-                                            momentum=momentum)
+        ty = torch.nn.functional.batch_norm(
+            torch.tensor(x), trm, trv, training=True, momentum=momentum
+        )
         np.testing.assert_allclose(y.numpy(), ty.numpy(), atol=1e-5, rtol=1e-4)
         np.testing.assert_allclose(rm.numpy(), trm.numpy(), atol=1e-5, rtol=1e-5)
         np.testing.assert_allclose(rv.numpy(), trv.numpy(), atol=1e-5, rtol=1e-5)
@@ -34,8 +35,10 @@ def test_running_stats_follow_torch_over_steps(device, shape, momentum):
 
 def test_running_var_is_unbiased(device):
     x = np.array([[1.0, 10.0], [3.0, 10.0], [8.0, 13.0]])  # (N=3, C=2)
-    rm, rv = mt.zeros(2, dtype=mt.float64, device=device), mt.zeros(2, dtype=mt.float64,
-                                                                     device=device)
+    rm, rv = (
+        mt.zeros(2, dtype=mt.float64, device=device),
+        mt.zeros(2, dtype=mt.float64, device=device),
+    )
     F.batch_norm(mt.tensor(x, device=device), rm, rv, training=True, momentum=1.0)
     np.testing.assert_allclose(rm.numpy(), x.mean(0), rtol=1e-12)
     np.testing.assert_allclose(rv.numpy(), x.var(0, ddof=1), rtol=1e-12)
@@ -64,8 +67,10 @@ def test_eval_backward_does_not_see_later_buffer_updates(device):
     rng = np.random.default_rng(1)
     x_np = rng.standard_normal((6, 4))
     w_np = rng.standard_normal(4)
-    rm, rv = mt.zeros(4, dtype=mt.float64, device=device), mt.ones(4, dtype=mt.float64,
-                                                                    device=device)
+    rm, rv = (
+        mt.zeros(4, dtype=mt.float64, device=device),
+        mt.ones(4, dtype=mt.float64, device=device),
+    )
     x = mt.tensor(x_np, device=device, requires_grad=True)
     w = mt.tensor(w_np, device=device, requires_grad=True)
     y = F.batch_norm(x, rm, rv, w, None, training=False)
@@ -73,5 +78,6 @@ def test_eval_backward_does_not_see_later_buffer_updates(device):
     y.sum().backward()
     xhat = x_np / np.sqrt(1 + 1e-5)
     np.testing.assert_allclose(w.grad.numpy(), xhat.sum(0), rtol=1e-10)
-    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(w_np / np.sqrt(1 + 1e-5), (6, 4)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        x.grad.numpy(), np.broadcast_to(w_np / np.sqrt(1 + 1e-5), (6, 4)), rtol=1e-10
+    )

@@ -10,9 +10,12 @@ import pytest
 
 
 def test_manual_seed_reproduces_draws(device):
-    for draw in (lambda: mt.rand(5, 7, device=device), lambda: mt.randn(33, device=device),
-                 lambda: mt.randint(0, 100, (4, 4), device=device),
-                 lambda: mt.randperm(50, device=device)):
+    for draw in (
+        lambda: mt.rand(5, 7, device=device),
+        lambda: mt.randn(33, device=device),
+        lambda: mt.randint(0, 100, (4, 4), device=device),
+        lambda: mt.randperm(50, device=device),
+    ):
         mt.manual_seed(123)
         a = draw().numpy()
         mt.manual_seed(123)

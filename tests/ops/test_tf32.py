@@ -12,8 +12,10 @@ def test_switches_have_pytorch_defaults():
     import subprocess
     import sys
 
-    code = ("import mytensor as mt; print(mt.backends.cuda.matmul.allow_tf32, "
-            "mt.backends.cudnn.allow_tf32)")
+    code = (
+        "import mytensor as mt; print(mt.backends.cuda.matmul.allow_tf32, "
+        "mt.backends.cudnn.allow_tf32)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
 
@@ -29,11 +31,23 @@ def test_matmul_and_conv_precision(tf32, device):
     x, w = rng.standard_normal((4, 16, 12, 12)), rng.standard_normal((8, 16, 3, 3))
     mt.backends.cuda.matmul.allow_tf32 = tf32
     mt.backends.cudnn.allow_tf32 = tf32
-    got_mm = (mt.tensor(a, dtype=mt.float32, device=device)
-              @ mt.tensor(b, dtype=mt.float32, device=device)).cpu().numpy()
-    got_conv = mt.nn.functional.conv2d(mt.tensor(x, dtype=mt.float32, device=device),
-                                       mt.tensor(w, dtype=mt.float32, device=device),
-                                       padding=1).cpu().numpy()
+    got_mm = (
+        (
+            mt.tensor(a, dtype=mt.float32, device=device)
+            @ mt.tensor(b, dtype=mt.float32, device=device)
+        )
+        .cpu()
+        .numpy()
+    )
+    got_conv = (
+        mt.nn.functional.conv2d(
+            mt.tensor(x, dtype=mt.float32, device=device),
+            mt.tensor(w, dtype=mt.float32, device=device),
+            padding=1,
+        )
+        .cpu()
+        .numpy()
+    )
     import torch
 
     ref_mm = a @ b

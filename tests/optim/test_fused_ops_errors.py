@@ -8,23 +8,42 @@ import pytest
 from mytensor import _C
 
 
-def _adam(params, grads, ms=None, vs=None, vmax=(), lr=1e-3, step=1, amsgrad=False,
-          beta1=0.9):
+def _adam(params, grads, ms=None, vs=None, vmax=(), lr=1e-3, step=1, amsgrad=False, beta1=0.9):
     ms = ms if ms is not None else [mt.zeros_like(p)._impl for p in params]
     vs = vs if vs is not None else [mt.zeros_like(p)._impl for p in params]
-    _C.adam_step([p._impl for p in params], [g._impl for g in grads], ms, vs, list(vmax), lr,
-                 beta1, 0.999, 1e-8, 0.0, step, False, amsgrad, False)
+    _C.adam_step(
+        [p._impl for p in params],
+        [g._impl for g in grads],
+        ms,
+        vs,
+        list(vmax),
+        lr,
+        beta1,
+        0.999,
+        1e-8,
+        0.0,
+        step,
+        False,
+        amsgrad,
+        False,
+    )
 
 
 def test_length_mismatch():
-    with pytest.raises(ValueError, match=r"\[adam_step\] expected one grads per parameter, got 1 "
-                                         "grads for 2 params"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[adam_step\] expected one grads per parameter, got 1 "
+        "grads for 2 params",
+    ):
         _adam([mt.ones(2), mt.ones(2)], [mt.ones(2)])
 
 
 def test_shape_mismatch():
-    with pytest.raises(mt.ShapeError, match=r"\[adam_step\] grads\[0\] has shape \(3,\) but "
-                                            r"params\[0\] has shape \(2,\)"):
+    with pytest.raises(
+        mt.ShapeError,
+        match=r"\[adam_step\] grads\[0\] has shape \(3,\) but "
+        r"params\[0\] has shape \(2,\)",
+    ):
         _adam([mt.ones(2)], [mt.ones(3)])
 
 
@@ -32,11 +51,22 @@ def test_dtype_mismatch():
     with pytest.raises(mt.DTypeError, match=r"grads\[0\] is float64 but params\[0\] is float32"):
         _adam([mt.ones(2)], [mt.ones(2, dtype=mt.float64)])
     with pytest.raises(mt.DTypeError, match=r"params\[0\] must be float32 or float64, got int64"):
-        _C.sgd_step([mt.ones(2, dtype=mt.int64)._impl], [mt.ones(2)._impl], [], 0.1, 0.0, 0.0,
-                    0.0, False, False, False)
+        _C.sgd_step(
+            [mt.ones(2, dtype=mt.int64)._impl],
+            [mt.ones(2)._impl],
+            [],
+            0.1,
+            0.0,
+            0.0,
+            0.0,
+            False,
+            False,
+            False,
+        )
     with pytest.raises(mt.DTypeError, match="one dtype for all params"):
-        _adam([mt.ones(2), mt.ones(2, dtype=mt.float64)],
-              [mt.ones(2), mt.ones(2, dtype=mt.float64)])
+        _adam(
+            [mt.ones(2), mt.ones(2, dtype=mt.float64)], [mt.ones(2), mt.ones(2, dtype=mt.float64)]
+        )
 
 
 def test_non_contiguous_param():
@@ -60,19 +90,34 @@ def test_bad_hyper():
     with pytest.raises(ValueError, match="step must be >= 1, got 0"):
         _adam([mt.ones(2)], [mt.ones(2)], step=0)
     with pytest.raises(ValueError, match="nesterov momentum requires"):
-        _C.sgd_step([mt.ones(2)._impl], [mt.ones(2)._impl], [], 0.1, 0.0, 0.0, 0.0, True, False,
-                    False)
+        _C.sgd_step(
+            [mt.ones(2)._impl], [mt.ones(2)._impl], [], 0.1, 0.0, 0.0, 0.0, True, False, False
+        )
     with pytest.raises(ValueError, match="momentum_buffers must be empty without momentum"):
-        _C.sgd_step([mt.ones(2)._impl], [mt.ones(2)._impl], [mt.ones(2)._impl], 0.1, 0.0, 0.0,
-                    0.0, False, False, False)
+        _C.sgd_step(
+            [mt.ones(2)._impl],
+            [mt.ones(2)._impl],
+            [mt.ones(2)._impl],
+            0.1,
+            0.0,
+            0.0,
+            0.0,
+            False,
+            False,
+            False,
+        )
 
 
 def test_device_mismatch():
     if not mt.cuda.is_available():
         pytest.skip("CUDA is not available")
     with pytest.raises(mt.DeviceError, match=r"grads\[0\] is on cpu but params\[0\] is on cuda:0"):
-        _adam([mt.ones(2, device="cuda")], [mt.ones(2)],
-              ms=[mt.zeros(2, device="cuda")._impl], vs=[mt.zeros(2, device="cuda")._impl])
+        _adam(
+            [mt.ones(2, device="cuda")],
+            [mt.ones(2)],
+            ms=[mt.zeros(2, device="cuda")._impl],
+            vs=[mt.zeros(2, device="cuda")._impl],
+        )
 
 
 def test_empty_lists_are_a_no_op():

@@ -16,8 +16,17 @@ CASES = [
     ("LinearLR", dict(start_factor=0.1, end_factor=0.9, total_iters=6)),
     ("LinearLR", dict()),
     ("OneCycleLR", dict(max_lr=0.1, total_steps=25)),
-    ("OneCycleLR", dict(max_lr=[0.1, 0.05], epochs=3, steps_per_epoch=8, pct_start=0.25,
-                        anneal_strategy="linear", three_phase=True)),
+    (
+        "OneCycleLR",
+        dict(
+            max_lr=[0.1, 0.05],
+            epochs=3,
+            steps_per_epoch=8,
+            pct_start=0.25,
+            anneal_strategy="linear",
+            three_phase=True,
+        ),
+    ),
 ]
 
 
@@ -25,12 +34,18 @@ def _optimizers(kind: str):
     mp = [nn.Parameter(mt.ones(2)), nn.Parameter(mt.ones(3))]
     tp = [torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(3))]
     if kind == "sgd":
-        return (mt.optim.SGD([{"params": mp[:1]}, {"params": mp[1:], "lr": 0.05}], lr=0.1,
-                             momentum=0.9),
-                torch.optim.SGD([{"params": tp[:1]}, {"params": tp[1:], "lr": 0.05}], lr=0.1,
-                                momentum=0.9))
-    return (mt.optim.Adam([{"params": mp[:1]}, {"params": mp[1:], "lr": 0.05}], lr=0.1),
-            torch.optim.Adam([{"params": tp[:1]}, {"params": tp[1:], "lr": 0.05}], lr=0.1))
+        return (
+            mt.optim.SGD(
+                [{"params": mp[:1]}, {"params": mp[1:], "lr": 0.05}], lr=0.1, momentum=0.9
+            ),
+            torch.optim.SGD(
+                [{"params": tp[:1]}, {"params": tp[1:], "lr": 0.05}], lr=0.1, momentum=0.9
+            ),
+        )
+    return (
+        mt.optim.Adam([{"params": mp[:1]}, {"params": mp[1:], "lr": 0.05}], lr=0.1),
+        torch.optim.Adam([{"params": tp[:1]}, {"params": tp[1:], "lr": 0.05}], lr=0.1),
+    )
 
 
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
@@ -76,23 +91,29 @@ def test_onecycle_too_many_steps():
     sched = mls.OneCycleLR(mopt, max_lr=0.1, total_steps=2)
     sched.step()
     sched.step()
-    with pytest.raises(ValueError, match="tried to step 3 times; the specified number of total "
-                                         "steps is 2"):
+    with pytest.raises(
+        ValueError, match="tried to step 3 times; the specified number of total steps is 2"
+    ):
         sched.step()
 
 
-@pytest.mark.parametrize("make,fragment", [
-    (lambda o: mls.StepLR(o, step_size=0), "step_size must be an integer >= 1, got 0"),
-    (lambda o: mls.MultiStepLR(o, milestones=[5, 2]), "milestones must be increasing"),
-    (lambda o: mls.CosineAnnealingLR(o, T_max=0), "T_max must be an integer >= 1, got 0"),
-    (lambda o: mls.LinearLR(o, start_factor=0), "start_factor expected to be greater than 0"),
-    (lambda o: mls.LinearLR(o, end_factor=1.5), "end_factor expected to be between 0 and 1"),
-    (lambda o: mls.OneCycleLR(o, max_lr=0.1), "either total_steps OR"),
-    (lambda o: mls.OneCycleLR(o, max_lr=0.1, total_steps=10, pct_start=1.5), "pct_start"),
-    (lambda o: mls.OneCycleLR(o, max_lr=0.1, total_steps=10, anneal_strategy="exp"),
-     "anneal_strategy"),
-    (lambda o: mls.OneCycleLR(o, max_lr=[0.1], total_steps=10), "expected 2 values for max_lr"),
-])
+@pytest.mark.parametrize(
+    "make,fragment",
+    [
+        (lambda o: mls.StepLR(o, step_size=0), "step_size must be an integer >= 1, got 0"),
+        (lambda o: mls.MultiStepLR(o, milestones=[5, 2]), "milestones must be increasing"),
+        (lambda o: mls.CosineAnnealingLR(o, T_max=0), "T_max must be an integer >= 1, got 0"),
+        (lambda o: mls.LinearLR(o, start_factor=0), "start_factor expected to be greater than 0"),
+        (lambda o: mls.LinearLR(o, end_factor=1.5), "end_factor expected to be between 0 and 1"),
+        (lambda o: mls.OneCycleLR(o, max_lr=0.1), "either total_steps OR"),
+        (lambda o: mls.OneCycleLR(o, max_lr=0.1, total_steps=10, pct_start=1.5), "pct_start"),
+        (
+            lambda o: mls.OneCycleLR(o, max_lr=0.1, total_steps=10, anneal_strategy="exp"),
+            "anneal_strategy",
+        ),
+        (lambda o: mls.OneCycleLR(o, max_lr=[0.1], total_steps=10), "expected 2 values for max_lr"),
+    ],
+)
 def test_bad_arguments(make, fragment):
     mopt, _ = _optimizers("sgd")
     with pytest.raises(ValueError, match=fragment):

@@ -38,8 +38,9 @@ def _assert_params_equal(mp, tp, dtype):
     # a multiply-add (one rounding fewer), so allow a few ulps of values of magnitude ~1.
     rtol, atol = (1e-5, 1e-6) if dtype == "float32" else (1e-12, 1e-14)
     for i, (p, q) in enumerate(zip(mp, tp)):
-        np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().numpy(), rtol=rtol,
-                                   atol=atol, err_msg=f"param {i}")
+        np.testing.assert_allclose(
+            p.detach().cpu().numpy(), q.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"param {i}"
+        )
 
 
 SGD_CASES = [
@@ -78,14 +79,14 @@ def test_adamw_matches_torch(kwargs, device):
 
 
 def test_state_matches_torch(device):
-    mp, tp, mopt, topt = _run(mt.optim.Adam, torch.optim.Adam, dict(lr=1e-2, amsgrad=True),
-                              device)
+    mp, tp, mopt, topt = _run(mt.optim.Adam, torch.optim.Adam, dict(lr=1e-2, amsgrad=True), device)
     for p, q in zip(mp, tp):
         ms, ts = mopt.state[p], topt.state[q]
         assert ms["step"] == int(ts["step"].item()) == 4
         for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
-            np.testing.assert_allclose(ms[key].cpu().numpy(), ts[key].numpy(), rtol=1e-5,
-                                       atol=1e-7, err_msg=key)
+            np.testing.assert_allclose(
+                ms[key].cpu().numpy(), ts[key].numpy(), rtol=1e-5, atol=1e-7, err_msg=key
+            )
 
 
 def test_param_groups_and_skipped_grads():
@@ -127,8 +128,9 @@ def test_non_contiguous_grad():
 
 
 def test_state_dict_round_trip(tmp_path, device):
-    mp, tp, mopt, topt = _run(mt.optim.SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9), device,
-                              steps=2)
+    mp, tp, mopt, topt = _run(
+        mt.optim.SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9), device, steps=2
+    )
     sd = mopt.state_dict()
     assert sorted(sd) == ["param_groups", "state"]
     assert sd["param_groups"][0]["params"] == [0, 1, 2, 3]
@@ -159,17 +161,20 @@ def test_adam_state_dict_loads_betas_as_tuple(tmp_path):
     assert other.state[p]["step"] == 1
 
 
-@pytest.mark.parametrize("cls,kwargs,fragment", [
-    (mt.optim.SGD, dict(lr=-1.0), "Invalid learning rate: -1.0"),
-    (mt.optim.SGD, dict(lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
-    (mt.optim.SGD, dict(lr=0.1, weight_decay=-1), "Invalid weight_decay value: -1"),
-    (mt.optim.SGD, dict(lr=0.1, nesterov=True), "Nesterov momentum requires"),
-    (mt.optim.Adam, dict(lr=-0.1), "Invalid learning rate: -0.1"),
-    (mt.optim.Adam, dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
-    (mt.optim.Adam, dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
-    (mt.optim.Adam, dict(eps=-1e-8), "Invalid epsilon value: -1e-08"),
-    (mt.optim.AdamW, dict(weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs,fragment",
+    [
+        (mt.optim.SGD, dict(lr=-1.0), "Invalid learning rate: -1.0"),
+        (mt.optim.SGD, dict(lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
+        (mt.optim.SGD, dict(lr=0.1, weight_decay=-1), "Invalid weight_decay value: -1"),
+        (mt.optim.SGD, dict(lr=0.1, nesterov=True), "Nesterov momentum requires"),
+        (mt.optim.Adam, dict(lr=-0.1), "Invalid learning rate: -0.1"),
+        (mt.optim.Adam, dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
+        (mt.optim.Adam, dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+        (mt.optim.Adam, dict(eps=-1e-8), "Invalid epsilon value: -1e-08"),
+        (mt.optim.AdamW, dict(weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
+    ],
+)
 def test_bad_hyper_parameters(cls, kwargs, fragment):
     with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace(".", r"\.")):
         cls([nn.Parameter(mt.ones(2))], **kwargs)

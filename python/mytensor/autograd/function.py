@@ -128,8 +128,13 @@ class Function:
             input_meta.append((a.shape, a.dtype, a.device))
         single = isinstance(outputs, Tensor)
         outs = (outputs,) if single else tuple(outputs)
-        node = Node(cls, ctx, tuple(edges), tuple(input_meta),
-                    tuple((o.shape, o.dtype, o.device) for o in outs))
+        node = Node(
+            cls,
+            ctx,
+            tuple(edges),
+            tuple(input_meta),
+            tuple((o.shape, o.dtype, o.device) for o in outs),
+        )
         for i, o in enumerate(outs):
             o.requires_grad = o.dtype.is_floating_point
             o.grad_fn = node

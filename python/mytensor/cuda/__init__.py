@@ -5,9 +5,18 @@ from mytensor import _C
 from mytensor.cuda.graphs import CUDAGraph, GraphCaptureError, make_graphed_step
 
 __all__ = [
-    "CUDAGraph", "GraphCaptureError", "device_count", "empty_cache", "is_available",
-    "is_compiled", "make_graphed_step", "max_memory_allocated", "memory_allocated",
-    "memory_reserved", "reset_peak_memory_stats", "synchronize",
+    "CUDAGraph",
+    "GraphCaptureError",
+    "device_count",
+    "empty_cache",
+    "is_available",
+    "is_compiled",
+    "make_graphed_step",
+    "max_memory_allocated",
+    "memory_allocated",
+    "memory_reserved",
+    "reset_peak_memory_stats",
+    "synchronize",
 ]
 
 

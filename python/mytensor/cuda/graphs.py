@@ -120,11 +120,14 @@ class CUDAGraph:
         """
         global _capturing
         if self._id is not None:
-            raise GraphCaptureError("[graphs] this CUDAGraph already holds a graph; call reset() "
-                                    "or make a new one")
+            raise GraphCaptureError(
+                "[graphs] this CUDAGraph already holds a graph; call reset() or make a new one"
+            )
         if _capturing is not None:
-            raise GraphCaptureError("[graphs] a capture is already in progress; captures cannot "
-                                    "nest (is a graphed step called inside another one?)")
+            raise GraphCaptureError(
+                "[graphs] a capture is already in progress; captures cannot "
+                "nest (is a graphed step called inside another one?)"
+            )
         index = _device_index(device)
         _C.graphs.capture_begin(index)
         self._device = index
@@ -141,7 +144,8 @@ class CUDAGraph:
                 raise GraphCaptureError(
                     f"[graphs] a CUDA call failed during the capture: {e}. Some operation in "
                     "the step is not allowed while capturing (run with MYTENSOR_GRAPHS_DEBUG=1 "
-                    "and look for a host sync)") from e
+                    "and look for a host sync)"
+                ) from e
             raise
         _capturing = None
         self._grads_seen.clear()  # (it held the pre-capture gradients alive)
@@ -153,8 +157,14 @@ class CUDAGraph:
             raise GraphCaptureError(f"[graphs] the capture could not be completed: {e}") from e
         self._finalizer = weakref.finalize(self, _destroy_quietly, self._id)
         info = _C.graphs.info(self._id)
-        _, self._nslots, self._random_slot, self._random_counters, self.num_nodes, \
-            self.num_kernels = info
+        (
+            _,
+            self._nslots,
+            self._random_slot,
+            self._random_counters,
+            self.num_nodes,
+            self.num_kernels,
+        ) = info
         if _DEBUG:
             print(self._describe())
 
@@ -167,19 +177,22 @@ class CUDAGraph:
 
     def _describe(self) -> str:
         names = [type(m).__name__ for m in self._modules.values()]
-        return (f"[graphs] captured graph {self._id} on cuda:{self._device}: {self._nslots} slots "
-                f"({len(self._slots)} from Python, random draws: "
-                f"{self._random_counters if self._random_slot >= 0 else 0} counters), "
-                f"{len(self._hooks)} replay hooks, {len(self._guards)} guards; modules called: "
-                f"{', '.join(names) or 'none'}; optimizers: "
-                f"{', '.join(type(o).__name__ for o in self._optimizers.values()) or 'none'}; "
-                f"schedulers: "
-                f"{', '.join(type(s).__name__ for s in self._schedulers.values()) or 'none'}")
+        return (
+            f"[graphs] captured graph {self._id} on cuda:{self._device}: {self._nslots} slots "
+            f"({len(self._slots)} from Python, random draws: "
+            f"{self._random_counters if self._random_slot >= 0 else 0} counters), "
+            f"{len(self._hooks)} replay hooks, {len(self._guards)} guards; modules called: "
+            f"{', '.join(names) or 'none'}; optimizers: "
+            f"{', '.join(type(o).__name__ for o in self._optimizers.values()) or 'none'}; "
+            f"schedulers: "
+            f"{', '.join(type(s).__name__ for s in self._schedulers.values()) or 'none'}"
+        )
 
     def _require_capturing(self, what: str) -> None:
         if _capturing is not self:
-            raise GraphCaptureError(f"[graphs] {what} is only possible while this graph is "
-                                    "being captured")
+            raise GraphCaptureError(
+                f"[graphs] {what} is only possible while this graph is being captured"
+            )
 
     # ---- what components register during a capture -----------------------------------------
     def add_slot(self, value_fn, *, key=None, is_float: bool = True) -> int:
@@ -226,7 +239,8 @@ class CUDAGraph:
                     f"[graphs] module {self._module_name(module)} was in {mode[training]} mode "
                     f"when the step was captured and is now in {mode[module.training]} mode; a "
                     f"replay repeats the captured mode: call .{mode[training]}() before the "
-                    "graphed step, or make one graphed step per mode")
+                    "graphed step, or make one graphed step per mode"
+                )
 
         self._guards.append(guard)
         for p in module.parameters():
@@ -244,13 +258,18 @@ class CUDAGraph:
         # backward accumulates with `p.grad = p.grad + g`: if a .grad from before the capture was
         # read that way, the graph keeps reading its (freed, reused) memory at every replay.
         for p, g, version in self._grads_seen.values():
-            if (g is not None and p.grad is not g and id(g) not in self._dropped_grads
-                    and g._impl.version == version):
+            if (
+                g is not None
+                and p.grad is not g
+                and id(g) not in self._dropped_grads
+                and g._impl.version == version
+            ):
                 raise GraphCaptureError(
                     "[graphs] backward accumulated into a .grad that existed before the capture "
                     f"(parameter of shape {tuple(p.shape)}): every replay would read its freed "
                     "memory; call optimizer.zero_grad() (set_to_none=True) inside the step, "
-                    "before backward")
+                    "before backward"
+                )
 
     def _module_name(self, module) -> str:
         for root in self._modules.values():
@@ -263,8 +282,9 @@ class CUDAGraph:
     def check(self) -> None:
         """Runs the guards: raises GraphCaptureError if a replay would not match the capture."""
         if self._id is None:
-            raise GraphCaptureError("[graphs] this CUDAGraph holds no graph (not captured yet, "
-                                    "or reset)")
+            raise GraphCaptureError(
+                "[graphs] this CUDAGraph holds no graph (not captured yet, or reset)"
+            )
         for guard in self._guards:
             guard()
 
@@ -325,8 +345,11 @@ def _flatten(obj, path: str, out: list) -> None:
 def _rebuild(obj, fn):
     """obj with every tensor leaf t replaced by fn(t)."""
     if isinstance(obj, tuple):
-        return type(obj)(*(_rebuild(v, fn) for v in obj)) if hasattr(obj, "_fields") \
+        return (
+            type(obj)(*(_rebuild(v, fn) for v in obj))
+            if hasattr(obj, "_fields")
             else tuple(_rebuild(v, fn) for v in obj)
+        )
     if isinstance(obj, list):
         return [_rebuild(v, fn) for v in obj]
     if isinstance(obj, dict):
@@ -369,8 +392,11 @@ class GraphedStep:
         self.capture_time: float | None = None
         self.graph: CUDAGraph | None = None
         try:
-            self._names = [p.name for p in inspect.signature(fn).parameters.values()
-                           if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            self._names = [
+                p.name
+                for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
         except (TypeError, ValueError):
             self._names = []
         self._paths: list[str] = []
@@ -397,9 +423,13 @@ class GraphedStep:
         if not _C.cuda_is_available():
             raise _C.DeviceError(
                 "[make_graphed_step] CUDA graphs need a CUDA device, and "
-                + ("no GPU is visible" if _C.cuda_is_compiled() else
-                   "mytensor was built without CUDA (rebuild with nvcc on PATH: MYTENSOR_CUDA=ON "
-                   "uv sync --reinstall-package mytensor)"))
+                + (
+                    "no GPU is visible"
+                    if _C.cuda_is_compiled()
+                    else "mytensor was built without CUDA (rebuild with nvcc on PATH: MYTENSOR_CUDA=ON "  # noqa: E501
+                    "uv sync --reinstall-package mytensor)"
+                )
+            )
         device = None
         for path, v in leaves:
             if isinstance(v, Tensor):
@@ -407,7 +437,8 @@ class GraphedStep:
                     raise _C.DeviceError(
                         f"[make_graphed_step] argument {path!r} is on {v.device}: a CUDA graph "
                         "replays CUDA work only, so every tensor argument must be on a CUDA "
-                        "device (move the model and the batch with .to('cuda'))")
+                        "device (move the model and the batch with .to('cuda'))"
+                    )
                 device = v.device.index if device is None else device
         return 0 if device is None else device
 
@@ -491,7 +522,8 @@ class GraphedStep:
                 raise GraphCaptureError(
                     f"[graphs] the step returned {path} = {v!r} ({type(v).__name__}): a Python "
                     "value is computed once, at capture; return tensors (or None) and read "
-                    "them after the call")
+                    "them after the call"
+                )
         return _rebuild(out, lambda t: t.detach())
 
     def _check_args(self, leaves) -> None:
@@ -500,38 +532,49 @@ class GraphedStep:
         if paths != self._paths:
             raise GraphCaptureError(
                 f"[graphs] the step was captured with arguments {self._paths} and is now called "
-                f"with {paths}; a graph replays one argument structure")
+                f"with {paths}; a graph replays one argument structure"
+            )
         for i, (path, v) in enumerate(leaves):
             static = self._static.get(i)
             if static is None:
                 if isinstance(v, Tensor):
                     raise GraphCaptureError(
                         f"[graphs] argument {path!r} was {self._values[i]!r} at capture and is "
-                        "now a tensor")
+                        "now a tensor"
+                    )
                 if not _same(v, self._values[i]):
                     raise GraphCaptureError(
                         f"[graphs] argument {path!r} changed from {self._values[i]!r} at capture "
                         f"to {v!r}: non-tensor arguments are baked into the graph; pass a "
-                        "tensor to vary a value, or make a graphed step per value")
+                        "tensor to vary a value, or make a graphed step per value"
+                    )
                 continue
             if not isinstance(v, Tensor):
                 raise GraphCaptureError(
                     f"[graphs] argument {path!r} was a tensor at capture and is now "
-                    f"{type(v).__name__} {v!r}")
-            for what, old, new in (("shape", tuple(static.shape), tuple(v.shape)),
-                                   ("dtype", static.dtype, v.dtype),
-                                   ("device", static.device, v.device)):
+                    f"{type(v).__name__} {v!r}"
+                )
+            for what, old, new in (
+                ("shape", tuple(static.shape), tuple(v.shape)),
+                ("dtype", static.dtype, v.dtype),
+                ("device", static.device, v.device),
+            ):
                 if old != new:
-                    hint = (" (drop the last partial batch, e.g. drop_last=True, or make a "
-                            "graphed step per shape)" if what == "shape" else "")
+                    hint = (
+                        " (drop the last partial batch, e.g. drop_last=True, or make a "
+                        "graphed step per shape)"
+                        if what == "shape"
+                        else ""
+                    )
                     raise GraphCaptureError(
                         f"[graphs] argument {path!r} changed {what} since capture: captured "
-                        f"{old}, got {new}; a graph replays fixed shapes, dtypes and devices"
-                        + hint)
+                        f"{old}, got {new}; a graph replays fixed shapes, dtypes and devices" + hint
+                    )
         if grad_mode.is_grad_enabled() != self._grad_enabled:
             raise GraphCaptureError(
                 f"[graphs] grad mode was {'on' if self._grad_enabled else 'off'} at capture and "
-                f"is now {'on' if grad_mode.is_grad_enabled() else 'off'} (mt.no_grad()?)")
+                f"is now {'on' if grad_mode.is_grad_enabled() else 'off'} (mt.no_grad()?)"
+            )
 
 
 def make_graphed_step(fn, *, warmup: int = 3, verify: bool = False) -> GraphedStep:
@@ -601,8 +644,10 @@ def _tracked(graph: CUDAGraph) -> list:
 
 def _host_state(graph: CUDAGraph):
     """What the step changes on the host: generator, optimizer steps and lrs, schedulers."""
-    opts = [(o, [dict(g) for g in o.param_groups],
-             {id(p): dict(s) for p, s in o.state.items()}) for o in graph._optimizers.values()]
+    opts = [
+        (o, [dict(g) for g in o.param_groups], {id(p): dict(s) for p, s in o.state.items()})
+        for o in graph._optimizers.values()
+    ]
     scheds = [(s, copy.deepcopy(s.state_dict())) for s in graph._schedulers.values()]
     return _C.get_rng_state(), opts, scheds
 
@@ -691,7 +736,8 @@ def _verify(step: GraphedStep, graph: CUDAGraph, static_args, static_kwargs) -> 
                 f"[graphs] verify: the replayed step differs from the eager one in {path} "
                 f"({problem}); the step depends on something the graph baked in at capture (a "
                 "Python value that changes between calls, host state, a tensor replaced between "
-                "calls)")
+                "calls)"
+            )
     for (name, get, _), (_, e) in zip(before, eager_state):
         t = get()
         if e is None or t is None:
@@ -701,9 +747,11 @@ def _verify(step: GraphedStep, graph: CUDAGraph, static_args, static_kwargs) -> 
             raise GraphCaptureError(
                 f"[graphs] verify: after one step, {name} differs between the replayed and the "
                 f"eager step ({problem}); the step depends on something the graph baked in at "
-                "capture (a Python value that changes between calls, host state)")
+                "capture (a Python value that changes between calls, host state)"
+            )
     for (name, e), (_, r) in zip(eager_host, _host_numbers(graph)):
         if not _same(e, r):
             raise GraphCaptureError(
                 f"[graphs] verify: after one step, {name} is {r!r} after the replay but {e!r} "
-                "after the eager step")
+                "after the eager step"
+            )

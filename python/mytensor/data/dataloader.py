@@ -31,10 +31,14 @@ def default_collate(samples: list):
         return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):
         if any(len(s) != len(first) for s in samples):
-            raise RuntimeError("[default_collate] each sample in a batch must have the same "
-                               "number of fields")
-        return type(first)(default_collate(list(f)) for f in zip(*samples)) \
-            if isinstance(first, tuple) else [default_collate(list(f)) for f in zip(*samples)]
+            raise RuntimeError(
+                "[default_collate] each sample in a batch must have the same number of fields"
+            )
+        return (
+            type(first)(default_collate(list(f)) for f in zip(*samples))
+            if isinstance(first, tuple)
+            else [default_collate(list(f)) for f in zip(*samples)]
+        )
     return samples
 
 
@@ -48,8 +52,10 @@ def _permutation(n: int, generator) -> Tensor:
     if isinstance(generator, numbers.Integral):
         generator = np.random.default_rng(int(generator))
     if not isinstance(generator, np.random.Generator):
-        raise TypeError(f"[DataLoader] generator must be an int seed or a numpy.random.Generator, "
-                        f"got {type(generator).__name__}")
+        raise TypeError(
+            f"[DataLoader] generator must be an int seed or a numpy.random.Generator, "
+            f"got {type(generator).__name__}"
+        )
     return from_numpy(generator.permutation(n).astype(np.int64))
 
 
@@ -61,10 +67,15 @@ def _host_array(value) -> np.ndarray:
 
 
 def _check_batch_size(batch_size, cls: str) -> int:
-    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) \
-            or batch_size <= 0:
-        raise ValueError(f"[{cls}] batch_size should be a positive integer value, but got "
-                         f"batch_size={batch_size!r}")
+    if (
+        not isinstance(batch_size, numbers.Integral)
+        or isinstance(batch_size, bool)
+        or batch_size <= 0
+    ):
+        raise ValueError(
+            f"[{cls}] batch_size should be a positive integer value, but got "
+            f"batch_size={batch_size!r}"
+        )
     return int(batch_size)
 
 
@@ -86,12 +97,24 @@ class DataLoader:
     other data sets are read sample by sample and collated.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
-                 sampler=None, batch_sampler=None, num_workers: int = 0, collate_fn=None,
-                 pin_memory: bool = False, drop_last: bool = False, generator=None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        sampler=None,
+        batch_sampler=None,
+        num_workers: int = 0,
+        collate_fn=None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        generator=None,
+    ) -> None:
         if sampler is not None or batch_sampler is not None:
-            raise ValueError("[DataLoader] sampler and batch_sampler are not supported; use "
-                             "shuffle= and batch_size=")
+            raise ValueError(
+                "[DataLoader] sampler and batch_sampler are not supported; use "
+                "shuffle= and batch_size="
+            )
         if num_workers != 0:
             raise ValueError(f"[DataLoader] num_workers={num_workers} is not supported (only 0)")
         self.dataset = dataset
@@ -152,10 +175,21 @@ class DeviceImageLoader:
         dtype: dtype of the image batches (default float32).
     """
 
-    def __init__(self, images, labels, batch_size: int, shuffle: bool = True,
-                 drop_last: bool = False, padding: int = 0, flip: bool = False,
-                 mean=(0.0,), std=(1.0,), device=None, dtype=None,
-                 channels_last: bool = False) -> None:
+    def __init__(
+        self,
+        images,
+        labels,
+        batch_size: int,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        padding: int = 0,
+        flip: bool = False,
+        mean=(0.0,),
+        std=(1.0,),
+        device=None,
+        dtype=None,
+        channels_last: bool = False,
+    ) -> None:
         from mytensor.creation import from_numpy, tensor
         from mytensor.device import as_device
         from mytensor.dtype import float32
@@ -165,15 +199,18 @@ class DeviceImageLoader:
             images = images.detach().cpu().numpy()
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 4:
-            raise ValueError(f"[DeviceImageLoader] images must be uint8 of 4 dims, got "
-                             f"{images.dtype} of shape {images.shape}")
+            raise ValueError(
+                f"[DeviceImageLoader] images must be uint8 of 4 dims, got "
+                f"{images.dtype} of shape {images.shape}"
+            )
         if channels_last:
             images = images.transpose(0, 3, 1, 2)
-        labels = np.asarray(labels.detach().cpu().numpy() if isinstance(labels, Tensor)
-                            else labels)
+        labels = np.asarray(labels.detach().cpu().numpy() if isinstance(labels, Tensor) else labels)
         if labels.shape != (images.shape[0],) or labels.dtype.kind not in "iu":
-            raise ValueError(f"[DeviceImageLoader] labels must be {images.shape[0]} integers, "
-                             f"got {labels.dtype} of shape {labels.shape}")
+            raise ValueError(
+                f"[DeviceImageLoader] labels must be {images.shape[0]} integers, "
+                f"got {labels.dtype} of shape {labels.shape}"
+            )
         channels = images.shape[1]
         mean, std = list(mean), list(std)
         if len(mean) == 1:
@@ -181,13 +218,16 @@ class DeviceImageLoader:
         if len(std) == 1:
             std = std * channels
         if len(mean) != channels or len(std) != channels:
-            raise ValueError(f"[DeviceImageLoader] mean and std need one value per channel "
-                             f"({channels}), got {len(mean)} and {len(std)}")
+            raise ValueError(
+                f"[DeviceImageLoader] mean and std need one value per channel "
+                f"({channels}), got {len(mean)} and {len(std)}"
+            )
         if any(s == 0 for s in std):
             raise ValueError(f"[DeviceImageLoader] std evaluated to zero: {std}")
         if not isinstance(padding, numbers.Integral) or padding < 0:
-            raise ValueError(f"[DeviceImageLoader] padding must be a non-negative int, got "
-                             f"{padding!r}")
+            raise ValueError(
+                f"[DeviceImageLoader] padding must be a non-negative int, got {padding!r}"
+            )
         dtype = dtype or float32
         self.batch_size = _check_batch_size(batch_size, "DeviceImageLoader")
         self.shuffle = bool(shuffle)
@@ -235,35 +275,44 @@ class DeviceImageLoader:
         n = self.images.shape[0]
         order = _host_array(order)
         if order.shape != (n,) or order.dtype.kind not in "iu":
-            raise ValueError(f"[{cls}] order must be {n} integers (one per image), got "
-                             f"{order.dtype} of shape {order.shape}")
+            raise ValueError(
+                f"[{cls}] order must be {n} integers (one per image), got "
+                f"{order.dtype} of shape {order.shape}"
+            )
         if n and (order.min() < 0 or order.max() >= n):
             bad = int(np.flatnonzero((order < 0) | (order >= n))[0])
-            raise ValueError(f"[{cls}] order[{bad}] = {order[bad]} is out of range for {n} "
-                             "images")
+            raise ValueError(f"[{cls}] order[{bad}] = {order[bad]} is out of range for {n} images")
         packed = np.empty((n, 4), np.int64)  # one upload: order, dy, dx, flip
         packed[:, 0] = order
         if params is not None:
             params = _host_array(params)
             if params.shape != (n, 3) or params.dtype.kind not in "iu":
-                raise ValueError(f"[{cls}] params must be integers of shape ({n}, 3) "
-                                 f"(dy, dx, flip per sample), got {params.dtype} of shape "
-                                 f"{params.shape}")
+                raise ValueError(
+                    f"[{cls}] params must be integers of shape ({n}, 3) "
+                    f"(dy, dx, flip per sample), got {params.dtype} of shape "
+                    f"{params.shape}"
+                )
             span = 2 * self.padding
-            bad = (params[:, :2] < 0).any(1) | (params[:, :2] > span).any(1) \
+            bad = (
+                (params[:, :2] < 0).any(1)
+                | (params[:, :2] > span).any(1)
                 | ((params[:, 2] != 0) & (params[:, 2] != 1))
+            )
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"[{cls}] params[{i}] = {tuple(params[i].tolist())} is out of "
-                                 f"range: dy and dx must lie in [0, {span}] for padding "
-                                 f"{self.padding}, flip in {{0, 1}}")
+                raise ValueError(
+                    f"[{cls}] params[{i}] = {tuple(params[i].tolist())} is out of "
+                    f"range: dy and dx must lie in [0, {span}] for padding "
+                    f"{self.padding}, flip in {{0, 1}}"
+                )
             if not self.flip and params[:, 2].any():
-                raise ValueError(f"[{cls}] the plan flips samples but the loader has "
-                                 "flip=False")
+                raise ValueError(f"[{cls}] the plan flips samples but the loader has flip=False")
             packed[:, 1:] = params
         packed = from_numpy(packed).to(self.device)
-        self._plan = (packed[:, 0].contiguous(),
-                      None if params is None else packed[:, 1:].int().contiguous())
+        self._plan = (
+            packed[:, 0].contiguous(),
+            None if params is None else packed[:, 1:].int().contiguous(),
+        )
 
     def __len__(self) -> int:
         n = self.images.shape[0]
@@ -277,21 +326,39 @@ class DeviceImageLoader:
         if self._plan is not None:
             order, params = self._plan
         else:
-            order = (randperm(n, device=self.device) if self.shuffle
-                     else arange(n, device=self.device))
+            order = (
+                randperm(n, device=self.device) if self.shuffle else arange(n, device=self.device)
+            )
             params = None
         for b in range(len(self)):
             start, stop = b * self.batch_size, min(n, (b + 1) * self.batch_size)
             idx = order[start:stop]
             if params is not None:  # rows of a contiguous (N, 3) tensor: a contiguous view
-                x, y = _C.augment_images(self.images._impl, self.labels._impl, idx._impl,
-                                         self.mean._impl, self.std._impl, self.padding,
-                                         self.flip, 0, 0, params[start:stop]._impl)
+                x, y = _C.augment_images(
+                    self.images._impl,
+                    self.labels._impl,
+                    idx._impl,
+                    self.mean._impl,
+                    self.std._impl,
+                    self.padding,
+                    self.flip,
+                    0,
+                    0,
+                    params[start:stop]._impl,
+                )
                 yield wrap(x), wrap(y)
                 continue
             seed, offset = get_rng_state()
             set_rng_state((seed, offset + idx.shape[0]))  # sample i draws counter offset + i
-            x, y = _C.augment_images(self.images._impl, self.labels._impl, idx._impl,
-                                     self.mean._impl, self.std._impl, self.padding, self.flip,
-                                     seed, offset)
+            x, y = _C.augment_images(
+                self.images._impl,
+                self.labels._impl,
+                idx._impl,
+                self.mean._impl,
+                self.std._impl,
+                self.padding,
+                self.flip,
+                seed,
+                offset,
+            )
             yield wrap(x), wrap(y)

@@ -9,12 +9,12 @@ class Dataset:
     """A map-style data set: ``len(ds)`` samples, ``ds[i]`` the i-th one."""
 
     def __getitem__(self, index):
-        raise NotImplementedError(f"[{type(self).__name__}] Dataset subclasses must define "
-                                  "__getitem__")
+        raise NotImplementedError(
+            f"[{type(self).__name__}] Dataset subclasses must define __getitem__"
+        )
 
     def __len__(self) -> int:
-        raise NotImplementedError(f"[{type(self).__name__}] Dataset subclasses must define "
-                                  "__len__")
+        raise NotImplementedError(f"[{type(self).__name__}] Dataset subclasses must define __len__")
 
 
 class TensorDataset(Dataset):
@@ -32,16 +32,21 @@ class TensorDataset(Dataset):
             raise ValueError("[TensorDataset] needs at least one tensor")
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor):
-                raise TypeError(f"[TensorDataset] argument {i} is a {type(t).__name__}, "
-                                "expected a mytensor Tensor")
+                raise TypeError(
+                    f"[TensorDataset] argument {i} is a {type(t).__name__}, "
+                    "expected a mytensor Tensor"
+                )
             if t.ndim == 0:
-                raise ValueError(f"[TensorDataset] argument {i} is 0-d; tensors need a first "
-                                 "(sample) dim")
+                raise ValueError(
+                    f"[TensorDataset] argument {i} is 0-d; tensors need a first (sample) dim"
+                )
         n = tensors[0].shape[0]
         for i, t in enumerate(tensors):
             if t.shape[0] != n:
-                raise ValueError(f"[TensorDataset] size mismatch between tensors: argument 0 has "
-                                 f"{n} samples, argument {i} has {t.shape[0]} (shape {t.shape})")
+                raise ValueError(
+                    f"[TensorDataset] size mismatch between tensors: argument 0 has "
+                    f"{n} samples, argument {i} has {t.shape[0]} (shape {t.shape})"
+                )
         self.tensors = tensors
 
     def __getitem__(self, index):

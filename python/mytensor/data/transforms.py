@@ -72,23 +72,28 @@ class Normalize:
         self.mean = [float(m) for m in mean]
         self.std = [float(s) for s in std]
         if len(self.mean) != len(self.std):
-            raise ValueError(f"[Normalize] mean and std differ in length: {len(self.mean)} vs "
-                             f"{len(self.std)}")
+            raise ValueError(
+                f"[Normalize] mean and std differ in length: {len(self.mean)} vs {len(self.std)}"
+            )
         if any(s == 0 for s in self.std):
-            raise ValueError(f"[Normalize] std evaluated to zero, leading to division by zero: "
-                             f"{self.std}")
+            raise ValueError(
+                f"[Normalize] std evaluated to zero, leading to division by zero: {self.std}"
+            )
         self.inplace = inplace
 
     def __call__(self, x):
         from mytensor.creation import tensor
 
         if not isinstance(x, Tensor) or not x.dtype.is_floating_point:
-            raise TypeError("[Normalize] expected a float tensor (apply ToTensor first), got "
-                            f"{type(x).__name__}")
+            raise TypeError(
+                "[Normalize] expected a float tensor (apply ToTensor first), got "
+                f"{type(x).__name__}"
+            )
         channels = len(self.mean)
         if x.ndim < 3 or (channels != 1 and x.shape[-3] != channels):
-            raise ValueError(f"[Normalize] expected (..., {len(self.mean)}, H, W), got shape "
-                             f"{x.shape}")
+            raise ValueError(
+                f"[Normalize] expected (..., {len(self.mean)}, H, W), got shape {x.shape}"
+            )
         shape = (len(self.mean), 1, 1)
         mean = tensor(self.mean, dtype=x.dtype, device=x.device).reshape(shape)
         std = tensor(self.std, dtype=x.dtype, device=x.device).reshape(shape)
@@ -112,16 +117,23 @@ class RandomCrop:
     Works on an HWC array or a CHW tensor.
     """
 
-    def __init__(self, size, padding=None, pad_if_needed: bool = False, fill=0,
-                 padding_mode: str = "constant") -> None:
+    def __init__(
+        self,
+        size,
+        padding=None,
+        pad_if_needed: bool = False,
+        fill=0,
+        padding_mode: str = "constant",
+    ) -> None:
         self.size = _as_hw(size)
         if padding is None:
             padding = 0
         if not isinstance(padding, _numbers.Integral) or padding < 0:
             raise ValueError(f"[RandomCrop] padding must be a non-negative int, got {padding!r}")
         if padding_mode != "constant" or pad_if_needed:
-            raise ValueError("[RandomCrop] only padding_mode='constant' without pad_if_needed is "
-                             "supported")
+            raise ValueError(
+                "[RandomCrop] only padding_mode='constant' without pad_if_needed is supported"
+            )
         self.padding = int(padding)
         self.fill = fill
 
@@ -137,14 +149,16 @@ class RandomCrop:
         h, w = array.shape[hw_axes[0]], array.shape[hw_axes[1]]
         th, tw = self.size
         if h < th or w < tw:
-            raise ValueError(f"[RandomCrop] required crop size {self.size} is larger than the "
-                             f"(padded) image size {(h, w)}")
+            raise ValueError(
+                f"[RandomCrop] required crop size {self.size} is larger than the "
+                f"(padded) image size {(h, w)}"
+            )
         i, j = _randint(h - th + 1)[0], _randint(w - tw + 1)[0]
         if is_tensor:
             from mytensor.creation import from_numpy
 
-            return from_numpy(_np.ascontiguousarray(array[:, i:i + th, j:j + tw]))
-        return _np.ascontiguousarray(array[i:i + th, j:j + tw])
+            return from_numpy(_np.ascontiguousarray(array[:, i : i + th, j : j + tw]))
+        return _np.ascontiguousarray(array[i : i + th, j : j + tw])
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"

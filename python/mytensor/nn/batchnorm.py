@@ -16,19 +16,33 @@ from mytensor.nn.parameter import Parameter
 class _BatchNorm(Module):
     _dims: tuple[int, ...] = ()
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None, *, bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
-        if (not isinstance(num_features, numbers.Integral) or isinstance(num_features, bool)
-                or num_features <= 0):
-            raise ValueError(f"[{name}] num_features must be a positive integer, got "
-                             f"{num_features!r}")
+        if (
+            not isinstance(num_features, numbers.Integral)
+            or isinstance(num_features, bool)
+            or num_features <= 0
+        ):
+            raise ValueError(
+                f"[{name}] num_features must be a positive integer, got {num_features!r}"
+            )
         if not isinstance(eps, numbers.Real) or not eps > 0:
             raise ValueError(f"[{name}] eps must be positive, got {eps!r}")
-        if momentum is not None and (not isinstance(momentum, numbers.Real)
-                                     or not 0.0 <= momentum <= 1.0):
+        if momentum is not None and (
+            not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0
+        ):
             raise ValueError(f"[{name}] momentum must be in [0, 1] or None, got {momentum!r}")
         self.num_features = int(num_features)
         self.eps = float(eps)
@@ -47,8 +61,7 @@ class _BatchNorm(Module):
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked",
-                                 tensor(0, dtype=int64, device=device))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -73,11 +86,14 @@ class _BatchNorm(Module):
         name = type(self).__name__
         if x.ndim not in self._dims:
             want = " or ".join(f"{d}D" for d in self._dims)
-            raise _C.ShapeError(f"[{name}] expected {want} input, got {x.ndim}D input of shape "
-                                f"{tuple(x.shape)}")
+            raise _C.ShapeError(
+                f"[{name}] expected {want} input, got {x.ndim}D input of shape {tuple(x.shape)}"
+            )
         if x.shape[1] != self.num_features:
-            raise _C.ShapeError(f"[{name}] expected {self.num_features} channels in dim 1, got "
-                                f"input of shape {tuple(x.shape)}")
+            raise _C.ShapeError(
+                f"[{name}] expected {self.num_features} channels in dim 1, got "
+                f"input of shape {tuple(x.shape)}"
+            )
 
     def forward(self, x):
         self._check_input(x)
@@ -90,14 +106,23 @@ class _BatchNorm(Module):
         # Batch statistics in training, and in eval when no running stats are kept.
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(x, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+        return F.batch_norm(
+            x,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.use_bias}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.use_bias}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

@@ -42,8 +42,9 @@ class Sequential(Module):
 
     def __delitem__(self, idx) -> None:
         keys = list(self._modules)
-        targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self),
-                                                                        "Sequential")]]
+        targets = (
+            keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self), "Sequential")]]
+        )
         for key in targets:
             del self._modules[key]
 
@@ -104,8 +105,10 @@ class ModuleList(Module):
 
     def extend(self, modules) -> ModuleList:
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
-            raise TypeError("ModuleList.extend should be called with an iterable of modules, "
-                            f"got a {type(modules).__name__}")
+            raise TypeError(
+                "ModuleList.extend should be called with an iterable of modules, "
+                f"got a {type(modules).__name__}"
+            )
         for m in modules:
             self.append(m)
         return self

@@ -35,34 +35,56 @@ class Conv2d(Module):
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels // groups * kh * kw.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         name = "Conv2d"
         self.in_channels = check_positive(in_channels, "in_channels", name)
         self.out_channels = check_positive(out_channels, "out_channels", name)
         self.groups = check_positive(groups, "groups", name)
         if in_channels % groups:
-            raise ValueError(f"[Conv2d] in_channels must be divisible by groups, got "
-                             f"in_channels={in_channels}, groups={groups}")
+            raise ValueError(
+                f"[Conv2d] in_channels must be divisible by groups, got "
+                f"in_channels={in_channels}, groups={groups}"
+            )
         if out_channels % groups:
-            raise ValueError(f"[Conv2d] out_channels must be divisible by groups, got "
-                             f"out_channels={out_channels}, groups={groups}")
+            raise ValueError(
+                f"[Conv2d] out_channels must be divisible by groups, got "
+                f"out_channels={out_channels}, groups={groups}"
+            )
         self.kernel_size = pair(kernel_size, "kernel_size", name)
         self.stride = pair(stride, "stride", name)
         self.dilation = pair(dilation, "dilation", name)
-        for arg, value in (("kernel_size", self.kernel_size), ("stride", self.stride),
-                           ("dilation", self.dilation)):
+        for arg, value in (
+            ("kernel_size", self.kernel_size),
+            ("stride", self.stride),
+            ("dilation", self.dilation),
+        ):
             if min(value) <= 0:
                 raise ValueError(f"[Conv2d] {arg} must be positive, got {value}")
         if padding_mode != "zeros":
-            raise ValueError(f"[Conv2d] padding_mode={padding_mode!r} is not supported "
-                             "(only 'zeros')")
+            raise ValueError(
+                f"[Conv2d] padding_mode={padding_mode!r} is not supported (only 'zeros')"
+            )
         self.padding_mode = padding_mode
         self.padding = self._resolve_padding(padding)
-        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size,
-                                      dtype=dtype, device=device))
+        self.weight = Parameter(
+            empty(
+                out_channels, in_channels // groups, *self.kernel_size, dtype=dtype, device=device
+            )
+        )
         if bias:
             self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
         else:
@@ -74,16 +96,21 @@ class Conv2d(Module):
             return (0, 0)
         if padding == "same":
             if self.stride != (1, 1):
-                raise ValueError(f"[Conv2d] padding='same' is not supported for strided "
-                                 f"convolutions, got stride={self.stride}")
+                raise ValueError(
+                    f"[Conv2d] padding='same' is not supported for strided "
+                    f"convolutions, got stride={self.stride}"
+                )
             total = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
             if any(t % 2 for t in total):
-                raise ValueError(f"[Conv2d] padding='same' needs an odd effective kernel size, "
-                                 f"got kernel_size={self.kernel_size}, dilation={self.dilation}")
+                raise ValueError(
+                    f"[Conv2d] padding='same' needs an odd effective kernel size, "
+                    f"got kernel_size={self.kernel_size}, dilation={self.dilation}"
+                )
             return (total[0] // 2, total[1] // 2)
         if isinstance(padding, str):
-            raise ValueError(f"[Conv2d] invalid padding string {padding!r}, should be one of "
-                             "'valid', 'same'")
+            raise ValueError(
+                f"[Conv2d] invalid padding string {padding!r}, should be one of 'valid', 'same'"
+            )
         value = pair(padding, "padding", "Conv2d")
         if min(value) < 0:
             raise ValueError(f"[Conv2d] padding must be non-negative, got {value}")
@@ -98,14 +125,18 @@ class Conv2d(Module):
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise _C.ShapeError(f"[Conv2d] expected input (N, {self.in_channels}, H, W), got "
-                                f"shape {tuple(x.shape)}")
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+            raise _C.ShapeError(
+                f"[Conv2d] expected input (N, {self.in_channels}, H, W), got shape {tuple(x.shape)}"
+            )
+        return F.conv2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
         if self.dilation != (1, 1):

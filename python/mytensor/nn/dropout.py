@@ -20,8 +20,9 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"[Dropout] dropout probability has to be between 0 and 1, but got "
-                             f"{p!r}")
+            raise ValueError(
+                f"[Dropout] dropout probability has to be between 0 and 1, but got {p!r}"
+            )
         self.p = float(p)
         self.inplace = inplace
 

@@ -39,8 +39,9 @@ class Linear(Module):
     Weight and bias start as in PyTorch: U(-1/sqrt(in_features), 1/sqrt(in_features)).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
         super().__init__()
         self.in_features = check_positive(in_features, "in_features", "Linear")
         self.out_features = check_positive(out_features, "out_features", "Linear")
@@ -61,13 +62,20 @@ class Linear(Module):
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             got = x.shape[-1] if x.ndim else None
-            hint = (f"; the input has {got} features: if it comes from Flatten, use "
-                    f"Linear({got}, {self.out_features}) or change the layers before it"
-                    if got else "")
-            raise _C.ShapeError(f"[Linear] expected an input whose last dim is in_features = "
-                                f"{self.in_features}, got shape {tuple(x.shape)}{hint}")
+            hint = (
+                f"; the input has {got} features: if it comes from Flatten, use "
+                f"Linear({got}, {self.out_features}) or change the layers before it"
+                if got
+                else ""
+            )
+            raise _C.ShapeError(
+                f"[Linear] expected an input whose last dim is in_features = "
+                f"{self.in_features}, got shape {tuple(x.shape)}{hint}"
+            )
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )

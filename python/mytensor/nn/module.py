@@ -36,8 +36,10 @@ def _as_tensor_value(value, key: str) -> Tensor:
     except Exception:  # noqa: BLE001 - any conversion failure means "not an array"
         array = None
     if array is None or array.dtype.kind not in "biuf":
-        raise TypeError(f"[load_state_dict] value of {key!r} is a {type(value).__name__}, "
-                        "expected a Tensor or a NumPy array")
+        raise TypeError(
+            f"[load_state_dict] value of {key!r} is a {type(value).__name__}, "
+            "expected a Tensor or a NumPy array"
+        )
     return from_numpy(np.array(array, order="C"))  # (ascontiguousarray makes 0-d arrays 1-d)
 
 
@@ -58,7 +60,8 @@ class Module:
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
-            f"[{type(self).__name__}] Module subclasses must define forward()")
+            f"[{type(self).__name__}] Module subclasses must define forward()"
+        )
 
     def __call__(self, *args, **kwargs):
         if _graphs._capturing is not None:  # a CUDA graph guards this module's train/eval flag
@@ -68,15 +71,19 @@ class Module:
     # ---- registration ---------------------------------------------------------------------------
     def _check_init(self, what: str) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {what} before Module.__init__() call "
-                                 f"(call super().__init__() first in {type(self).__name__})")
+            raise AttributeError(
+                f"cannot assign {what} before Module.__init__() call "
+                f"(call super().__init__() first in {type(self).__name__})"
+            )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._check_init("parameters")
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
-                            f"'{name}' (mytensor.nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter "
+                f"'{name}' (mytensor.nn.Parameter or None required)"
+            )
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -84,8 +91,10 @@ class Module:
         self._check_init("buffers")
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                            "(mytensor.Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(mytensor.Tensor or None required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -117,8 +126,10 @@ class Module:
             params[name] = value
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                                "(mytensor.nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(mytensor.nn.Parameter or None expected)"
+                )
             params[name] = None
         elif isinstance(value, Module):
             self._check_init("child modules")
@@ -126,13 +137,17 @@ class Module:
             self._modules[name] = value
         elif self.__dict__.get("_modules") is not None and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
-                                f"'{name}' (mytensor.nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module "
+                    f"'{name}' (mytensor.nn.Module or None expected)"
+                )
             self._modules[name] = None
         elif self.__dict__.get("_buffers") is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(mytensor.Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(mytensor.Tensor or None expected)"
+                )
             self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -160,8 +175,9 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
     # ---- traversal ------------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate=True):
@@ -204,8 +220,9 @@ class Module:
                 seen.add(id(value))
                 yield mod_prefix + ("." if mod_prefix else "") + name, value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ):
         """Yields (dotted name, Parameter), each shared parameter once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
@@ -213,8 +230,7 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
@@ -225,8 +241,9 @@ class Module:
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules or module._modules[part] is None:
-                raise AttributeError(f"{type(module).__name__} has no submodule '{part}' "
-                                     f"(looking up '{target}')")
+                raise AttributeError(
+                    f"{type(module).__name__} has no submodule '{part}' (looking up '{target}')"
+                )
             module = module._modules[part]
         return module
 
@@ -360,21 +377,30 @@ class Module:
                 continue
             value = _as_tensor_value(state_dict[key], key)
             if value.shape != target.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{_fmt_shape(value.shape)} from checkpoint, the shape in current "
-                              f"model is {_fmt_shape(target.shape)}.")
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape "
+                    f"{_fmt_shape(value.shape)} from checkpoint, the shape in current "
+                    f"model is {_fmt_shape(target.shape)}."
+                )
                 continue
             updates.append((target, value))
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ".",
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ".")
+                errors.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + "."
+                )
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
         with no_grad():
             for target, value in updates:
                 target.copy_(value.to(target.device))

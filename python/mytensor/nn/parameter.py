@@ -23,8 +23,10 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             raise TypeError(f"[Parameter] data must be a Tensor, got {type(data).__name__}")
         if requires_grad and not data.dtype.is_floating_point:
-            raise TypeError(f"[Parameter] only floating point tensors can require gradients, "
-                            f"got {data.dtype}; pass requires_grad=False")
+            raise TypeError(
+                f"[Parameter] only floating point tensors can require gradients, "
+                f"got {data.dtype}; pass requires_grad=False"
+            )
         p = object.__new__(cls)
         p._impl = data._impl
         p.requires_grad = requires_grad

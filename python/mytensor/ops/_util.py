@@ -94,9 +94,7 @@ def as_tensor(value, ref, op: str = "scalar", wrap_ints: bool = False):
             return wrap(_C.to_dtype(_C.full([], v, _dt.float64._c, device), dtype._c))
         _C.check_convertible(v, dtype._c, op)
         return wrap(_C.full([], v, dtype._c, device))
-    raise TypeError(
-        f"expected a Tensor or a Python number, got {type(value).__name__}"
-    )
+    raise TypeError(f"expected a Tensor or a Python number, got {type(value).__name__}")
 
 
 def sum_to(grad, shape):

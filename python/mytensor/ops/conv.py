@@ -13,8 +13,10 @@ def _pair(value, op: str, name: str) -> list[int]:
     """An int or a 1- or 2-sequence of ints as [h, w]."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return [int(value), int(value)]
-    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) in (1, 2)
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
     ):
         return [int(value[0]), int(value[-1])]
     raise TypeError(f"[{op}] {name} must be an int or a pair of ints, got {value!r}")
@@ -37,11 +39,13 @@ class Conv2d(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_x = wrap(_C.conv2d_backward_input(g._impl, weight._impl, list(ctx.x_shape),
-                                                   *ctx.params))
+            grad_x = wrap(
+                _C.conv2d_backward_input(g._impl, weight._impl, list(ctx.x_shape), *ctx.params)
+            )
         if need_w:
-            grad_w = wrap(_C.conv2d_backward_weight(g._impl, x._impl, list(ctx.w_shape),
-                                                    *ctx.params))
+            grad_w = wrap(
+                _C.conv2d_backward_weight(g._impl, x._impl, list(ctx.w_shape), *ctx.params)
+            )
         if need_b:
             # Sum over every dim but the channels: (N, H, W), or (H, W) for a 3-D input.
             grad_b = g.sum((0, 2, 3) if g.ndim == 4 else (1, 2))

@@ -481,8 +481,7 @@ def masked_fill(x, mask, value):
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
-                f"[masked_fill] only supports a 0-dimensional value tensor, got shape "
-                f"{value.shape}"
+                f"[masked_fill] only supports a 0-dimensional value tensor, got shape {value.shape}"
             )
         fill = value.to(x.dtype)
     else:

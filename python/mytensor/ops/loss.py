@@ -12,8 +12,9 @@ _REDUCTIONS = ("mean", "sum", "none")
 class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target, reduction, ignore_index, label_smoothing):
-        loss, lse = _C.cross_entropy(logits._impl, target._impl, reduction, ignore_index,
-                                     label_smoothing)
+        loss, lse = _C.cross_entropy(
+            logits._impl, target._impl, reduction, ignore_index, label_smoothing
+        )
         ctx.args = (reduction, ignore_index, label_smoothing)
         ctx.save_for_backward(logits, target, wrap(lse))
         return wrap(loss)
@@ -21,8 +22,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         logits, target, lse = ctx.saved_tensors
-        grad = _C.cross_entropy_backward(g._impl, logits._impl, target._impl, lse._impl,
-                                         *ctx.args)
+        grad = _C.cross_entropy_backward(g._impl, logits._impl, target._impl, lse._impl, *ctx.args)
         return wrap(grad), None, None, None, None
 
 
@@ -44,14 +44,24 @@ def _check_common(name, weight, reduction, size_average, reduce):
     if weight is not None:
         raise ValueError(f"[{name}] class weights are not supported; got weight={weight!r}")
     if size_average is not None or reduce is not None:
-        raise ValueError(f"[{name}] size_average and reduce are deprecated and not supported; "
-                         "use reduction='mean' | 'sum' | 'none'")
+        raise ValueError(
+            f"[{name}] size_average and reduce are deprecated and not supported; "
+            "use reduction='mean' | 'sum' | 'none'"
+        )
     if reduction not in _REDUCTIONS:
         raise ValueError(f"[{name}] reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100,
-                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
     """Cross entropy between logits and int64 class-index targets (log-softmax + NLL, fused).
 
     Args:
@@ -68,12 +78,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     _check_common("cross_entropy", weight, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
-            f"[cross_entropy] label_smoothing must be in [0, 1], got {label_smoothing}")
+            f"[cross_entropy] label_smoothing must be in [0, 1], got {label_smoothing}"
+        )
     return CrossEntropy.apply(input, target, reduction, int(ignore_index), float(label_smoothing))
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
-             reduce=None, reduction: str = "mean"):
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+):
     """Negative log-likelihood of int64 class targets given log-probabilities ``input``.
 
     Shapes and ``ignore_index`` / ``reduction`` as :func:`cross_entropy`.

@@ -17,8 +17,16 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         y, save_mean, save_invstd = _C.batch_norm(
-            x._impl, _impl(weight), _impl(bias), _impl(running_mean), _impl(running_var),
-            training, momentum, eps, False)
+            x._impl,
+            _impl(weight),
+            _impl(bias),
+            _impl(running_mean),
+            _impl(running_var),
+            training,
+            momentum,
+            eps,
+            False,
+        )
         ctx.training = training
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, weight, wrap(save_mean), wrap(save_invstd))
@@ -27,8 +35,9 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight, mean, invstd = ctx.saved_tensors
-        gx, gw, gb = _C.batch_norm_backward(g._impl, x._impl, _impl(weight), mean._impl,
-                                            invstd._impl, ctx.training)
+        gx, gw, gb = _C.batch_norm_backward(
+            g._impl, x._impl, _impl(weight), mean._impl, invstd._impl, ctx.training
+        )
         gx = wrap(gx)
         gw = None if gw is None or not ctx.needs_input_grad[1] else wrap(gw)
         if gb is not None:
@@ -42,8 +51,16 @@ class BatchNorm(Function):
         return gx, gw, gb, None, None, None, None, None
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5):
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
     """Batch normalization over the channel dim 1 of an (N, C, *) input.
 
     Args:
@@ -63,5 +80,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if not isinstance(momentum, numbers.Real):
         raise TypeError(f"[batch_norm] momentum must be a number, got {type(momentum).__name__}")
-    return BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
-                           float(momentum), float(eps))
+    return BatchNorm.apply(
+        input, weight, bias, running_mean, running_var, bool(training), float(momentum), float(eps)
+    )

@@ -62,8 +62,15 @@ class AdaptiveAvgPool2d(Function):
         return wrap(_C.adaptive_avg_pool2d_backward(g._impl, list(ctx.x_shape))), None
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
-               return_indices: bool = False):
+def max_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
     """2-D max pooling over (N, C, H, W) or (C, H, W), as ``torch.nn.functional.max_pool2d``.
 
     Padding (at most half the kernel) counts as -inf. With ``return_indices=True`` also returns
@@ -75,14 +82,24 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise ValueError(f"[max_pool2d] only dilation=1 is supported, got {dilation!r}")
     if ceil_mode:
         raise ValueError("[max_pool2d] ceil_mode=True is not supported")
-    out, indices = MaxPool2d.apply(input, _pair(kernel_size, "max_pool2d", "kernel_size"),
-                                   _stride(stride, "max_pool2d"),
-                                   _pair(padding, "max_pool2d", "padding"))
+    out, indices = MaxPool2d.apply(
+        input,
+        _pair(kernel_size, "max_pool2d", "kernel_size"),
+        _stride(stride, "max_pool2d"),
+        _pair(padding, "max_pool2d", "padding"),
+    )
     return (out, indices) if return_indices else out
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override=None):
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override=None,
+):
     """2-D average pooling over (N, C, H, W) or (C, H, W), as ``torch.nn.functional.avg_pool2d``.
 
     ``count_include_pad`` divides by the full window (zero padding included) rather than by the
@@ -93,9 +110,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
         raise ValueError("[avg_pool2d] ceil_mode=True is not supported")
     if divisor_override is not None:
         raise ValueError("[avg_pool2d] divisor_override is not supported")
-    return AvgPool2d.apply(input, _pair(kernel_size, "avg_pool2d", "kernel_size"),
-                           _stride(stride, "avg_pool2d"), _pair(padding, "avg_pool2d", "padding"),
-                           bool(count_include_pad))
+    return AvgPool2d.apply(
+        input,
+        _pair(kernel_size, "avg_pool2d", "kernel_size"),
+        _stride(stride, "avg_pool2d"),
+        _pair(padding, "avg_pool2d", "padding"),
+        bool(count_include_pad),
+    )
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -112,5 +133,6 @@ def adaptive_avg_pool2d(input, output_size):
         size = _pair(size, "adaptive_avg_pool2d", "output_size")
     else:
         raise TypeError(
-            f"[adaptive_avg_pool2d] output_size must be an int or a pair, got {output_size!r}")
+            f"[adaptive_avg_pool2d] output_size must be an int or a pair, got {output_size!r}"
+        )
     return AdaptiveAvgPool2d.apply(input, size)

@@ -70,8 +70,6 @@ def mean(x, dim=None, keepdim: bool = False, dtype=None):
     return Mean.apply(x, dims_arg(dim), keepdim)
 
 
-
-
 def _reshape(t, shape):
     from mytensor.ops.shape import reshape
 
@@ -105,8 +103,9 @@ class MaxDim(Function):
         shape = ctx.in_shape
         # One-hot of the returned index along dim: arange(r) (shaped to broadcast) == index.
         r = shape[ctx.dim] if shape else 1
-        positions = _reshape(arange(r, device=g.device),
-                             [r if i == ctx.dim else 1 for i in range(len(shape))])
+        positions = _reshape(
+            arange(r, device=g.device), [r if i == ctx.dim else 1 for i in range(len(shape))]
+        )
         hit = positions == _reshape(indices, ctx.kept)
         from mytensor.ops.elementwise import where
 
@@ -308,8 +307,11 @@ def _softmax_dim(name, ndim, dim):
     if dim is not None:
         return dim
     # PyTorch's legacy implicit choice, with its warning.
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", stacklevel=3)
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+        "include dim=X as an argument.",
+        stacklevel=3,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 

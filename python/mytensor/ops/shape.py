@@ -239,8 +239,10 @@ def unsqueeze(x, dim: int):
 def _wrap_dim(op: str, dim: int, ndim: int) -> int:
     # Python-side dim arguments get the same check (and message) as the native ops' dims.
     if not -ndim <= dim < ndim:
-        raise IndexError(f"[{op}] dim {dim} is out of range for a tensor with {ndim} dimensions "
-                         f"(expected a dim in [{-ndim}, {ndim - 1}])")
+        raise IndexError(
+            f"[{op}] dim {dim} is out of range for a tensor with {ndim} dimensions "
+            f"(expected a dim in [{-ndim}, {ndim - 1}])"
+        )
     return dim % ndim
 
 
@@ -248,8 +250,10 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     if x.ndim == 0:  # dims 0 and -1 name a scalar's one dim, as in PyTorch
         for d in (start_dim, end_dim):
             if d not in (0, -1):
-                raise IndexError(f"[flatten] dim {d} is out of range for a tensor with 0 "
-                                 "dimensions (expected a dim in [-1, 0])")
+                raise IndexError(
+                    f"[flatten] dim {d} is out of range for a tensor with 0 "
+                    "dimensions (expected a dim in [-1, 0])"
+                )
         return reshape(x, 1)
     shape = x.shape
     s, e = _wrap_dim("flatten", start_dim, x.ndim), _wrap_dim("flatten", end_dim, x.ndim)
@@ -324,9 +328,7 @@ def _is_0d_bool(i) -> bool:
 def _normalize_index(index, ndim: int):
     if not isinstance(index, tuple):
         index = (index,)
-    consumed = sum(
-        1 for i in index if i is not None and i is not Ellipsis and not _is_0d_bool(i)
-    )
+    consumed = sum(1 for i in index if i is not None and i is not Ellipsis and not _is_0d_bool(i))
     if sum(1 for i in index if i is Ellipsis) > 1:
         raise IndexError("[getitem] an index can only have a single ellipsis ('...')")
     out = []

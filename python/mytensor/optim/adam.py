@@ -51,19 +51,40 @@ class Adam(Optimizer):
     }
 
     def _graph_baked(self, group: dict) -> dict:
-        return {"['betas'][1]": group["betas"][1], "['eps']": group["eps"],
-                "['weight_decay']": group["weight_decay"], "['amsgrad']": group["amsgrad"],
-                "['maximize']": group["maximize"]}
+        return {
+            "['betas'][1]": group["betas"][1],
+            "['eps']": group["eps"],
+            "['weight_decay']": group["weight_decay"],
+            "['amsgrad']": group["amsgrad"],
+            "['maximize']": group["maximize"],
+        }
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
-                 foreach=None, capturable: bool = False, differentiable: bool = False,
-                 fused=None) -> None:
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach=None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused=None,
+    ) -> None:
         _check_hyper(lr, betas, eps, weight_decay)
         if differentiable:
             raise ValueError(f"[{type(self).__name__}] differentiable=True is not supported")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict) -> None:
@@ -117,11 +138,26 @@ class Adam(Optimizer):
                 keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
                 slots = self._capture_group(graph, group, params, keys)
                 slots["step_slot"] = graph.add_slot(
-                    lambda p0=params[0]: float(self.state[p0]["step"] + 1))
+                    lambda p0=params[0]: float(self.state[p0]["step"] + 1)
+                )
                 graph.add_hook(lambda params=params: self._advance_steps(params))
-            _C.adam_step(ps, gs, ms, vs, vmaxs, float(group["lr"]), float(beta1), float(beta2),
-                         float(group["eps"]), float(group["weight_decay"]), int(step),
-                         self._decoupled, bool(amsgrad), bool(group["maximize"]), **slots)
+            _C.adam_step(
+                ps,
+                gs,
+                ms,
+                vs,
+                vmaxs,
+                float(group["lr"]),
+                float(beta1),
+                float(beta2),
+                float(group["eps"]),
+                float(group["weight_decay"]),
+                int(step),
+                self._decoupled,
+                bool(amsgrad),
+                bool(group["maximize"]),
+                **slots,
+            )
 
     def _advance_steps(self, params) -> None:
         """After a replay of a captured step: the step counts the replay took."""
@@ -139,10 +175,31 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
-                 foreach=None, capturable: bool = False, differentiable: bool = False,
-                 fused=None) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         foreach=foreach, capturable=capturable, differentiable=differentiable,
-                         fused=fused)
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach=None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused=None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+        )

@@ -9,8 +9,7 @@ from collections import Counter
 from mytensor.cuda import graphs as _graphs
 from mytensor.optim.optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "LinearLR",
-           "OneCycleLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR"]
 
 
 class LRScheduler:
@@ -31,8 +30,10 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
-                                   "when resuming a scheduler with last_epoch >= 0")
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] "
+                        "when resuming a scheduler with last_epoch >= 0"
+                    )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -96,8 +97,9 @@ class StepLR(LRScheduler):
         last_epoch: the last epoch's index when resuming (default -1).
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.step_size = _check_int(step_size, "step_size", "StepLR")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -118,8 +120,9 @@ class MultiStepLR(LRScheduler):
         last_epoch: the last epoch's index when resuming (default -1).
     """
 
-    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         milestones = list(milestones)
         if milestones != sorted(milestones):
             raise ValueError(f"[MultiStepLR] milestones must be increasing, got {milestones}")
@@ -145,8 +148,13 @@ class CosineAnnealingLR(LRScheduler):
         last_epoch: the last epoch's index when resuming (default -1).
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_max: int,
+        eta_min: float = 0.0,  # noqa: N803
+        last_epoch: int = -1,
+    ) -> None:
         self.T_max = _check_int(T_max, "T_max", "CosineAnnealingLR")
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -156,15 +164,25 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return self._group_lrs()
         if self._step_count == 1 and self.last_epoch > 0:
-            return [self.eta_min + (base - self.eta_min)
-                    * (1 + _math.cos(self.last_epoch * _math.pi / self.T_max)) / 2
-                    for base in self.base_lrs]
+            return [
+                self.eta_min
+                + (base - self.eta_min)
+                * (1 + _math.cos(self.last_epoch * _math.pi / self.T_max))
+                / 2
+                for base in self.base_lrs
+            ]
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
-            return [group["lr"] + (base - self.eta_min) * (1 - _math.cos(_math.pi / self.T_max)) / 2
-                    for base, group in zip(self.base_lrs, groups)]
-        return [(1 + _math.cos(_math.pi * self.last_epoch / self.T_max))
-                / (1 + _math.cos(_math.pi * (self.last_epoch - 1) / self.T_max))
-                * (group["lr"] - self.eta_min) + self.eta_min for group in groups]
+            return [
+                group["lr"] + (base - self.eta_min) * (1 - _math.cos(_math.pi / self.T_max)) / 2
+                for base, group in zip(self.base_lrs, groups)
+            ]
+        return [
+            (1 + _math.cos(_math.pi * self.last_epoch / self.T_max))
+            / (1 + _math.cos(_math.pi * (self.last_epoch - 1) / self.T_max))
+            * (group["lr"] - self.eta_min)
+            + self.eta_min
+            for group in groups
+        ]
 
 
 class LinearLR(LRScheduler):
@@ -179,14 +197,23 @@ class LinearLR(LRScheduler):
         last_epoch: the last epoch's index when resuming (default -1).
     """
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
-                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         if not 0 < start_factor <= 1:
-            raise ValueError(f"[LinearLR] start_factor expected to be greater than 0 and less or "
-                             f"equal to 1, got {start_factor}")
+            raise ValueError(
+                f"[LinearLR] start_factor expected to be greater than 0 and less or "
+                f"equal to 1, got {start_factor}"
+            )
         if not 0 <= end_factor <= 1:
-            raise ValueError(f"[LinearLR] end_factor expected to be between 0 and 1, got "
-                             f"{end_factor}")
+            raise ValueError(
+                f"[LinearLR] end_factor expected to be between 0 and 1, got {end_factor}"
+            )
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = _check_int(total_iters, "total_iters", "LinearLR", minimum=0)
@@ -199,16 +226,19 @@ class LinearLR(LRScheduler):
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._group_lrs()
         delta = self.end_factor - self.start_factor
-        factor = 1.0 + delta / (self.total_iters * self.start_factor
-                                + (self.last_epoch - 1) * delta)
+        factor = 1.0 + delta / (
+            self.total_iters * self.start_factor + (self.last_epoch - 1) * delta
+        )
         return [group["lr"] * factor for group in groups]
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
-            raise ValueError(f"[OneCycleLR] expected {len(optimizer.param_groups)} values for "
-                             f"{name}, got {len(value)}")
+            raise ValueError(
+                f"[OneCycleLR] expected {len(optimizer.param_groups)} values for "
+                f"{name}, got {len(value)}"
+            )
         return list(value)
     return [value] * len(optimizer.param_groups)
 
@@ -234,42 +264,60 @@ class OneCycleLR(LRScheduler):
         last_epoch: the last step's index when resuming (default -1).
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None,
-                 pct_start: float = 0.3, anneal_strategy: str = "cos",
-                 cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
-                 div_factor: float = 25.0, final_div_factor: float = 1e4,
-                 three_phase: bool = False, last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr,
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         if total_steps is not None:
             self.total_steps = _check_int(total_steps, "total_steps", "OneCycleLR")
         elif epochs is not None and steps_per_epoch is not None:
-            self.total_steps = (_check_int(epochs, "epochs", "OneCycleLR")
-                                * _check_int(steps_per_epoch, "steps_per_epoch", "OneCycleLR"))
+            self.total_steps = _check_int(epochs, "epochs", "OneCycleLR") * _check_int(
+                steps_per_epoch, "steps_per_epoch", "OneCycleLR"
+            )
         else:
-            raise ValueError("[OneCycleLR] you must define either total_steps OR (epochs AND "
-                             "steps_per_epoch)")
+            raise ValueError(
+                "[OneCycleLR] you must define either total_steps OR (epochs AND steps_per_epoch)"
+            )
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
-            raise ValueError(f"[OneCycleLR] expected a float between 0 and 1 for pct_start, got "
-                             f"{pct_start!r}")
+            raise ValueError(
+                f"[OneCycleLR] expected a float between 0 and 1 for pct_start, got {pct_start!r}"
+            )
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"[OneCycleLR] anneal_strategy must be 'cos' or 'linear', got "
-                             f"{anneal_strategy!r}")
+            raise ValueError(
+                f"[OneCycleLR] anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
         self.anneal_strategy = anneal_strategy
         n = self.total_steps
         if three_phase:
             self._phases = [
-                (float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum",
-                 "base_momentum"),
-                (float(2 * pct_start * n) - 2, "max_lr", "initial_lr", "base_momentum",
-                 "max_momentum"),
+                (float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (
+                    float(2 * pct_start * n) - 2,
+                    "max_lr",
+                    "initial_lr",
+                    "base_momentum",
+                    "max_momentum",
+                ),
                 (n - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
             ]
         else:
             self._phases = [
-                (float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum",
-                 "base_momentum"),
+                (float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 (n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
         max_lrs = _per_group("max_lr", optimizer, max_lr)
@@ -281,8 +329,10 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("[OneCycleLR] optimizer must support momentum or beta1 with the "
-                                 "cycle_momentum option enabled")
+                raise ValueError(
+                    "[OneCycleLR] optimizer must support momentum or beta1 with the "
+                    "cycle_momentum option enabled"
+                )
             self.use_beta1 = "betas" in optimizer.defaults
             maxs = _per_group("max_momentum", optimizer, max_momentum)
             bases = _per_group("base_momentum", optimizer, base_momentum)
@@ -307,8 +357,10 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"[OneCycleLR] tried to step {step} times; the specified number of "
-                             f"total steps is {self.total_steps}")
+            raise ValueError(
+                f"[OneCycleLR] tried to step {step} times; the specified number of "
+                f"total steps is {self.total_steps}"
+            )
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0

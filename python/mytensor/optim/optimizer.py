@@ -36,8 +36,10 @@ class Optimizer:
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of "
-                            f"Tensors or dicts, but got {type(params).__name__}")
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of "
+                f"Tensors or dicts, but got {type(params).__name__}"
+            )
         param_groups = list(params)
         if not param_groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -64,27 +66,35 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs; "
-                            "use a list instead")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, "
+                "but the ordering of tensors in sets will change between runs; "
+                "use a list instead"
+            )
         else:
             params = list(params)
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but params[{i}] is a "
-                                f"{type(p).__name__}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but params[{i}] is a {type(p).__name__}"
+                )
             if not p.is_leaf:
-                raise ValueError(f"can't optimize a non-leaf Tensor (params[{i}] of shape "
-                                 f"{p.shape})")
+                raise ValueError(
+                    f"can't optimize a non-leaf Tensor (params[{i}] of shape {p.shape})"
+                )
             if not p.dtype.is_floating_point:
-                raise TypeError(f"optimizer can only optimize floating point Tensors, but "
-                                f"params[{i}] is {p.dtype}")
+                raise TypeError(
+                    f"optimizer can only optimize floating point Tensors, but "
+                    f"params[{i}] is {p.dtype}"
+                )
         group = dict(param_group)
         group["params"] = params
         for name, default in self.defaults.items():
             if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required "
-                                 f"optimization parameter {name}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required "
+                    f"optimization parameter {name}"
+                )
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
@@ -139,7 +149,8 @@ class Optimizer:
             if not p.is_cuda:
                 raise _graphs.GraphCaptureError(
                     f"[graphs] {cls}: param_groups[{gi}] holds a parameter on {p.device} inside a "
-                    "captured step: a replay runs CUDA work only; move the model to the GPU")
+                    "captured step: a replay runs CUDA work only; move the model to the GPU"
+                )
             state = self.state.get(p, {})
             missing = [k for k in state_keys if not isinstance(state.get(k), Tensor)]
             if missing:
@@ -147,7 +158,8 @@ class Optimizer:
                     f"[graphs] {cls}: the state {missing[0]!r} of a parameter of shape "
                     f"{tuple(p.shape)} (param_groups[{gi}]) would be created inside the captured "
                     "step, and re-created at every replay; take at least one optimizer step "
-                    "eagerly before capturing (make_graphed_step's warmup >= 1)")
+                    "eagerly before capturing (make_graphed_step's warmup >= 1)"
+                )
         baked = self._graph_baked(group)
         read = ", ".join(repr(name) for name, _, _ in self._graph_slot_values.values())
 
@@ -157,11 +169,18 @@ class Optimizer:
                     raise _graphs.GraphCaptureError(
                         f"[graphs] {cls} param_groups[{gi}]{k} changed from {baked[k]!r} at "
                         f"capture to {v!r}: only {read} are read at every replay; make a new "
-                        "graphed step to change it")
+                        "graphed step to change it"
+                    )
 
         graph.add_guard(check_hyper, key=("optimizer hyper-parameters", id(self), gi))
-        captured = [(p, p._impl, {k: v._impl for k, v in self.state.get(p, {}).items()
-                                  if isinstance(v, Tensor)}) for p in params]
+        captured = [
+            (
+                p,
+                p._impl,
+                {k: v._impl for k, v in self.state.get(p, {}).items() if isinstance(v, Tensor)},
+            )
+            for p in params
+        ]
 
         def check_identity():
             for p, impl, tensors in captured:
@@ -169,7 +188,8 @@ class Optimizer:
                     raise _graphs.GraphCaptureError(
                         f"[graphs] {cls}: the data of a parameter of shape {tuple(p.shape)} was "
                         "replaced since the capture (p.data = ..., module.to(...)?): the graph "
-                        "still updates the old memory; make a new graphed step")
+                        "still updates the old memory; make a new graphed step"
+                    )
                 state = self.state.get(p, {})
                 for k, t in tensors.items():
                     if not isinstance(state.get(k), Tensor) or state[k]._impl is not t:
@@ -177,11 +197,13 @@ class Optimizer:
                             f"[graphs] {cls}: the state {k!r} of a parameter of shape "
                             f"{tuple(p.shape)} was replaced since the capture "
                             "(load_state_dict?): the graph still updates the old tensor; make a "
-                            "new graphed step")
+                            "new graphed step"
+                        )
 
         graph.add_guard(check_identity)
         slots = {}
         for kwarg, (name, get, valid) in self._graph_slot_values.items():
+
             def value(name=name, get=get, valid=valid) -> float:
                 v = get(group)
                 if isinstance(v, bool) or not isinstance(v, numbers.Real) or not valid(v):
@@ -212,17 +234,23 @@ class Optimizer:
         """Restores hyper-parameters and state saved by :meth:`state_dict` (the parameters must
         be the same in number and shape, in the same group order)."""
         if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
-            raise ValueError("[load_state_dict] expected a dict with 'state' and 'param_groups' "
-                             "as returned by Optimizer.state_dict()")
+            raise ValueError(
+                "[load_state_dict] expected a dict with 'state' and 'param_groups' "
+                "as returned by Optimizer.state_dict()"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, this "
-                             f"optimizer has {len(self.param_groups)}")
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, this "
+                f"optimizer has {len(self.param_groups)}"
+            )
         for i, (g, sg) in enumerate(zip(self.param_groups, saved_groups)):
             if len(g["params"]) != len(sg["params"]):
-                raise ValueError(f"loaded state dict contains a parameter group (group {i}) that "
-                                 f"has {len(sg['params'])} parameters, but this optimizer's has "
-                                 f"{len(g['params'])}")
+                raise ValueError(
+                    f"loaded state dict contains a parameter group (group {i}) that "
+                    f"has {len(sg['params'])} parameters, but this optimizer's has "
+                    f"{len(g['params'])}"
+                )
         id_map = {}
         for g, sg in zip(self.param_groups, saved_groups):
             for p, pid in zip(g["params"], sg["params"]):
@@ -232,8 +260,10 @@ class Optimizer:
         for key, value in saved_state.items():
             k = int(key) if isinstance(key, str) and key.isdigit() else key
             if k not in id_map:
-                raise ValueError(f"loaded state dict has state for parameter {key!r}, which "
-                                 "none of the parameter groups holds")
+                raise ValueError(
+                    f"loaded state dict has state for parameter {key!r}, which "
+                    "none of the parameter groups holds"
+                )
             p = id_map[k]
             new_state[p] = {name: self._cast_state(p, name, v) for name, v in value.items()}
         self.state = new_state
@@ -253,7 +283,8 @@ class Optimizer:
             return int(value)
         if isinstance(value, Tensor):
             if value.shape != p.shape:
-                raise ValueError(f"state {name!r} has shape {value.shape} but its parameter has "
-                                 f"shape {p.shape}")
+                raise ValueError(
+                    f"state {name!r} has shape {value.shape} but its parameter has shape {p.shape}"
+                )
             return value.to(p.device, p.dtype).contiguous()
         return value

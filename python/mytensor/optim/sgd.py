@@ -16,8 +16,10 @@ def _check_hyper(lr, momentum, dampening, weight_decay, nesterov) -> None:
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
     if nesterov and (momentum <= 0 or dampening != 0):
-        raise ValueError(f"Nesterov momentum requires a momentum and zero dampening, got "
-                         f"momentum={momentum}, dampening={dampening}")
+        raise ValueError(
+            f"Nesterov momentum requires a momentum and zero dampening, got "
+            f"momentum={momentum}, dampening={dampening}"
+        )
 
 
 class SGD(Optimizer):
@@ -46,18 +48,39 @@ class SGD(Optimizer):
 
     def _graph_baked(self, group: dict) -> dict:
         # Momentum itself is read from a slot; whether there is any is baked in.
-        return {"['momentum'] != 0": group["momentum"] != 0, "['dampening']": group["dampening"],
-                "['weight_decay']": group["weight_decay"], "['nesterov']": group["nesterov"],
-                "['maximize']": group["maximize"]}
+        return {
+            "['momentum'] != 0": group["momentum"] != 0,
+            "['dampening']": group["dampening"],
+            "['weight_decay']": group["weight_decay"],
+            "['nesterov']": group["nesterov"],
+            "['maximize']": group["maximize"],
+        }
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
-                 foreach=None, differentiable: bool = False, fused=None) -> None:
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach=None,
+        differentiable: bool = False,
+        fused=None,
+    ) -> None:
         _check_hyper(lr, momentum, dampening, weight_decay, nesterov)
         if differentiable:
             raise ValueError("[SGD] differentiable=True is not supported")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict) -> None:
@@ -94,6 +117,16 @@ class SGD(Optimizer):
                 # Momentum buffers must exist (the first step initialises them differently).
                 keys = ("momentum_buffer",) if use_momentum else ()
                 slots = self._capture_group(graph, group, params, keys)
-            _C.sgd_step(ps, gs, bs, float(group["lr"]), float(group["momentum"]),
-                        float(group["dampening"]), float(group["weight_decay"]),
-                        bool(group["nesterov"]), first, bool(group["maximize"]), **slots)
+            _C.sgd_step(
+                ps,
+                gs,
+                bs,
+                float(group["lr"]),
+                float(group["momentum"]),
+                float(group["dampening"]),
+                float(group["weight_decay"]),
+                bool(group["nesterov"]),
+                first,
+                bool(group["maximize"]),
+                **slots,
+            )

@@ -19,8 +19,18 @@ import numpy as np
 
 from mytensor.data.dataset import Dataset
 
-_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-            "truck"]
+_CLASSES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 
 
 def _numpy_reconstruct():
@@ -41,8 +51,10 @@ class _BatchUnpickler(pickle.Unpickler):
     function a file names (the way a malicious pickle runs code) is refused."""
 
     _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
         ("_codecs", "encode"),  # how protocol 2 writes bytes from Python 3: bytes out, no code
     }
 
@@ -50,7 +62,8 @@ class _BatchUnpickler(pickle.Unpickler):
         if (module, name) not in self._ALLOWED:
             raise _Refused(
                 f"refusing to load {module}.{name}: CIFAR-10 batch files hold only dicts, "
-                "lists, bytes and NumPy arrays")
+                "lists, bytes and NumPy arrays"
+            )
         if name == "_reconstruct":
             return _numpy_reconstruct()
         if module == "_codecs":
@@ -67,28 +80,51 @@ def load_batch(path: str) -> tuple[np.ndarray, list[int]]:
         with open(path, "rb") as f:
             entry = _BatchUnpickler(io.BytesIO(f.read()), encoding="bytes").load()
     except _Refused as e:
-        raise RuntimeError(f"[CIFAR10] {path} is not a CIFAR-10 batch file: {e}; delete "
-                           "cifar-10-batches-py and download or extract it again") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError) as e:
-        raise RuntimeError(f"[CIFAR10] {path} is truncated or corrupt ({type(e).__name__}: {e}); "
-                           "delete cifar-10-batches-py and download or extract it again") from None
+        raise RuntimeError(
+            f"[CIFAR10] {path} is not a CIFAR-10 batch file: {e}; delete "
+            "cifar-10-batches-py and download or extract it again"
+        ) from None
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+    ) as e:
+        raise RuntimeError(
+            f"[CIFAR10] {path} is truncated or corrupt ({type(e).__name__}: {e}); "
+            "delete cifar-10-batches-py and download or extract it again"
+        ) from None
     if not isinstance(entry, dict):
-        raise RuntimeError(f"[CIFAR10] {name} is corrupt: expected a dict, got "
-                           f"{type(entry).__name__}")
+        raise RuntimeError(
+            f"[CIFAR10] {name} is corrupt: expected a dict, got {type(entry).__name__}"
+        )
     data = entry.get(b"data", entry.get("data"))
     labels = entry.get(b"labels", entry.get("labels"))
     if labels is None:
         labels = entry.get(b"fine_labels")
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != 3072:
-        got = (f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray)
-               else type(data).__name__)
-        raise RuntimeError(f"[CIFAR10] {name} is corrupt: b'data' should be a uint8 array of "
-                           f"shape (n, 3072), got {got}")
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != 3072
+    ):
+        got = (
+            f"{data.dtype} array of shape {data.shape}"
+            if isinstance(data, np.ndarray)
+            else type(data).__name__
+        )
+        raise RuntimeError(
+            f"[CIFAR10] {name} is corrupt: b'data' should be a uint8 array of "
+            f"shape (n, 3072), got {got}"
+        )
     if not isinstance(labels, list) or len(labels) != data.shape[0]:
-        raise RuntimeError(f"[CIFAR10] {name} is corrupt: expected {data.shape[0]} labels, got "
-                           f"{len(labels) if isinstance(labels, list) else type(labels).__name__}")
+        raise RuntimeError(
+            f"[CIFAR10] {name} is corrupt: expected {data.shape[0]} labels, got "
+            f"{len(labels) if isinstance(labels, list) else type(labels).__name__}"
+        )
     if any(not isinstance(v, int) or not 0 <= v < 10 for v in labels):
         raise RuntimeError(f"[CIFAR10] {name} is corrupt: labels must be integers in [0, 10)")
     return data, labels
@@ -122,8 +158,14 @@ class CIFAR10(Dataset):
     train_list = ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"]
     test_list = ["test_batch"]
 
-    def __init__(self, root, train: bool = True, transform=None, target_transform=None,
-                 download: bool = False) -> None:
+    def __init__(
+        self,
+        root,
+        train: bool = True,
+        transform=None,
+        target_transform=None,
+        download: bool = False,
+    ) -> None:
         self.root = os.path.expanduser(os.fspath(root))
         self.train = train
         self.transform = transform
@@ -134,7 +176,8 @@ class CIFAR10(Dataset):
         if missing:
             raise RuntimeError(
                 f"[CIFAR10] dataset not found: {self.folder} lacks {', '.join(missing)}. Pass "
-                f"download=True (--download) to fetch {self.url}. {self._local_copy_hint()}")
+                f"download=True (--download) to fetch {self.url}. {self._local_copy_hint()}"
+            )
         datas, targets = [], []
         for name in self.train_list if train else self.test_list:
             data, labels = load_batch(os.path.join(self.folder, name))
@@ -150,8 +193,11 @@ class CIFAR10(Dataset):
         return os.path.join(self.root, self.base_folder)
 
     def _missing(self) -> list[str]:
-        return [n for n in self.train_list + self.test_list
-                if not os.path.isfile(os.path.join(self.folder, n))]
+        return [
+            n
+            for n in self.train_list + self.test_list
+            if not os.path.isfile(os.path.join(self.folder, n))
+        ]
 
     def __len__(self) -> int:
         return len(self.data)
@@ -166,16 +212,20 @@ class CIFAR10(Dataset):
 
     def __repr__(self) -> str:
         split = "Train" if self.train else "Test"
-        return (f"Dataset CIFAR10\n    Number of datapoints: {len(self)}\n    Root location: "
-                f"{self.root}\n    Split: {split}")
+        return (
+            f"Dataset CIFAR10\n    Number of datapoints: {len(self)}\n    Root location: "
+            f"{self.root}\n    Split: {split}"
+        )
 
     # ---- download -------------------------------------------------------------------------------
     def _local_copy_hint(self) -> str:
-        return (f"To use a copy you already have, pass its folder as root (the example scripts: "
-                f"--data-dir DIR, or set MYTENSOR_CIFAR10_DIR=DIR), where DIR/{self.base_folder}/ "
-                "holds data_batch_1..5 and test_batch; or get the archive elsewhere and put it at "
-                f"{os.path.join(self.root, self.filename)}, where download=True (--download) "
-                "checks and extracts it without network access")
+        return (
+            f"To use a copy you already have, pass its folder as root (the example scripts: "
+            f"--data-dir DIR, or set MYTENSOR_CIFAR10_DIR=DIR), where DIR/{self.base_folder}/ "
+            "holds data_batch_1..5 and test_batch; or get the archive elsewhere and put it at "
+            f"{os.path.join(self.root, self.filename)}, where download=True (--download) "
+            "checks and extracts it without network access"
+        )
 
     def download(self) -> None:
         """Fetches and extracts the official archive unless the batch files are present. A failed
@@ -207,23 +257,25 @@ class CIFAR10(Dataset):
     def _fetch(self, archive: str) -> None:
         part = archive + ".part"
         try:
-            with urllib.request.urlopen(self.url, timeout=60) as response, \
-                    open(part, "wb") as out:
+            with urllib.request.urlopen(self.url, timeout=60) as response, open(part, "wb") as out:
                 shutil.copyfileobj(response, out, 1 << 20)
         except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
             _unlink(part)
             cause = e.reason if isinstance(e, urllib.error.URLError) else e
             raise RuntimeError(
                 f"[CIFAR10] could not download {self.url}: {type(cause).__name__}: {cause}. "
-                f"{self._local_copy_hint()}") from None
+                f"{self._local_copy_hint()}"
+            ) from None
         except BaseException:
             _unlink(part)
             raise
         digest = _md5(part)
         if digest != self.tgz_md5:
             _unlink(part)
-            raise RuntimeError(f"[CIFAR10] the download from {self.url} is corrupt: md5 {digest}, "
-                               f"expected {self.tgz_md5}; try again. {self._local_copy_hint()}")
+            raise RuntimeError(
+                f"[CIFAR10] the download from {self.url} is corrupt: md5 {digest}, "
+                f"expected {self.tgz_md5}; try again. {self._local_copy_hint()}"
+            )
         os.replace(part, archive)
 
 
@@ -265,11 +317,14 @@ def _extract(archive: str, root: str) -> None:
             for m in members:
                 target = os.path.realpath(os.path.join(base, m.name))
                 if not (m.isfile() or m.isdir()) or os.path.commonpath([base, target]) != base:
-                    raise RuntimeError(f"[CIFAR10] refusing to extract {m.name!r} from {archive}: "
-                                       "not a plain file inside the target folder")
+                    raise RuntimeError(
+                        f"[CIFAR10] refusing to extract {m.name!r} from {archive}: "
+                        "not a plain file inside the target folder"
+                    )
             tar.extractall(base, members=members)
     except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as e:
-        raise RuntimeError(f"[CIFAR10] {archive} is corrupt or truncated ({e}); delete it and "
-                           "download again") from None
+        raise RuntimeError(
+            f"[CIFAR10] {archive} is corrupt or truncated ({e}); delete it and download again"
+        ) from None
     except OSError as e:
         raise RuntimeError(f"[CIFAR10] could not extract {archive} into {root}: {e}") from None

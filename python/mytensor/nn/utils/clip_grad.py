@@ -14,8 +14,13 @@ def _grads(parameters) -> list[Tensor]:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+def clip_grad_norm_(
+    parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
+) -> Tensor:
     """Scales the gradients in place so that their joint norm is at most `max_norm`.
 
     The norm is taken over all gradients together, as if concatenated into one vector. Nothing
@@ -54,9 +59,11 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                 total = part if total is None else total + part
             total = total ** (1.0 / norm_type)
         if error_if_nonfinite and not math.isfinite(float(total.item())):
-            raise RuntimeError(f"[clip_grad_norm_] the total norm of order {norm_type} of the "
-                               "gradients is non-finite, so it cannot be clipped; pass "
-                               "error_if_nonfinite=False to skip this check")
+            raise RuntimeError(
+                f"[clip_grad_norm_] the total norm of order {norm_type} of the "
+                "gradients is non-finite, so it cannot be clipped; pass "
+                "error_if_nonfinite=False to skip this check"
+            )
         coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
         for g in grads:
             g.mul_(coef.to(g.device, g.dtype))
