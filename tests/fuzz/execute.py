@@ -274,11 +274,29 @@ def _backward(leaves, result):
     )
 
 
-def run_case(case: dict) -> dict:
-    """Runs one case in both libraries and classifies it (before the allowed/known lists)."""
+def run_case(case: dict, on_side=None) -> dict:
+    """Runs one case in both libraries and classifies it (before the allowed/known lists).
+
+    `on_side(name)` is called before each library runs, so that a crash can be pinned on the
+    library that died (PyTorch has crashes of its own on edge inputs)."""
     rtol, atol = case.get("rtol"), case.get("atol")
+    if case.get("mt_only"):  # PyTorch crashed on this case: what does mytensor do alone?
+        if on_side is not None:
+            on_side("mt")
+        try:
+            _call("mt", case)
+            return {"kind": "torch_crash", "mt": "returns"}
+        except Exception as e:  # noqa: BLE001
+            ok = isinstance(e, REASONABLE) and not any(u in str(e) for u in UNCLEAR)
+            return {
+                "kind": "torch_crash" if ok else "bad_error",
+                "mt": _short(e),
+                "mt_exc": type(e).__name__,
+            }
     sides = {}
     for name in ("torch", "mt"):
+        if on_side is not None:
+            on_side(name)
         try:
             leaves, xs, result = _call(name, case)
             picture = capture(result)

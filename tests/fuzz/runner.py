@@ -60,7 +60,7 @@ def _worker(conn, cases, mem_limit: int | None) -> None:
     execute.prepare_worker()
     for i, case in enumerate(cases):
         conn.send(("start", i))
-        outcome = execute.run_case(case)
+        outcome = execute.run_case(case, lambda name, i=i: conn.send(("side", i, name)))
         conn.send(("done", i, outcome))
     conn.send(("end",))
     conn.close()
@@ -75,6 +75,9 @@ def _describe_exit(code) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exited with status {code}"
+
+
+_SIDE_NAMES = {"mt": "mytensor", "torch": "torch"}
 
 
 class Runner:
@@ -105,6 +108,7 @@ class Runner:
         child.close()
         outcomes: list = []
         started = None
+        side = None  # the library the started case was running when the worker died
         # A spawned worker first imports torch and mytensor: give it time to start.
         deadline = time.monotonic() + self.timeout + (60 if self.method == "spawn" else 10)
         death = None
@@ -129,8 +133,10 @@ class Runner:
                 death = _describe_exit(proc.exitcode)
                 break
             if msg[0] == "start":
-                started = msg[1]
+                started, side = msg[1], None
                 deadline = time.monotonic() + self.timeout
+            elif msg[0] == "side":
+                side = msg[2]
             elif msg[0] == "done":
                 outcomes.append(msg[2])
                 started = None
@@ -140,6 +146,8 @@ class Runner:
         parent.close()
         if death is not None and started is None:
             started = len(outcomes)  # died between cases (at start-up or shutdown)
+        if death is not None:
+            death = f"{death} in {_SIDE_NAMES.get(side, 'start-up')}"
         return outcomes, started, death
 
     def run(self, cases) -> list[dict]:
@@ -155,9 +163,17 @@ class Runner:
             case = cases[i]
             # Pin it: does the case fail alone in a fresh worker?
             alone, bad_alone, death_alone = self._run_worker([case])
-            kind = "hang" if death == "hang" else "crash"
-            if bad_alone is not None:
-                kind_alone = "hang" if death_alone == "hang" else "crash"
+            kind = "hang" if death.startswith("hang") else "crash"
+            if bad_alone is not None and death_alone.endswith(" in torch"):
+                # The reference died, not us: run mytensor's side alone and keep its outcome.
+                mine, bad_mine, death_mine = self._run_worker([{**case, "mt_only": True}])
+                if bad_mine is None:
+                    results.append({**mine[0], "detail": f"torch {death_alone}", "alone": True})
+                else:
+                    kind_mine = "hang" if death_mine.startswith("hang") else "crash"
+                    results.append({"kind": kind_mine, "detail": death_mine, "alone": True})
+            elif bad_alone is not None:
+                kind_alone = "hang" if death_alone.startswith("hang") else "crash"
                 results.append({"kind": kind_alone, "detail": death_alone, "alone": True})
             else:
                 before = [c for c in batch[:bad]][-5:]

@@ -110,6 +110,7 @@ def summary_table(result: dict) -> str:
         ("both ok and equal", c["ok"]),
         ("clean errors (both raise)", c["both_raise"]),
         ("crashes", c["crash"]),
+        ("PyTorch crashed (mytensor ran alone, no crash)", c["torch_crash"]),
         ("hangs", c["hang"]),
         ("values differ", c["differ"]),
         ("silent (torch raises, mytensor returns)", c["silent"]),

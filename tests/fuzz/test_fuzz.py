@@ -96,9 +96,37 @@ def test_the_classification_of_a_crash_and_a_hang():
         {"op": "hang", "expr": "__import__('time').sleep(60)", "inputs": [], "args": {}},
         {"op": "ok", "expr": "x0 * 2", "inputs": [one], "args": {}},
     ]
-    kinds = [o["kind"] for o in Runner(timeout=3).run(run)]
-    assert kinds == ["ok", "crash", "hang", "ok"]
+    outcomes = Runner(timeout=3).run(run)
+    assert [o["kind"] for o in outcomes] == ["ok", "crash", "hang", "ok"]
+    assert outcomes[1]["detail"] == "killed by SIGSEGV in mytensor"  # torch's side ran first
     assert triage.classify(run[1], {"kind": "crash"})[0] == "fail"
+
+
+def test_runner_pins_a_crash_on_the_library_that_died():
+    """A PyTorch crash (torch 2.11's int64 arange with a fractional step dies of SIGFPE) is not
+    a mytensor crash: mytensor's side is run alone and its own outcome kept."""
+    from tests.fuzz.runner import Runner
+
+    kill = "__import__('os').kill(__import__('os').getpid(), 11)"
+    torch_dies = {
+        "op": "torch_dies",
+        "expr": f"({kill}) if L.__name__ == 'torch' else L.ones(2)",
+        "inputs": [],
+        "args": {},
+    }
+    both_die = {"op": "both_die", "expr": kill, "inputs": [], "args": {}}
+    mine_dies = {
+        "op": "mine_dies",
+        "expr": f"({kill}) if L.__name__ == 'mytensor' else L.ones(2)",
+        "inputs": [],
+        "args": {},
+    }
+    o = Runner(timeout=5).run([torch_dies, both_die, mine_dies])
+    assert o[0]["kind"] == "torch_crash" and o[0]["mt"] == "returns", o[0]
+    assert "SIGSEGV in torch" in o[0]["detail"]
+    assert triage.classify(torch_dies, o[0])[0] == "allowed"
+    assert o[1]["kind"] == "crash" and o[1]["detail"] == "killed by SIGSEGV in mytensor", o[1]
+    assert o[2]["kind"] == "crash" and o[2]["detail"] == "killed by SIGSEGV in mytensor", o[2]
 
 
 # Public names the fuzzer does not call, each with its reason.
