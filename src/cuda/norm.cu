@@ -1,6 +1,6 @@
-// CUDA batch normalization over x (N, C, L): per-channel statistics, the (optionally ReLU-fused)
-// affine apply, and the training-mode backward. Channel sums are split across blocks so that a
-// few channels with many elements still fill the GPU.
+// CUDA batch normalization over x (N, C, L): per-channel statistics, the affine apply, and the
+// training-mode backward. Channel sums are split across blocks so that a few channels with many
+// elements still fill the GPU.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -140,7 +140,7 @@ __global__ void __launch_bounds__(kNormThreads)
 template <class T, class Index, class Div>
 __global__ void __launch_bounds__(kThreads)
     batch_norm_apply_kernel(Index total, Div by_l, Div by_c, const T* x, const T* mean,
-                            const T* invstd, const T* weight, const T* bias, bool relu, T* y) {
+                            const T* invstd, const T* weight, const T* bias, T* y) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
   for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += stride) {
@@ -149,7 +149,6 @@ __global__ void __launch_bounds__(kThreads)
     T v = (x[i] - mean[c]) * invstd[c];
     if (weight != nullptr) v *= weight[c];
     if (bias != nullptr) v += bias[c];
-    if (relu) v = v > T(0) ? v : T(0);
     y[i] = v;
   }
 }
@@ -221,7 +220,7 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
 }
 
 void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
-                      const Tensor& weight, const Tensor& bias, bool relu, const Tensor& y) {
+                      const Tensor& weight, const Tensor& bias, const Tensor& y) {
   const int64_t total = x.numel();
   if (total == 0) return;
   const int64_t channels = x.size(1), len = x.size(2);
@@ -235,7 +234,7 @@ void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
           <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
               static_cast<Index>(total), Div(len), Div(channels), x.data<T>(), mean.data<T>(),
               invstd.data<T>(), weight.defined() ? weight.data<T>() : nullptr,
-              bias.defined() ? bias.data<T>() : nullptr, relu, y.data<T>());
+              bias.defined() ? bias.data<T>() : nullptr, y.data<T>());
     });
     check_launch("batch_norm_apply", ctx.stream);
   });
