@@ -69,7 +69,7 @@ void augment_images(const Tensor& images, const Tensor& labels, const Tensor& in
   const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
   const int64_t b = indices.size(0);
   const int64_t total = b * c * h * w;
-  dispatch_float(out.dtype(), "augment_images", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "augment_images", [&](auto tag) {
     using T = typename decltype(tag)::type;
     unsigned grid = grid_for(total, kThreads, ctx.device);
     augment_images_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(

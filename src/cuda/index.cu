@@ -157,7 +157,7 @@ void index_add(const Tensor& grad_out, const IndexDims& d, const Tensor& index,
   const int64_t k = index.numel();
   LaunchContext ctx(grad_in);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  dispatch_float(grad_in.dtype(), "index_add", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "index_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
@@ -196,7 +196,7 @@ void scatter_add(const Tensor& src, int64_t dim, const Tensor& index, const Tens
   DeviceErrorSlot* err = device_error_slot(ctx.device);
   const IndexedDim id = indexed_dim(out, dim);
   Geometry<3> g = indexed_geometry("scatter_add", src, index, out, id.dim);
-  dispatch_float(out.dtype(), "scatter_add", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "scatter_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
     with_offset_calc(g, total, [&](auto n, auto calc) {
       scatter_add_kernel<T><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(

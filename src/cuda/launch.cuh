@@ -1,4 +1,4 @@
-// Shared launch machinery of the CUDA backend: dtype dispatch per kernel family, launch checks,
+// Shared launch machinery of the CUDA backend: dispatch by element size, launch checks,
 // grid sizing, fast integer division, the strided offset calculator, and the generic elementwise
 // driver that every elementwise kernel (and copy/fill) is a one-line use of.
 #pragma once
@@ -24,47 +24,8 @@ constexpr int kMaxDims = 8;
 constexpr int kThreads = 256;
 
 // ---- dtype dispatch ---------------------------------------------------------------------------
-// Like core's dispatch(), but each family instantiates only the types its kernels support, which
-// keeps nvcc's compile time and the binary small.
-
-[[noreturn]] inline void unsupported_dtype(const char* op, DType dtype, const char* expected) {
-  detail::throw_error<DTypeError>("[", op, "] dtype ", dtype_name(dtype),
-                                  " is not supported on CUDA (expected ", expected, ")");
-}
-
-template <class F>
-void dispatch_float(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    default: unsupported_dtype(op, dtype, "float32 or float64");
-  }
-}
-
-template <class F>
-void dispatch_numeric(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int64: return f(TypeTag<int64_t>{});
-    case DType::Int32: return f(TypeTag<int32_t>{});
-    case DType::UInt8: return f(TypeTag<uint8_t>{});
-    default: unsupported_dtype(op, dtype, "a float or integer dtype");
-  }
-}
-
-template <class F>
-void dispatch_all(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int64: return f(TypeTag<int64_t>{});
-    case DType::Int32: return f(TypeTag<int32_t>{});
-    case DType::UInt8: return f(TypeTag<uint8_t>{});
-    case DType::Bool: return f(TypeTag<bool>{});
-    default: unsupported_dtype(op, dtype, "bool, uint8, int32, int64, float32 or float64");
-  }
-}
+// Kernels dispatch on dtype with core's dispatch<Accepts::...>() (core/dispatch.h), which
+// instantiates only the dtypes of the family asked for.
 
 // Kernels that only move elements (index_select, gather) dispatch on the element's size.
 template <class F>
@@ -74,7 +35,9 @@ void dispatch_by_size(DType dtype, const char* op, F&& f) {
     case 2: return f(TypeTag<uint16_t>{});
     case 4: return f(TypeTag<uint32_t>{});
     case 8: return f(TypeTag<uint64_t>{});
-    default: unsupported_dtype(op, dtype, "a dtype of 1, 2, 4 or 8 bytes");
+    default:
+      detail::throw_error<DTypeError>("[", op, "] dtype ", dtype_name(dtype), " is not supported ",
+                                      "(expected a dtype of 1, 2, 4 or 8 bytes)");
   }
 }
 

@@ -161,7 +161,7 @@ void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_in
   if (n == 0) return;
   LaunchContext ctx(logits);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  dispatch_float(logits.dtype(), "cross_entropy", [&](auto tag) {
+  dispatch<Accepts::Floating>(logits.dtype(), "cross_entropy", [&](auto tag) {
     using T = typename decltype(tag)::type;
     CrossEntropyOp<T> op{logits.data<T>(),
                          target.data<int64_t>(),
@@ -188,7 +188,7 @@ void cross_entropy_backward(const Tensor& grad_losses, const Tensor& logits, con
   LaunchContext ctx(grad_logits);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
   unsigned grid = grid_for(total, kThreads, ctx.device);
-  dispatch_float(logits.dtype(), "cross_entropy_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(logits.dtype(), "cross_entropy_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T eps = static_cast<T>(label_smoothing);
     if (total <= INT32_MAX) {
@@ -212,7 +212,7 @@ void nll_loss(const Tensor& logp, const Tensor& target, int64_t ignore_index,
   if (n == 0) return;
   LaunchContext ctx(logp);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  dispatch_float(logp.dtype(), "nll_loss", [&](auto tag) {
+  dispatch<Accepts::Floating>(logp.dtype(), "nll_loss", [&](auto tag) {
     using T = typename decltype(tag)::type;
     nll_loss_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
         n, logp.data<T>(), classes, target.data<int64_t>(), stride0(target), ignore_index,
@@ -228,7 +228,7 @@ void nll_loss_backward(const Tensor& grad_losses, const Tensor& target, int64_t 
   LaunchContext ctx(grad_logp);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
   unsigned grid = grid_for(total, kThreads, ctx.device);
-  dispatch_float(grad_logp.dtype(), "nll_loss_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_logp.dtype(), "nll_loss_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (total <= INT32_MAX) {
       nll_loss_backward_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(

@@ -199,7 +199,7 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
   const int64_t n = x.size(0), channels = x.size(1), len = x.size(2);
   if (channels == 0) return;
   LaunchContext ctx(x);
-  dispatch_float(x.dtype(), "batch_norm", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (n * len == 0) {
       fill(mean, NAN);
@@ -225,7 +225,7 @@ void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
   if (total == 0) return;
   const int64_t channels = x.size(1), len = x.size(2);
   LaunchContext ctx(y);
-  dispatch_float(x.dtype(), "batch_norm", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
@@ -246,7 +246,7 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
   const int64_t n = x.size(0), channels = x.size(1), len = x.size(2);
   if (channels == 0) return;
   LaunchContext ctx(x);
-  dispatch_float(x.dtype(), "batch_norm_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "batch_norm_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (n * len == 0) {
       if (grad_weight.defined()) fill(grad_weight, 0.0);

@@ -211,7 +211,7 @@ void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out, const
   if (total == 0) return;
   LaunchContext ctx(out);
   PoolGeometry g = pool_geometry(x.shape(), out.shape(), p);
-  dispatch_float(out.dtype(), "max_pool2d", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "max_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
@@ -233,7 +233,7 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Te
   LaunchContext ctx(grad_in);
   const int64_t plane_out = grad_out.size(2) * grad_out.size(3);
   const int64_t plane_in = grad_in.size(2) * grad_in.size(3);
-  dispatch_float(grad_in.dtype(), "max_pool2d_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "max_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
@@ -252,7 +252,7 @@ void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out) {
   if (total == 0) return;
   LaunchContext ctx(out);
   PoolGeometry g = pool_geometry(x.shape(), out.shape(), p);
-  dispatch_float(out.dtype(), "avg_pool2d", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "avg_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
@@ -270,7 +270,7 @@ void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p, const Te
   if (total == 0) return;
   LaunchContext ctx(grad_in);
   PoolGeometry g = pool_geometry(grad_in.shape(), grad_out.shape(), p);
-  dispatch_float(grad_in.dtype(), "avg_pool2d_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
@@ -289,7 +289,7 @@ void adaptive_avg_pool2d(const Tensor& x, const Tensor& out) {
   if (total == 0) return;
   LaunchContext ctx(out);
   PoolGeometry g = pool_geometry(x.shape(), out.shape(), Pool2dParams{});
-  dispatch_float(out.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
@@ -307,7 +307,7 @@ void adaptive_avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_in)
   if (total == 0) return;
   LaunchContext ctx(grad_in);
   PoolGeometry g = pool_geometry(grad_in.shape(), grad_out.shape(), Pool2dParams{});
-  dispatch_float(grad_in.dtype(), "adaptive_avg_pool2d_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "adaptive_avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
