@@ -85,6 +85,16 @@ struct LaunchContext {
       : device(t.device().index), guard(device), stream(current_stream(device)) {}
 };
 
+// Launches `kernel`, a grid-stride loop over `items` work items, with kThreads threads per block
+// on ctx's stream, then checks the launch under `name`: the common case of every 1-D kernel.
+template <class... Params, class... Args>
+void launch_1d(const LaunchContext& ctx, const char* name, int64_t items,
+               void (*kernel)(Params...), Args&&... args) {
+  kernel<<<grid_for(items, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+      std::forward<Args>(args)...);
+  check_launch(name, ctx.stream);
+}
+
 // Records a bad index in the device's error slot (first one wins) for check_device_errors().
 __device__ __forceinline__ void report_bad_index(DeviceErrorSlot* slot, int op, long long value,
                                                  long long bound) {

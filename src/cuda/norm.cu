@@ -230,13 +230,11 @@ void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      batch_norm_apply_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(len), Div(channels), x.data<T>(), mean.data<T>(),
-              invstd.data<T>(), weight.defined() ? weight.data<T>() : nullptr,
-              bias.defined() ? bias.data<T>() : nullptr, y.data<T>());
+      launch_1d(ctx, "batch_norm_apply", total, batch_norm_apply_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(len), Div(channels), x.data<T>(), mean.data<T>(),
+          invstd.data<T>(), weight.defined() ? weight.data<T>() : nullptr,
+          bias.defined() ? bias.data<T>() : nullptr, y.data<T>());
     });
-    check_launch("batch_norm_apply", ctx.stream);
   });
 }
 
@@ -269,12 +267,10 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      batch_norm_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(len), Div(channels), grad_y.data<T>(), x.data<T>(),
-              mean.data<T>(), coef.data<T>(), grad_x.data<T>());
+      launch_1d(ctx, "batch_norm_backward", total, batch_norm_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(len), Div(channels), grad_y.data<T>(), x.data<T>(),
+          mean.data<T>(), coef.data<T>(), grad_x.data<T>());
     });
-    check_launch("batch_norm_backward", ctx.stream);
   });
 }
 

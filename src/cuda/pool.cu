@@ -216,12 +216,10 @@ void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out, const
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      max_pool2d_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(),
-              indices.defined() ? indices.data<int64_t>() : nullptr, g);
+      launch_1d(ctx, "max_pool2d", total, max_pool2d_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(),
+          indices.defined() ? indices.data<int64_t>() : nullptr, g);
     });
-    check_launch("max_pool2d", ctx.stream);
   });
 }
 
@@ -238,12 +236,10 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Te
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      max_pool2d_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(plane_out), grad_out.data<T>(),
-              indices.data<int64_t>(), grad_in.data<T>(), plane_in);
+      launch_1d(ctx, "max_pool2d_backward", total, max_pool2d_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(plane_out), grad_out.data<T>(), indices.data<int64_t>(),
+          grad_in.data<T>(), plane_in);
     });
-    check_launch("max_pool2d_backward", ctx.stream);
   });
 }
 
@@ -257,11 +253,9 @@ void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out) {
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      avg_pool2d_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
+      launch_1d(ctx, "avg_pool2d", total, avg_pool2d_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
     });
-    check_launch("avg_pool2d", ctx.stream);
   });
 }
 
@@ -275,12 +269,9 @@ void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p, const Te
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      avg_pool2d_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(),
-              g);
+      launch_1d(ctx, "avg_pool2d_backward", total, avg_pool2d_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(), g);
     });
-    check_launch("avg_pool2d_backward", ctx.stream);
   });
 }
 
@@ -294,11 +285,9 @@ void adaptive_avg_pool2d(const Tensor& x, const Tensor& out) {
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      adaptive_avg_pool2d_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
+      launch_1d(ctx, "adaptive_avg_pool2d", total, adaptive_avg_pool2d_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
     });
-    check_launch("adaptive_avg_pool2d", ctx.stream);
   });
 }
 
@@ -312,12 +301,10 @@ void adaptive_avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_in)
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      adaptive_avg_pool2d_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(),
-              g);
+      launch_1d(ctx, "adaptive_avg_pool2d_backward", total,
+          adaptive_avg_pool2d_backward_kernel<T, Index, Div>, static_cast<Index>(total), Div(g.w),
+          Div(g.h), grad_out.data<T>(), grad_in.data<T>(), g);
     });
-    check_launch("adaptive_avg_pool2d_backward", ctx.stream);
   });
 }
 
