@@ -124,7 +124,7 @@ def main() -> None:
     bench(
         "batch_norm fwd (128,64,16,16)",
         lambda: _C.batch_norm(
-            xb._impl, gamma._impl, beta._impl, rm._impl, rv._impl, True, 0.1, 1e-5, False
+            xb._impl, gamma._impl, beta._impl, rm._impl, rv._impl, True, 0.1, 1e-5
         ),
         lambda: torch.nn.functional.batch_norm(txb, trm, trv, tgamma, tbeta, True, 0.1, 1e-5),
         nbytes=2 * xb.numel() * 4,

@@ -13,7 +13,6 @@ using mytensor::Tensor;
 void init_norm_ops(nb::module_& m) {
   m.def("batch_norm", &mytensor::batch_norm, "x"_a, "weight"_a.none(), "bias"_a.none(),
         "running_mean"_a.none(), "running_var"_a.none(), "training"_a, "momentum"_a, "eps"_a,
-        "relu"_a = false,
         "(y, save_mean, save_invstd); updates the running stats in place when training.");
   // Undefined grads (no weight) come back as None.
   m.def(

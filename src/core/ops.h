@@ -175,8 +175,7 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm(const Tensor& x, const std::option
                                               const std::optional<Tensor>& bias,
                                               const std::optional<Tensor>& running_mean,
                                               const std::optional<Tensor>& running_var,
-                                              bool training, double momentum, double eps,
-                                              bool relu);
+                                              bool training, double momentum, double eps);
 // Returns (grad_x, grad_weight, grad_bias); the last two undefined when weight is absent.
 std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& grad_y, const Tensor& x,
                                                        const std::optional<Tensor>& weight,

@@ -102,7 +102,7 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
 }
 
 void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
-                      const Tensor& weight, const Tensor& bias, bool relu, const Tensor& y) {
+                      const Tensor& weight, const Tensor& bias, const Tensor& y) {
   const int64_t N = x.shape()[0], C = x.shape()[1], L = x.shape()[2];
   dispatch<Accepts::Floating>(x.dtype(), "batch_norm_apply", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -125,10 +125,7 @@ void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
         for (int64_t n = b; n < e; ++n) {
           const T* p = in + n * C;
           T* q = out + n * C;
-          for (int64_t c = 0; c < C; ++c) {
-            T v = (p[c] - m[c]) * alpha[c] + beta[c];
-            q[c] = relu && v < T(0) ? T(0) : v;
-          }
+          for (int64_t c = 0; c < C; ++c) q[c] = (p[c] - m[c]) * alpha[c] + beta[c];
         }
       });
       return;
@@ -137,14 +134,7 @@ void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
       const T* p = in + r * L;
       T* q = out + r * L;
       const T a = alpha[c], b = beta[c], mu = m[c];
-      if (relu) {
-        for (int64_t l = 0; l < L; ++l) {
-          T v = (p[l] - mu) * a + b;
-          q[l] = v < T(0) ? T(0) : v;
-        }
-      } else {
-        for (int64_t l = 0; l < L; ++l) q[l] = (p[l] - mu) * a + b;
-      }
+      for (int64_t l = 0; l < L; ++l) q[l] = (p[l] - mu) * a + b;
     });
   });
 }

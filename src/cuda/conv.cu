@@ -529,7 +529,7 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
     run_igemm<true>(ip, ctx.device, ctx.stream);
     return;
   }
-  dispatch_float(out.dtype(), "conv2d", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     GemmDesc<T> d;
     d.m = g.og;
@@ -601,7 +601,7 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
     run_igemm<true>(ip, ctx.device, ctx.stream);
     return;
   }
-  dispatch_float(grad_in.dtype(), "conv2d_backward_input", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "conv2d_backward_input", [&](auto tag) {
     using T = typename decltype(tag)::type;
     // grad_cols[group] (ckk x cols) = w[group]^T (ckk x og) @ grad_out[group] (og x cols).
     GemmDesc<T> d;
@@ -670,7 +670,7 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Conv2
     run_igemm<false>(ip, ctx.device, ctx.stream);
     return;
   }
-  dispatch_float(grad_w.dtype(), "conv2d_backward_weight", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_w.dtype(), "conv2d_backward_weight", [&](auto tag) {
     using T = typename decltype(tag)::type;
     // grad_w[group] (og x ckk) = sum over chunks of grad_rows[group] (og x cols) @ cols^T.
     GemmDesc<T> d;

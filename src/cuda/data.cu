@@ -69,15 +69,12 @@ void augment_images(const Tensor& images, const Tensor& labels, const Tensor& in
   const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
   const int64_t b = indices.size(0);
   const int64_t total = b * c * h * w;
-  dispatch_float(out.dtype(), "augment_images", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "augment_images", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    unsigned grid = grid_for(total, kThreads, ctx.device);
-    augment_images_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(
-        images.data<uint8_t>(), labels.data<int64_t>(), indices.data<int64_t>(), mean.data<T>(),
-        stdev.data<T>(), n, b, c, h, w, padding, flip, seed, offset,
-        params.defined() ? params.data<int32_t>() : nullptr, out.data<T>(),
-        labels_out.data<int64_t>());
-    check_launch("augment_images", ctx.stream);
+    launch_1d(ctx, "augment_images", total, augment_images_kernel<T>, images.data<uint8_t>(),
+        labels.data<int64_t>(), indices.data<int64_t>(), mean.data<T>(), stdev.data<T>(), n, b, c,
+        h, w, padding, flip, seed, offset, params.defined() ? params.data<int32_t>() : nullptr,
+        out.data<T>(), labels_out.data<int64_t>());
   });
 }
 

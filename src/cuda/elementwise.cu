@@ -87,7 +87,7 @@ struct Where {
 
 template <class F>
 void unary_float(const char* name, const F& f, const Tensor& x, const Tensor& out) {
-  dispatch_float(out.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, T>(name, f, out, x);
   });
@@ -95,7 +95,7 @@ void unary_float(const char* name, const F& f, const Tensor& x, const Tensor& ou
 
 template <class F>
 void unary_numeric(const char* name, const F& f, const Tensor& x, const Tensor& out) {
-  dispatch_numeric(out.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Numeric>(out.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, T>(name, f, out, x);
   });
@@ -105,7 +105,7 @@ void unary_numeric(const char* name, const F& f, const Tensor& x, const Tensor& 
 template <class F>
 void backward_float(const char* name, const Tensor& grad, const Tensor& saved,
                     const Tensor& grad_in) {
-  dispatch_float(grad_in.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, T, T>(name, F{}, grad_in, grad, saved);
   });
@@ -113,7 +113,7 @@ void backward_float(const char* name, const Tensor& grad, const Tensor& saved,
 
 template <class F>
 void binary_float(const char* name, const Tensor& a, const Tensor& b, const Tensor& out) {
-  dispatch_float(out.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, T, T>(name, F{}, out, a, b);
   });
@@ -121,7 +121,7 @@ void binary_float(const char* name, const Tensor& a, const Tensor& b, const Tens
 
 template <class F>
 void binary_numeric(const char* name, const Tensor& a, const Tensor& b, const Tensor& out) {
-  dispatch_numeric(out.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Numeric>(out.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, T, T>(name, F{}, out, a, b);
   });
@@ -130,7 +130,7 @@ void binary_numeric(const char* name, const Tensor& a, const Tensor& b, const Te
 // add/mul/maximum/minimum also take bool (logical or/and, as PyTorch).
 template <class F>
 void binary_all(const char* name, const Tensor& a, const Tensor& b, const Tensor& out) {
-  dispatch_all(out.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::All>(out.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, T, T>(name, F{}, out, a, b);
   });
@@ -138,7 +138,7 @@ void binary_all(const char* name, const Tensor& a, const Tensor& b, const Tensor
 
 template <class F>
 void compare(const char* name, const Tensor& a, const Tensor& b, const Tensor& out) {
-  dispatch_all(a.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::All>(a.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<bool, T, T>(name, F{}, out, a, b);
   });
@@ -157,9 +157,9 @@ void copy(const Tensor& src, const Tensor& dst) {
                                   cudaMemcpyDeviceToDevice, ctx.stream));
     return;
   }
-  dispatch_all(dst.dtype(), "copy", [&](auto dst_tag) {
+  dispatch<Accepts::All>(dst.dtype(), "copy", [&](auto dst_tag) {
     using D = typename decltype(dst_tag)::type;
-    dispatch_all(src.dtype(), "copy", [&](auto src_tag) {
+    dispatch<Accepts::All>(src.dtype(), "copy", [&](auto src_tag) {
       using S = typename decltype(src_tag)::type;
       launch_elementwise<D, S>("copy", Convert<D, S>{}, dst, src);
     });
@@ -174,7 +174,7 @@ void fill(const Tensor& dst, const Scalar& value) {
                                   static_cast<size_t>(dst.numel()) * dst.itemsize(), ctx.stream));
     return;
   }
-  dispatch_all(dst.dtype(), "fill", [&](auto tag) {
+  dispatch<Accepts::All>(dst.dtype(), "fill", [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T>("fill", FillValue<T>{value.to<T>()}, dst);
   });
@@ -250,7 +250,7 @@ void gt(const Tensor& a, const Tensor& b, const Tensor& out) { compare<fn::Gt>("
 void ge(const Tensor& a, const Tensor& b, const Tensor& out) { compare<fn::Ge>("ge", a, b, out); }
 
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
-  dispatch_all(out.dtype(), "where", [&](auto tag) {
+  dispatch<Accepts::All>(out.dtype(), "where", [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_elementwise<T, bool, T, T>("where", Where{}, out, cond, a, b);
   });

@@ -141,12 +141,10 @@ void index_select(const Tensor& x, const IndexDims& d, const Tensor& index, cons
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      index_select_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(d.inner), Div(k), static_cast<const T*>(x.data_ptr()),
-              d.n, index.data<int64_t>(), stride0(index), static_cast<T*>(out.data_ptr()), err);
+      launch_1d(ctx, "index_select", total, index_select_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(d.inner), Div(k), static_cast<const T*>(x.data_ptr()), d.n,
+          index.data<int64_t>(), stride0(index), static_cast<T*>(out.data_ptr()), err);
     });
-    check_launch("index_select", ctx.stream);
   });
 }
 
@@ -157,17 +155,15 @@ void index_add(const Tensor& grad_out, const IndexDims& d, const Tensor& index,
   const int64_t k = index.numel();
   LaunchContext ctx(grad_in);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  dispatch_float(grad_in.dtype(), "index_add", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "index_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      index_add_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(d.inner), Div(k), grad_out.data<T>(), d.n,
-              index.data<int64_t>(), stride0(index), grad_in.data<T>(), err);
+      launch_1d(ctx, "index_add", total, index_add_kernel<T, Index, Div>, static_cast<Index>(total),
+          Div(d.inner), Div(k), grad_out.data<T>(), d.n, index.data<int64_t>(), stride0(index),
+          grad_in.data<T>(), err);
     });
-    check_launch("index_add", ctx.stream);
   });
 }
 
@@ -181,11 +177,10 @@ void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out
   dispatch_by_size(x.dtype(), "gather", [&](auto tag) {
     using T = typename decltype(tag)::type;
     with_offset_calc(g, total, [&](auto n, auto calc) {
-      gather_kernel<T><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-          n, calc, static_cast<const T*>(x.data_ptr()), id.stride, id.size, index.data<int64_t>(),
+      launch_1d(ctx, "gather", total, gather_kernel<T, decltype(n), decltype(calc)>, n, calc,
+          static_cast<const T*>(x.data_ptr()), id.stride, id.size, index.data<int64_t>(),
           static_cast<T*>(out.data_ptr()), err);
     });
-    check_launch("gather", ctx.stream);
   });
 }
 
@@ -196,13 +191,12 @@ void scatter_add(const Tensor& src, int64_t dim, const Tensor& index, const Tens
   DeviceErrorSlot* err = device_error_slot(ctx.device);
   const IndexedDim id = indexed_dim(out, dim);
   Geometry<3> g = indexed_geometry("scatter_add", src, index, out, id.dim);
-  dispatch_float(out.dtype(), "scatter_add", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "scatter_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
     with_offset_calc(g, total, [&](auto n, auto calc) {
-      scatter_add_kernel<T><<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-          n, calc, src.data<T>(), index.data<int64_t>(), out.data<T>(), id.stride, id.size, err);
+      launch_1d(ctx, "scatter_add", total, scatter_add_kernel<T, decltype(n), decltype(calc)>, n,
+          calc, src.data<T>(), index.data<int64_t>(), out.data<T>(), id.stride, id.size, err);
     });
-    check_launch("scatter_add", ctx.stream);
   });
 }
 

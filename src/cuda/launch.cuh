@@ -1,4 +1,4 @@
-// Shared launch machinery of the CUDA backend: dtype dispatch per kernel family, launch checks,
+// Shared launch machinery of the CUDA backend: dispatch by element size, launch checks,
 // grid sizing, fast integer division, the strided offset calculator, and the generic elementwise
 // driver that every elementwise kernel (and copy/fill) is a one-line use of.
 #pragma once
@@ -24,47 +24,8 @@ constexpr int kMaxDims = 8;
 constexpr int kThreads = 256;
 
 // ---- dtype dispatch ---------------------------------------------------------------------------
-// Like core's dispatch(), but each family instantiates only the types its kernels support, which
-// keeps nvcc's compile time and the binary small.
-
-[[noreturn]] inline void unsupported_dtype(const char* op, DType dtype, const char* expected) {
-  detail::throw_error<DTypeError>("[", op, "] dtype ", dtype_name(dtype),
-                                  " is not supported on CUDA (expected ", expected, ")");
-}
-
-template <class F>
-void dispatch_float(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    default: unsupported_dtype(op, dtype, "float32 or float64");
-  }
-}
-
-template <class F>
-void dispatch_numeric(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int64: return f(TypeTag<int64_t>{});
-    case DType::Int32: return f(TypeTag<int32_t>{});
-    case DType::UInt8: return f(TypeTag<uint8_t>{});
-    default: unsupported_dtype(op, dtype, "a float or integer dtype");
-  }
-}
-
-template <class F>
-void dispatch_all(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int64: return f(TypeTag<int64_t>{});
-    case DType::Int32: return f(TypeTag<int32_t>{});
-    case DType::UInt8: return f(TypeTag<uint8_t>{});
-    case DType::Bool: return f(TypeTag<bool>{});
-    default: unsupported_dtype(op, dtype, "bool, uint8, int32, int64, float32 or float64");
-  }
-}
+// Kernels dispatch on dtype with core's dispatch<Accepts::...>() (core/dispatch.h), which
+// instantiates only the dtypes of the family asked for.
 
 // Kernels that only move elements (index_select, gather) dispatch on the element's size.
 template <class F>
@@ -74,7 +35,9 @@ void dispatch_by_size(DType dtype, const char* op, F&& f) {
     case 2: return f(TypeTag<uint16_t>{});
     case 4: return f(TypeTag<uint32_t>{});
     case 8: return f(TypeTag<uint64_t>{});
-    default: unsupported_dtype(op, dtype, "a dtype of 1, 2, 4 or 8 bytes");
+    default:
+      detail::throw_error<DTypeError>("[", op, "] dtype ", dtype_name(dtype), " is not supported ",
+                                      "(expected a dtype of 1, 2, 4 or 8 bytes)");
   }
 }
 
@@ -121,6 +84,16 @@ struct LaunchContext {
   explicit LaunchContext(const Tensor& t)
       : device(t.device().index), guard(device), stream(current_stream(device)) {}
 };
+
+// Launches `kernel`, a grid-stride loop over `items` work items, with kThreads threads per block
+// on ctx's stream, then checks the launch under `name`: the common case of every 1-D kernel.
+template <class... Params, class... Args>
+void launch_1d(const LaunchContext& ctx, const char* name, int64_t items,
+               void (*kernel)(Params...), Args&&... args) {
+  kernel<<<grid_for(items, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
+      std::forward<Args>(args)...);
+  check_launch(name, ctx.stream);
+}
 
 // Records a bad index in the device's error slot (first one wins) for check_device_errors().
 __device__ __forceinline__ void report_bad_index(DeviceErrorSlot* slot, int op, long long value,

@@ -1,7 +1,6 @@
 // CUDA losses: cross_entropy (log-softmax and NLL fused, with label smoothing and ignore_index)
 // and nll_loss, forward and backward. Targets are range-checked on the device: a bad target is
 // skipped and reported through the device error slot (cuda_check.h).
-#include <climits>
 #include <cstdint>
 
 #include "core/functors.h"
@@ -161,7 +160,7 @@ void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_in
   if (n == 0) return;
   LaunchContext ctx(logits);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  dispatch_float(logits.dtype(), "cross_entropy", [&](auto tag) {
+  dispatch<Accepts::Floating>(logits.dtype(), "cross_entropy", [&](auto tag) {
     using T = typename decltype(tag)::type;
     CrossEntropyOp<T> op{logits.data<T>(),
                          target.data<int64_t>(),
@@ -187,22 +186,17 @@ void cross_entropy_backward(const Tensor& grad_losses, const Tensor& logits, con
   if (total == 0) return;
   LaunchContext ctx(grad_logits);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  unsigned grid = grid_for(total, kThreads, ctx.device);
-  dispatch_float(logits.dtype(), "cross_entropy_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(logits.dtype(), "cross_entropy_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T eps = static_cast<T>(label_smoothing);
-    if (total <= INT32_MAX) {
-      cross_entropy_backward_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(
-          static_cast<uint32_t>(total), IntDivider32(static_cast<uint32_t>(classes)),
-          grad_losses.data<T>(), stride0(grad_losses), logits.data<T>(), target.data<int64_t>(),
-          stride0(target), stats.data<T>(), ignore_index, eps, grad_logits.data<T>(), err);
-    } else {
-      cross_entropy_backward_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(
-          total, IntDivider64(classes), grad_losses.data<T>(), stride0(grad_losses),
+    dispatch_index(total, [&](auto it, auto dt) {
+      using Index = typename decltype(it)::type;
+      using Div = typename decltype(dt)::type;
+      launch_1d(ctx, "cross_entropy_backward", total, cross_entropy_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(classes), grad_losses.data<T>(), stride0(grad_losses),
           logits.data<T>(), target.data<int64_t>(), stride0(target), stats.data<T>(), ignore_index,
           eps, grad_logits.data<T>(), err);
-    }
-    check_launch("cross_entropy_backward", ctx.stream);
+    });
   });
 }
 
@@ -212,12 +206,10 @@ void nll_loss(const Tensor& logp, const Tensor& target, int64_t ignore_index,
   if (n == 0) return;
   LaunchContext ctx(logp);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  dispatch_float(logp.dtype(), "nll_loss", [&](auto tag) {
+  dispatch<Accepts::Floating>(logp.dtype(), "nll_loss", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    nll_loss_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, logp.data<T>(), classes, target.data<int64_t>(), stride0(target), ignore_index,
-        losses.data<T>(), err);
-    check_launch("nll_loss", ctx.stream);
+    launch_1d(ctx, "nll_loss", n, nll_loss_kernel<T>, n, logp.data<T>(), classes,
+        target.data<int64_t>(), stride0(target), ignore_index, losses.data<T>(), err);
   });
 }
 
@@ -227,20 +219,15 @@ void nll_loss_backward(const Tensor& grad_losses, const Tensor& target, int64_t 
   if (total == 0) return;
   LaunchContext ctx(grad_logp);
   DeviceErrorSlot* err = device_error_slot(ctx.device);
-  unsigned grid = grid_for(total, kThreads, ctx.device);
-  dispatch_float(grad_logp.dtype(), "nll_loss_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_logp.dtype(), "nll_loss_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if (total <= INT32_MAX) {
-      nll_loss_backward_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(
-          static_cast<uint32_t>(total), IntDivider32(static_cast<uint32_t>(classes)),
-          grad_losses.data<T>(), stride0(grad_losses), target.data<int64_t>(), stride0(target),
-          ignore_index, grad_logp.data<T>(), err);
-    } else {
-      nll_loss_backward_kernel<T><<<grid, kThreads, 0, ctx.stream>>>(
-          total, IntDivider64(classes), grad_losses.data<T>(), stride0(grad_losses),
+    dispatch_index(total, [&](auto it, auto dt) {
+      using Index = typename decltype(it)::type;
+      using Div = typename decltype(dt)::type;
+      launch_1d(ctx, "nll_loss_backward", total, nll_loss_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(classes), grad_losses.data<T>(), stride0(grad_losses),
           target.data<int64_t>(), stride0(target), ignore_index, grad_logp.data<T>(), err);
-    }
-    check_launch("nll_loss_backward", ctx.stream);
+    });
   });
 }
 

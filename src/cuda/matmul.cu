@@ -553,7 +553,7 @@ void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
   const int64_t batch = out.size(0), m = out.size(1), n = out.size(2), k = a.size(2);
   if (batch == 0 || m == 0 || n == 0) return;
   LaunchContext ctx(out);
-  dispatch_float(out.dtype(), "matmul", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "matmul", [&](auto tag) {
     using T = typename decltype(tag)::type;
     GemmDesc<T> d;
     Tensor a_holder, b_holder;

@@ -1,6 +1,6 @@
-// CUDA batch normalization over x (N, C, L): per-channel statistics, the (optionally ReLU-fused)
-// affine apply, and the training-mode backward. Channel sums are split across blocks so that a
-// few channels with many elements still fill the GPU.
+// CUDA batch normalization over x (N, C, L): per-channel statistics, the affine apply, and the
+// training-mode backward. Channel sums are split across blocks so that a few channels with many
+// elements still fill the GPU.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -140,7 +140,7 @@ __global__ void __launch_bounds__(kNormThreads)
 template <class T, class Index, class Div>
 __global__ void __launch_bounds__(kThreads)
     batch_norm_apply_kernel(Index total, Div by_l, Div by_c, const T* x, const T* mean,
-                            const T* invstd, const T* weight, const T* bias, bool relu, T* y) {
+                            const T* invstd, const T* weight, const T* bias, T* y) {
   const Index stride = static_cast<Index>(gridDim.x) * blockDim.x;
   for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += stride) {
@@ -149,7 +149,6 @@ __global__ void __launch_bounds__(kThreads)
     T v = (x[i] - mean[c]) * invstd[c];
     if (weight != nullptr) v *= weight[c];
     if (bias != nullptr) v += bias[c];
-    if (relu) v = v > T(0) ? v : T(0);
     y[i] = v;
   }
 }
@@ -200,7 +199,7 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
   const int64_t n = x.size(0), channels = x.size(1), len = x.size(2);
   if (channels == 0) return;
   LaunchContext ctx(x);
-  dispatch_float(x.dtype(), "batch_norm", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (n * len == 0) {
       fill(mean, NAN);
@@ -221,23 +220,21 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
 }
 
 void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd,
-                      const Tensor& weight, const Tensor& bias, bool relu, const Tensor& y) {
+                      const Tensor& weight, const Tensor& bias, const Tensor& y) {
   const int64_t total = x.numel();
   if (total == 0) return;
   const int64_t channels = x.size(1), len = x.size(2);
   LaunchContext ctx(y);
-  dispatch_float(x.dtype(), "batch_norm", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      batch_norm_apply_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(len), Div(channels), x.data<T>(), mean.data<T>(),
-              invstd.data<T>(), weight.defined() ? weight.data<T>() : nullptr,
-              bias.defined() ? bias.data<T>() : nullptr, relu, y.data<T>());
+      launch_1d(ctx, "batch_norm_apply", total, batch_norm_apply_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(len), Div(channels), x.data<T>(), mean.data<T>(),
+          invstd.data<T>(), weight.defined() ? weight.data<T>() : nullptr,
+          bias.defined() ? bias.data<T>() : nullptr, y.data<T>());
     });
-    check_launch("batch_norm_apply", ctx.stream);
   });
 }
 
@@ -247,7 +244,7 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
   const int64_t n = x.size(0), channels = x.size(1), len = x.size(2);
   if (channels == 0) return;
   LaunchContext ctx(x);
-  dispatch_float(x.dtype(), "batch_norm_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "batch_norm_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (n * len == 0) {
       if (grad_weight.defined()) fill(grad_weight, 0.0);
@@ -270,12 +267,10 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      batch_norm_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(len), Div(channels), grad_y.data<T>(), x.data<T>(),
-              mean.data<T>(), coef.data<T>(), grad_x.data<T>());
+      launch_1d(ctx, "batch_norm_backward", total, batch_norm_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(len), Div(channels), grad_y.data<T>(), x.data<T>(),
+          mean.data<T>(), coef.data<T>(), grad_x.data<T>());
     });
-    check_launch("batch_norm_backward", ctx.stream);
   });
 }
 

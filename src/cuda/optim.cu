@@ -260,7 +260,8 @@ void sgd_typed(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
 void check_dtypes(const std::vector<Tensor>& params, const char* op) {
   for (const Tensor& t : params) {
     if (t.dtype() != DType::Float32 && t.dtype() != DType::Float64) {
-      unsupported_dtype(op, t.dtype(), "float32 or float64");
+      detail::throw_error<DTypeError>("[", op, "] dtype ", dtype_name(t.dtype()),
+                                      " is not supported (expected float32 or float64)");
     }
   }
 }

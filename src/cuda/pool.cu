@@ -211,17 +211,15 @@ void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out, const
   if (total == 0) return;
   LaunchContext ctx(out);
   PoolGeometry g = pool_geometry(x.shape(), out.shape(), p);
-  dispatch_float(out.dtype(), "max_pool2d", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "max_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      max_pool2d_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(),
-              indices.defined() ? indices.data<int64_t>() : nullptr, g);
+      launch_1d(ctx, "max_pool2d", total, max_pool2d_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(),
+          indices.defined() ? indices.data<int64_t>() : nullptr, g);
     });
-    check_launch("max_pool2d", ctx.stream);
   });
 }
 
@@ -233,17 +231,15 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Te
   LaunchContext ctx(grad_in);
   const int64_t plane_out = grad_out.size(2) * grad_out.size(3);
   const int64_t plane_in = grad_in.size(2) * grad_in.size(3);
-  dispatch_float(grad_in.dtype(), "max_pool2d_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "max_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      max_pool2d_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(plane_out), grad_out.data<T>(),
-              indices.data<int64_t>(), grad_in.data<T>(), plane_in);
+      launch_1d(ctx, "max_pool2d_backward", total, max_pool2d_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(plane_out), grad_out.data<T>(), indices.data<int64_t>(),
+          grad_in.data<T>(), plane_in);
     });
-    check_launch("max_pool2d_backward", ctx.stream);
   });
 }
 
@@ -252,16 +248,14 @@ void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out) {
   if (total == 0) return;
   LaunchContext ctx(out);
   PoolGeometry g = pool_geometry(x.shape(), out.shape(), p);
-  dispatch_float(out.dtype(), "avg_pool2d", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "avg_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      avg_pool2d_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
+      launch_1d(ctx, "avg_pool2d", total, avg_pool2d_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
     });
-    check_launch("avg_pool2d", ctx.stream);
   });
 }
 
@@ -270,17 +264,14 @@ void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p, const Te
   if (total == 0) return;
   LaunchContext ctx(grad_in);
   PoolGeometry g = pool_geometry(grad_in.shape(), grad_out.shape(), p);
-  dispatch_float(grad_in.dtype(), "avg_pool2d_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      avg_pool2d_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(),
-              g);
+      launch_1d(ctx, "avg_pool2d_backward", total, avg_pool2d_backward_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(), g);
     });
-    check_launch("avg_pool2d_backward", ctx.stream);
   });
 }
 
@@ -289,16 +280,14 @@ void adaptive_avg_pool2d(const Tensor& x, const Tensor& out) {
   if (total == 0) return;
   LaunchContext ctx(out);
   PoolGeometry g = pool_geometry(x.shape(), out.shape(), Pool2dParams{});
-  dispatch_float(out.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      adaptive_avg_pool2d_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
+      launch_1d(ctx, "adaptive_avg_pool2d", total, adaptive_avg_pool2d_kernel<T, Index, Div>,
+          static_cast<Index>(total), Div(g.ow), Div(g.oh), x.data<T>(), out.data<T>(), g);
     });
-    check_launch("adaptive_avg_pool2d", ctx.stream);
   });
 }
 
@@ -307,17 +296,15 @@ void adaptive_avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_in)
   if (total == 0) return;
   LaunchContext ctx(grad_in);
   PoolGeometry g = pool_geometry(grad_in.shape(), grad_out.shape(), Pool2dParams{});
-  dispatch_float(grad_in.dtype(), "adaptive_avg_pool2d_backward", [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), "adaptive_avg_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(total, [&](auto it, auto dt) {
       using Index = typename decltype(it)::type;
       using Div = typename decltype(dt)::type;
-      adaptive_avg_pool2d_backward_kernel<T, Index, Div>
-          <<<grid_for(total, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-              static_cast<Index>(total), Div(g.w), Div(g.h), grad_out.data<T>(), grad_in.data<T>(),
-              g);
+      launch_1d(ctx, "adaptive_avg_pool2d_backward", total,
+          adaptive_avg_pool2d_backward_kernel<T, Index, Div>, static_cast<Index>(total), Div(g.w),
+          Div(g.h), grad_out.data<T>(), grad_in.data<T>(), g);
     });
-    check_launch("adaptive_avg_pool2d_backward", ctx.stream);
   });
 }
 

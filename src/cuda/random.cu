@@ -80,11 +80,9 @@ void uniform(const Tensor& out, double low, double high, const PhiloxArgs& rng) 
   const int64_t n = out.numel();
   if (n == 0) return;
   LaunchContext ctx(out);
-  dispatch_float(out.dtype(), "uniform", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "uniform", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    uniform_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, out.data<T>(), low, high, rng);
-    check_launch("uniform", ctx.stream);
+    launch_1d(ctx, "uniform", n, uniform_kernel<T>, n, out.data<T>(), low, high, rng);
   });
 }
 
@@ -92,11 +90,9 @@ void normal(const Tensor& out, double mean, double stddev, const PhiloxArgs& rng
   const int64_t n = out.numel();
   if (n == 0) return;
   LaunchContext ctx(out);
-  dispatch_float(out.dtype(), "normal", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "normal", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    normal_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, out.data<T>(), mean, stddev, rng);
-    check_launch("normal", ctx.stream);
+    launch_1d(ctx, "normal", n, normal_kernel<T>, n, out.data<T>(), mean, stddev, rng);
   });
 }
 
@@ -105,11 +101,9 @@ void randint(const Tensor& out, int64_t low, int64_t high, const PhiloxArgs& rng
   if (n == 0) return;
   LaunchContext ctx(out);
   const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
-  dispatch_numeric(out.dtype(), "randint", [&](auto tag) {
+  dispatch<Accepts::Numeric>(out.dtype(), "randint", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    randint_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, out.data<T>(), low, range, rng);
-    check_launch("randint", ctx.stream);
+    launch_1d(ctx, "randint", n, randint_kernel<T>, n, out.data<T>(), low, range, rng);
   });
 }
 
@@ -124,12 +118,10 @@ void dropout(const Tensor& x, double p, const PhiloxArgs& rng, const Tensor& out
     xc = Tensor::empty(x.shape(), x.dtype(), x.device());
     copy(x, xc);
   }
-  dispatch_float(out.dtype(), "dropout", [&](auto tag) {
+  dispatch<Accepts::Floating>(out.dtype(), "dropout", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    dropout_kernel<T><<<grid_for(n, kThreads, ctx.device), kThreads, 0, ctx.stream>>>(
-        n, xc.data<T>(), p, rng, out.data<T>(),
+    launch_1d(ctx, "dropout", n, dropout_kernel<T>, n, xc.data<T>(), p, rng, out.data<T>(),
         mask.defined() ? mask.data<bool>() : nullptr);
-    check_launch("dropout", ctx.stream);
   });
 }
 

@@ -220,7 +220,7 @@ void arg_extreme(const char* name, const Tensor& x, const ReduceDims& d, const T
                  const Tensor& indices) {
   if (!values.defined() && !indices.defined()) return;
   LaunchContext ctx(x);
-  dispatch_numeric(x.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Numeric>(x.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     ArgExtremeOp<T, kMax> op{x.data<T>(), values.defined() ? values.data<T>() : nullptr,
                              indices.defined() ? indices.data<int64_t>() : nullptr};
@@ -232,7 +232,7 @@ void arg_extreme(const char* name, const Tensor& x, const ReduceDims& d, const T
 
 void sum(const Tensor& x, const ReduceDims& d, double scale, const Tensor& out) {
   LaunchContext ctx(x);
-  dispatch_all(x.dtype(), "sum", [&](auto tag) {
+  dispatch<Accepts::All>(x.dtype(), "sum", [&](auto tag) {
     using T = typename decltype(tag)::type;
     SumOp<T> op{x.data<T>(), out.data_ptr(), out.dtype(), scale};
     launch_reduce("sum", op, d, ctx.device, ctx.stream);
@@ -249,7 +249,7 @@ void min(const Tensor& x, const ReduceDims& d, const Tensor& values, const Tenso
 
 void var(const Tensor& x, const ReduceDims& d, double correction, const Tensor& out) {
   LaunchContext ctx(x);
-  dispatch_float(x.dtype(), "var", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "var", [&](auto tag) {
     using T = typename decltype(tag)::type;
     VarOp<T> op{x.data<T>(), out.data<T>(), correction};
     launch_reduce("var", op, d, ctx.device, ctx.stream);
@@ -258,7 +258,7 @@ void var(const Tensor& x, const ReduceDims& d, double correction, const Tensor& 
 
 void logsumexp(const Tensor& x, const ReduceDims& d, const Tensor& out) {
   LaunchContext ctx(x);
-  dispatch_float(x.dtype(), "logsumexp", [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), "logsumexp", [&](auto tag) {
     using T = typename decltype(tag)::type;
     LogSumExpOp<T> op{x.data<T>(), out.data<T>()};
     launch_reduce("logsumexp", op, d, ctx.device, ctx.stream);
@@ -268,7 +268,7 @@ void logsumexp(const Tensor& x, const ReduceDims& d, const Tensor& out) {
 void softmax(const Tensor& x, const ReduceDims& d, bool log, const Tensor& out) {
   LaunchContext ctx(x);
   const char* name = log ? "log_softmax" : "softmax";
-  dispatch_float(x.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Floating>(x.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (log) {
       launch_reduce_two_pass(name, SoftmaxOp<T, true>{x.data<T>(), out.data<T>()}, d, ctx.device,
@@ -284,7 +284,7 @@ void softmax_backward(const Tensor& grad, const Tensor& out, const ReduceDims& d
                       const Tensor& grad_in) {
   LaunchContext ctx(grad_in);
   const char* name = log ? "log_softmax_backward" : "softmax_backward";
-  dispatch_float(grad_in.dtype(), name, [&](auto tag) {
+  dispatch<Accepts::Floating>(grad_in.dtype(), name, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (log) {
       SoftmaxBackwardOp<T, true> op{grad.data<T>(), out.data<T>(), grad_in.data<T>()};

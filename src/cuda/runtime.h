@@ -1,5 +1,6 @@
 // The CUDA runtime as the core sees it: devices, the caching allocator, copies, the stream.
-// Implemented in cuda/runtime.cu, or by no_cuda/kernels.cpp (raising DeviceError) without CUDA.
+// Implemented in cuda/device.cpp, allocator.cpp, copy.cpp and graphs.cpp, or by
+// no_cuda/kernels.cpp (raising DeviceError) without CUDA.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -154,7 +154,7 @@ void batch_norm_stats(const Tensor&, double, const Tensor&, const Tensor&, const
   unavailable("batch_norm");
 }
 void batch_norm_apply(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                      bool, const Tensor&) {
+                      const Tensor&) {
   unavailable("batch_norm");
 }
 void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,

@@ -25,7 +25,6 @@ class BatchNorm(Function):
             training,
             momentum,
             eps,
-            False,
         )
         ctx.training = training
         ctx.has_bias = bias is not None

@@ -48,8 +48,7 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm(const Tensor& x, const std::option
                                               const std::optional<Tensor>& bias,
                                               const std::optional<Tensor>& running_mean,
                                               const std::optional<Tensor>& running_var,
-                                              bool training, double momentum, double eps,
-                                              bool relu) {
+                                              bool training, double momentum, double eps) {
   const char* op = "batch_norm";
   check_input(x, op);
   check_channel_tensor(weight, x, op, "weight");
@@ -97,10 +96,10 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm(const Tensor& x, const std::option
   }
   if (x.device().is_cuda()) {
     if (training) cuda::batch_norm_stats(x3, eps, mean, invstd, rm, rv, momentum);
-    cuda::batch_norm_apply(x3, mean, invstd, w, b, relu, y3);
+    cuda::batch_norm_apply(x3, mean, invstd, w, b, y3);
   } else {
     if (training) cpu::batch_norm_stats(x3, eps, mean, invstd, rm, rv, momentum);
-    cpu::batch_norm_apply(x3, mean, invstd, w, b, relu, y3);
+    cpu::batch_norm_apply(x3, mean, invstd, w, b, y3);
   }
   if (rm.defined()) {
     for (auto [buffer, updated] : {std::pair{*running_mean, rm}, std::pair{*running_var, rv}}) {
