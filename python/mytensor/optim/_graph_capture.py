@@ -5,6 +5,7 @@ hyper-parameters and on the identity of the tensors it updates, and the slots it
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 
 from mytensor.cuda import graph_hooks
 from mytensor.cuda.graph_hooks import GraphCaptureError
@@ -61,22 +62,28 @@ def _identities(opt, params: list) -> list:
     then its state tensors' (the graph keeps updating the captured ones if they are replaced)."""
     cls = type(opt).__name__
 
-    def replaced(p, what: str, cause: str, old: str):
+    def replaced(p, what: str, cause: str, old: str) -> Callable[[], str]:
         return lambda: (
             f"[graphs] {cls}: {what} of a parameter of shape {tuple(p.shape)} was replaced "
             f"since the capture ({cause}): the graph still updates the old {old}; make a new "
             "graphed step"
         )
 
-    def state_impl(p, k):
-        v = opt.state.get(p, {}).get(k)
-        return v._impl if isinstance(v, Tensor) else None
+    def param_impl(p) -> Callable[[], object]:
+        return lambda: p._impl
+
+    def state_impl(p, k) -> Callable[[], object]:
+        def current():
+            v = opt.state.get(p, {}).get(k)
+            return v._impl if isinstance(v, Tensor) else None
+
+        return current
 
     out = []
     for p in params:
         out.append(
             (
-                lambda p=p: p._impl,
+                param_impl(p),
                 p._impl,
                 replaced(p, "the data", "p.data = ..., module.to(...)?", "memory"),
             )
@@ -85,7 +92,7 @@ def _identities(opt, params: list) -> list:
             if isinstance(v, Tensor):
                 out.append(
                     (
-                        lambda p=p, k=k: state_impl(p, k),
+                        state_impl(p, k),
                         v._impl,
                         replaced(p, f"the state {k!r}", "load_state_dict?", "tensor"),
                     )
