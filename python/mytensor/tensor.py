@@ -8,6 +8,7 @@ import numpy as np
 
 from mytensor import _C
 from mytensor.autograd import grad_mode
+from mytensor.cuda import graph_hooks as _graph_hooks
 from mytensor.device import as_device
 from mytensor.device import device as _device
 
@@ -195,7 +196,7 @@ class Tensor:
     def _refuse_host_read(self, what: str) -> None:
         """Inside a CUDA graph capture a host read of a CUDA tensor would run once, at capture,
         and never at a replay: raise naming the method (the runtime would raise too, vaguer)."""
-        if self.is_cuda and _C.graphs.is_capturing():
+        if self.is_cuda and _graph_hooks.is_capturing():
             raise _C.GraphCaptureError(
                 f"[graphs] {what} reads a CUDA tensor on the host inside a captured step: a "
                 "replay would not run the host code; return the tensor from the step and read "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mytensor.autograd import grad_mode
 from mytensor.autograd.function import AccumulateGrad
-from mytensor.cuda import graphs as _graphs
+from mytensor.cuda.graph_hooks import current_capture
 
 
 def _accumulate(tensor, grad) -> None:
@@ -134,8 +134,9 @@ def zero_grads(params, set_to_none: bool = True) -> None:
     (Module.zero_grad and Optimizer.zero_grad). Inside a CUDA-graph capture, the dropped
     gradients are reported so that the capture knows they are not read."""
     params = list(params)
-    if set_to_none and _graphs._capturing is not None:
-        _graphs._capturing._saw_zero_grad(params)
+    capture = current_capture() if set_to_none else None
+    if capture is not None:
+        capture.note_dropped_grads(params)
     for p in params:
         if p.grad is None:
             continue

@@ -1,14 +1,20 @@
 """``mt.cuda``: what CUDA support was compiled in, what the GPUs hold, and CUDA graphs
-(:func:`make_graphed_step`, :class:`CUDAGraph`, in :mod:`mytensor.cuda.graphs`)."""
+(:class:`CUDAGraph` in :mod:`mytensor.cuda.graphs`, :func:`make_graphed_step` in
+:mod:`mytensor.cuda.graphed_step`, the interface components register with in
+:mod:`mytensor.cuda.graph_hooks`)."""
 
 from mytensor import _C
-from mytensor.cuda.graphs import CUDAGraph, GraphCaptureError, make_graphed_step
+from mytensor.cuda import graph_hooks
+from mytensor.cuda.graph_hooks import GraphCaptureError
+from mytensor.cuda.graphed_step import make_graphed_step
+from mytensor.cuda.graphs import CUDAGraph
 
 __all__ = [
     "CUDAGraph",
     "GraphCaptureError",
     "device_count",
     "empty_cache",
+    "graph_hooks",
     "is_available",
     "is_compiled",
     "make_graphed_step",

@@ -8,7 +8,7 @@ import numpy as np
 
 from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.cuda import graphs as _graphs
+from mytensor.cuda.graph_hooks import current_capture
 from mytensor.nn.parameter import Parameter
 from mytensor.tensor import Tensor
 
@@ -64,8 +64,9 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        if _graphs._capturing is not None:  # a CUDA graph guards this module's train/eval flag
-            _graphs._capturing._saw_module(self)
+        capture = current_capture()
+        if capture is not None:  # a CUDA graph guards this module's train/eval flag
+            capture.note_module(self)
         return self.forward(*args, **kwargs)
 
     # ---- registration ---------------------------------------------------------------------------

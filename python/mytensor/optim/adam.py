@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mytensor import _C
-from mytensor.cuda import graphs as _graphs
+from mytensor.cuda.graph_hooks import current_capture
 from mytensor.optim.optimizer import Optimizer
 from mytensor.tensor import Tensor
 
@@ -94,7 +94,7 @@ class Adam(Optimizer):
 
     def _step_group(self, group: dict) -> None:
         amsgrad = group["amsgrad"]
-        graph = _graphs._capturing
+        graph = current_capture()
         # One native call per (device, dtype, step): normally the whole group at once.
         buckets: dict = {}
         for p in group["params"]:

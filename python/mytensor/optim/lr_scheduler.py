@@ -6,7 +6,7 @@ import math as _math
 import numbers as _numbers
 from collections import Counter
 
-from mytensor.cuda import graphs as _graphs
+from mytensor.cuda.graph_hooks import current_capture
 from mytensor.optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR"]
@@ -56,9 +56,9 @@ class LRScheduler:
         Inside a captured CUDA graph step it only registers itself to run after each replay, as
         it runs after the optimizer step in eager mode (the optimizer reads "lr" from a slot that
         every replay rewrites)."""
-        graph = _graphs._capturing
+        graph = current_capture()
         if graph is not None and not self._is_initial:
-            graph._schedulers[id(self)] = self
+            graph.register(self)
             graph.add_hook(self._advance)
             return
         self._advance()

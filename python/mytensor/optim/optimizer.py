@@ -7,7 +7,6 @@ from collections import defaultdict
 
 from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.cuda import graphs as _graphs
 from mytensor.tensor import Tensor
 
 
@@ -127,7 +126,7 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    # ---- CUDA graphs (mytensor.cuda.graphs) ------------------------------------------------------
+    # ---- CUDA graphs (mytensor.optim._graph_capture) -------------------------------------------
     # What a captured step reads from graph slots at every replay: native-call keyword -> (group
     # key, value of a group, valid?); schedules may change these between replays.
     _graph_slot_values: dict = {
@@ -138,80 +137,13 @@ class Optimizer:
         """Hyper-parameters the captured kernels bake in (guarded at every replay)."""
         return {}
 
-    def _capture_group(self, graph, group: dict, params: list, state_keys: tuple) -> dict:
-        """Inside a capture, for the params of `group` about to be stepped: checks that their
-        state exists, guards the baked hyper-parameters and the identity of the params and their
-        state tensors, and returns the slot keywords of the native call (lr_slot, ...)."""
-        cls = type(self).__name__
-        gi = next(i for i, g in enumerate(self.param_groups) if g is group)
-        graph._optimizers[id(self)] = self
-        for p in params:
-            if not p.is_cuda:
-                raise _graphs.GraphCaptureError(
-                    f"[graphs] {cls}: param_groups[{gi}] holds a parameter on {p.device} inside a "
-                    "captured step: a replay runs CUDA work only; move the model to the GPU"
-                )
-            state = self.state.get(p, {})
-            missing = [k for k in state_keys if not isinstance(state.get(k), Tensor)]
-            if missing:
-                raise _graphs.GraphCaptureError(
-                    f"[graphs] {cls}: the state {missing[0]!r} of a parameter of shape "
-                    f"{tuple(p.shape)} (param_groups[{gi}]) would be created inside the captured "
-                    "step, and re-created at every replay; take at least one optimizer step "
-                    "eagerly before capturing (make_graphed_step's warmup >= 1)"
-                )
-        baked = self._graph_baked(group)
-        read = ", ".join(repr(name) for name, _, _ in self._graph_slot_values.values())
+    def _capture_group(self, capture, group: dict, params: list, state_keys: tuple) -> dict:
+        """Inside a capture, for the params of `group` about to be stepped: registers the guards
+        and slots of the step (see mytensor.optim._graph_capture) and returns the slot keywords
+        of the native call (lr_slot, ...)."""
+        from mytensor.optim._graph_capture import capture_group
 
-        def check_hyper():
-            for k, v in self._graph_baked(group).items():
-                if not _graphs._same(v, baked[k]):
-                    raise _graphs.GraphCaptureError(
-                        f"[graphs] {cls} param_groups[{gi}]{k} changed from {baked[k]!r} at "
-                        f"capture to {v!r}: only {read} are read at every replay; make a new "
-                        "graphed step to change it"
-                    )
-
-        graph.add_guard(check_hyper, key=("optimizer hyper-parameters", id(self), gi))
-        captured = [
-            (
-                p,
-                p._impl,
-                {k: v._impl for k, v in self.state.get(p, {}).items() if isinstance(v, Tensor)},
-            )
-            for p in params
-        ]
-
-        def check_identity():
-            for p, impl, tensors in captured:
-                if p._impl is not impl:
-                    raise _graphs.GraphCaptureError(
-                        f"[graphs] {cls}: the data of a parameter of shape {tuple(p.shape)} was "
-                        "replaced since the capture (p.data = ..., module.to(...)?): the graph "
-                        "still updates the old memory; make a new graphed step"
-                    )
-                state = self.state.get(p, {})
-                for k, t in tensors.items():
-                    if not isinstance(state.get(k), Tensor) or state[k]._impl is not t:
-                        raise _graphs.GraphCaptureError(
-                            f"[graphs] {cls}: the state {k!r} of a parameter of shape "
-                            f"{tuple(p.shape)} was replaced since the capture "
-                            "(load_state_dict?): the graph still updates the old tensor; make a "
-                            "new graphed step"
-                        )
-
-        graph.add_guard(check_identity)
-        slots = {}
-        for kwarg, (name, get, valid) in self._graph_slot_values.items():
-
-            def value(name=name, get=get, valid=valid) -> float:
-                v = get(group)
-                if isinstance(v, bool) or not isinstance(v, numbers.Real) or not valid(v):
-                    raise ValueError(f"[{cls}] invalid {name} {v!r} in param_groups[{gi}]")
-                return float(v)
-
-            slots[kwarg] = graph.add_slot(value, key=(kwarg, id(self), gi))
-        return slots
+        return capture_group(self, capture, group, params, state_keys)
 
     # ---- state dicts ----------------------------------------------------------------------------
     def state_dict(self) -> dict:

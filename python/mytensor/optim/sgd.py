@@ -4,7 +4,7 @@ parameter group."""
 from __future__ import annotations
 
 from mytensor import _C
-from mytensor.cuda import graphs as _graphs
+from mytensor.cuda.graph_hooks import current_capture
 from mytensor.optim.optimizer import Optimizer
 
 
@@ -92,7 +92,7 @@ class SGD(Optimizer):
         from mytensor.creation import zeros_like
 
         use_momentum = group["momentum"] != 0
-        graph = _graphs._capturing
+        graph = current_capture()
         buckets: dict = {}
         for p in group["params"]:
             if p.grad is None:
