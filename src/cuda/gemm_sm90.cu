@@ -579,12 +579,13 @@ bool encode(CUtensorMap* map, const Operand& o, int box_rows) {
   return r == CUDA_SUCCESS;
 }
 
-// The operand's view, K-major when k_contig; otherwise (or when TMA cannot read it) a packed
-// K-major copy in `holder`.
+// The tensor map of one operand: over the operand itself when it is K-major (k_contig) and TMA
+// can read it, else over a packed K-major copy in `holder`. False when neither can be encoded.
 template <class T>
-Operand make_operand(const T* ptr, bool k_contig, int64_t rows, int64_t k, int64_t ld,
-                     int64_t s_inner, int64_t s_outer, int64_t batch_inner, int64_t batch_outer,
-                     int device, cudaStream_t stream, Tensor* holder) {
+bool map_operand(CUtensorMap* map, int box_rows, const T* ptr, bool k_contig, int64_t rows,
+                 int64_t k, int64_t ld, int64_t s_inner, int64_t s_outer, int64_t batch_inner,
+                 int64_t batch_outer, int device, cudaStream_t stream, Tensor* holder,
+                 Operand* used) {
   Operand o;
   o.ptr = ptr;
   o.rows = rows;
@@ -594,7 +595,10 @@ Operand make_operand(const T* ptr, bool k_contig, int64_t rows, int64_t k, int64
   o.dim_outer = s_outer != 0 ? batch_outer : 1;
   o.s_inner = s_inner;
   o.s_outer = s_outer;
-  if (k_contig && tma_ready<T>(o)) return o;
+  if (k_contig && tma_ready<T>(o) && encode<T>(map, o, box_rows)) {
+    *used = o;
+    return true;
+  }
 
   constexpr int64_t align = 16 / sizeof(T);
   const int64_t ldp = (k + align - 1) / align * align;
@@ -603,9 +607,20 @@ Operand make_operand(const T* ptr, bool k_contig, int64_t rows, int64_t k, int64
   *holder = Tensor::empty(Shape{(elems * static_cast<int64_t>(sizeof(T)) + 3) / 4}, DType::Float32,
                           Device{DeviceType::CUDA, device});
   T* dst = static_cast<T*>(holder->data_ptr());
+  Operand packed;
+  packed.ptr = dst;
+  packed.rows = rows;
+  packed.k = k;
+  packed.ld = ldp;
+  packed.dim_inner = o.dim_inner;
+  packed.dim_outer = o.dim_outer;
+  packed.s_inner = rows * ldp;
+  packed.s_outer = o.dim_inner * rows * ldp;
+  if (!encode<T>(map, packed, box_rows)) return false;
   // x: 32-wide K slices; (y, z): (batch, row tile) pairs, grid-strided.
   const int64_t pairs = batches * ((rows + 31) / 32);
-  dim3 grid(static_cast<unsigned>((k + 31) / 32), static_cast<unsigned>(std::min<int64_t>(pairs, 65535)),
+  dim3 grid(static_cast<unsigned>((k + 31) / 32),
+            static_cast<unsigned>(std::min<int64_t>(pairs, 65535)),
             static_cast<unsigned>(std::min<int64_t>((pairs + 65534) / 65535, 65535)));
   if (k_contig) {
     sm90_pack_kernel<T, true><<<grid, 256, 0, stream>>>(ptr, ld, s_inner, s_outer, o.dim_inner,
@@ -616,16 +631,8 @@ Operand make_operand(const T* ptr, bool k_contig, int64_t rows, int64_t k, int64
   }
   MT_CUDA_CHECK(cudaGetLastError());
   if (sync_after_launch()) MT_CUDA_CHECK(cudaStreamSynchronize(stream));
-  Operand packed;
-  packed.ptr = dst;
-  packed.rows = rows;
-  packed.k = k;
-  packed.ld = ldp;
-  packed.dim_inner = o.dim_inner;
-  packed.dim_outer = o.dim_outer;
-  packed.s_inner = rows * ldp;
-  packed.s_outer = o.dim_inner * rows * ldp;
-  return packed;
+  *used = packed;
+  return true;
 }
 
 template <class T, int BN>
@@ -668,16 +675,14 @@ bool gemm_sm90_impl(const GemmDesc<T>& d, bool force, int device, cudaStream_t s
   }
 
   Tensor a_holder, b_holder;
-  const Operand a = make_operand<T>(d.a, d.a_row, d.m, d.k, d.lda, d.a_stride_inner,
-                                    d.a_stride_outer, d.batch_inner, d.batch_outer, device, stream,
-                                    &a_holder);
-  const Operand b = make_operand<T>(d.b, !d.b_row, d.n, d.k, d.ldb, d.b_stride_inner,
-                                    d.b_stride_outer, d.batch_inner, d.batch_outer, device, stream,
-                                    &b_holder);
   CUtensorMap ta, tb;
-  MT_CHECK(encode<T>(&ta, a, kBM) && encode<T>(&tb, b, bn), CudaError,
-           "[matmul] cuTensorMapEncodeTiled failed for a ", d.m, " x ", d.n, " x ", d.k,
-           " product");
+  Operand a, b;
+  if (!map_operand<T>(&ta, kBM, d.a, d.a_row, d.m, d.k, d.lda, d.a_stride_inner, d.a_stride_outer,
+                      d.batch_inner, d.batch_outer, device, stream, &a_holder, &a) ||
+      !map_operand<T>(&tb, bn, d.b, !d.b_row, d.n, d.k, d.ldb, d.b_stride_inner, d.b_stride_outer,
+                      d.batch_inner, d.batch_outer, device, stream, &b_holder, &b)) {
+    return false;  // cuTensorMapEncodeTiled refused even a packed copy: the old kernels run it
+  }
 
   Sm90Params<T> p;
   p.d = d;
