@@ -1,5 +1,6 @@
 // The CUDA backend's GEMM (implemented in matmul.cu), shared by bmm and the convolutions.
 #pragma once
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -36,5 +37,12 @@ struct GemmDesc {
 // Runs on `stream` of `device` (current). allow_tf32 selects tensor cores (sm_80+) for float.
 void gemm(const GemmDesc<float>& desc, bool allow_tf32, int device, cudaStream_t stream);
 void gemm(const GemmDesc<double>& desc, int device, cudaStream_t stream);
+
+// The Hopper (sm_90a) wgmma/TMA kernels of gemm_sm90.cu, built when the CUDA architectures
+// include 90 (MYTENSOR_SM90A). They run the product and return true on a compute capability 9.0
+// device when it is large enough to pay (any size when `force`); else they do nothing and return
+// false. float uses TF32 tensor cores. The bf16 entry is not wired to any op yet (issue #13).
+bool gemm_sm90(const GemmDesc<float>& desc, bool force, int device, cudaStream_t stream);
+bool gemm_sm90(const GemmDesc<__nv_bfloat16>& desc, bool force, int device, cudaStream_t stream);
 
 }  // namespace mytensor::cuda

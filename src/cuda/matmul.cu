@@ -9,6 +9,8 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "cuda/gemm.h"
 #include "cuda/kernels.h"
@@ -541,7 +543,38 @@ const T* gemm_operand(const Tensor& t, bool* row_major, int64_t* ld, int64_t* ba
 
 }  // namespace
 
+namespace {
+
+// MYTENSOR_GEMM (read once) forces one float32 path, for tests and benchmarks: sm90 (the Hopper
+// wgmma kernel whenever the device is 9.0, any size, TF32), mma (the mma.sync TF32 kernel) or
+// simt (exact float32). Unset or anything else: chosen by allow_tf32, the device and the shape.
+enum class GemmPath { kAuto, kSm90, kMma, kSimt };
+
+GemmPath forced_gemm_path() {
+  static const GemmPath path = [] {
+    const char* v = std::getenv("MYTENSOR_GEMM");
+    if (v == nullptr) return GemmPath::kAuto;
+    const std::string s(v);
+    if (s == "sm90") return GemmPath::kSm90;
+    if (s == "mma") return GemmPath::kMma;
+    if (s == "simt") return GemmPath::kSimt;
+    return GemmPath::kAuto;
+  }();
+  return path;
+}
+
+}  // namespace
+
 void gemm(const GemmDesc<float>& desc, bool allow_tf32, int device, cudaStream_t stream) {
+  const GemmPath path = forced_gemm_path();
+  if (path == GemmPath::kMma) allow_tf32 = true;
+  if (path == GemmPath::kSimt) allow_tf32 = false;
+#if defined(MYTENSOR_SM90A)
+  if ((path == GemmPath::kSm90 || (path == GemmPath::kAuto && allow_tf32)) &&
+      gemm_sm90(desc, path == GemmPath::kSm90, device, stream)) {
+    return;
+  }
+#endif
   gemm_impl<float>(desc, allow_tf32, device, stream);
 }
 
