@@ -450,6 +450,15 @@ CLAMPS = {
 }
 
 
+def _clamp_grad(x, lo, hi):
+    """d clamp(x, lo, hi) / dx: 1 strictly inside the bounds, 0 at and outside them or at NaN."""
+    if math.isnan(x) or any(b is not None and math.isnan(b) for b in (lo, hi)):
+        return 0.0
+    if lo is not None and hi is not None and lo > hi:
+        return 0.0
+    return float((lo is None or x > lo) and (hi is None or x < hi))
+
+
 @pytest.mark.parametrize("case", CLAMPS)
 def test_clamp_forward_and_backward_match_torch(case, device):
     lo, hi = CLAMPS[case]
@@ -460,7 +469,13 @@ def test_clamp_forward_and_backward_match_torch(case, device):
     _close(ym, yt)
     yt.sum().backward()
     ym.sum().backward()
-    _close(m.grad, t.grad)
+    # The gradient flows only strictly inside the bounds (PyTorch >= 2.15's rule; 2.11 also passes
+    # it at an element equal to a bound). Assert that rule, and agree with the installed torch
+    # wherever the versions agree: elements that are neither NaN nor equal to a bound.
+    expected = [_clamp_grad(x, lo, hi) for x in data]
+    np.testing.assert_array_equal(m.grad.numpy(), expected)
+    clear = [not (math.isnan(x) or x in (lo, hi)) for x in data]
+    np.testing.assert_array_equal(m.grad.numpy()[clear], t.grad.numpy()[clear])
     xt, xm = torch.tensor(data), mt.tensor(data, device=device)
     assert xm.clamp_(lo, hi) is xm
     _close(xm, xt.clamp_(lo, hi))

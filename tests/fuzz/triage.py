@@ -239,122 +239,12 @@ ALLOWED: list = [
     ),
 ]
 
-# Known bugs of issue #10, being fixed on other branches; the lead empties this list after the
-# merge, so that the CI slice then fails on any of them.
-_OVERFLOW_SIZES = ("Storage size calculation overflowed", "overflow")
-KNOWN: list = [
-    (
-        "element-count overflow",
-        ("crash", "silent", "hang"),
-        lambda c, o: (
-            o["kind"] in ("crash", "hang")
-            and (
-                any(isinstance(v, int) and v >= 2**31 for v in _flat_args(c)) or "2**32" in _expr(c)
-            )
-            or _has(o, "Storage size calculation overflowed", side="torch")
-        ),
-        "shapes whose element count overflows: crash or wrong sizes (issue #10 crashes)",
-    ),
-    (
-        "flip of a 0-d tensor",
-        ("crash",),
-        lambda c, o: _op(c) == "flip",
-        "mt.tensor(1.0).flip(0) segfaults (issue #10)",
-    ),
-    (
-        "overlapping in-place writes",
-        ("silent", "differ"),
-        lambda c, o: (
-            _op(c) == "overlap"
-            or _has(
-                o,
-                "unsupported operation: more than one element",
-                "unsupported operation: some elements",
-                side="torch",
-            )
-        ),
-        "internal/partial overlap is not detected (issue #10)",
-    ),
-    (
-        "relu(nan)",
-        ("differ",),
-        lambda c, o: _op(c) in ("relu", "ReLU", "row:relu"),
-        "relu(nan) gives 0; relu inplace leaves x unchanged (issue #10)",
-    ),
-    (
-        "clamp rules",
-        ("differ", "silent"),
-        lambda c, o: _op(c) in ("clamp", "clip", "clamp_"),
-        "min > max, nan bounds, int tensors with float bounds, out-of-range bounds (issue #10)",
-    ),
-    (
-        "out-of-range scalars",
-        ("silent",),
-        lambda c, o: _has(
-            o,
-            "cannot be converted to type",
-            "Overflow when unpacking",
-            "int too big to convert",
-            "outside the representable",
-            "Promotion for uint64",
-            side="torch",
-        ),
-        "scalars out of the dtype's range wrap instead of raising (issue #10)",
-    ),
-    (
-        "in-place dtype rules",
-        ("silent", "mt_raises", "differ"),
-        lambda c, o: (
-            _has(o, "can't be cast to the desired", side="torch")
-            or _has(o, "[binary] dtype bool is not supported", "cannot be cast to the")
-            or _op(c) in ("masked_fill", "square", "pow")
-            and "dtype" in str(o.get("detail"))
-        ),
-        "integer div_/clamp_ truncate, masked_fill and square change dtypes, bool add_, int sub_ "
-        "are refused (issue #10)",
-    ),
-    (
-        "int64 scalars through double",
-        ("differ",),
-        lambda c, o: any(isinstance(v, int) and abs(v) > 2**53 for v in _flat_args(c)),
-        "int64 scalar values above 2**53 are rounded through double (issue #10)",
-    ),
-    (
-        "list and 0-d bool indices",
-        ("mt_raises",),
-        lambda c, o: (
-            _op(c) == "getitem"
-            and _has(
-                o,
-                "must be integer or bool",
-                "out of range",
-                "too many indices for a tensor of dimension 0",
-            )
-        ),
-        "x[[-1]], x[[]] and 0-d bool indices are rejected (issue #10)",
-    ),
-    (
-        "empty tensors are not contiguous",
-        ("differ", "mt_raises"),
-        lambda c, o: _op(c) == "is_contiguous" or _has(o, "is not contiguous"),
-        "empty multi-dim tensors report is_contiguous() False; SGD/Adam reject them (issue #10)",
-    ),
-]
+# Known bugs being fixed on a branch: (name, kinds, predicate, reason). Empty on main, so that the
+# CI slice fails on any finding that is not ALLOWED with a reason.
+KNOWN: list = []
 
-# NEW findings (not in issue #10) reported to the lead, not fixed yet on any branch. Listed so
-# that the CI slice passes; each one is a bug to fix or to move to ALLOWED with a reason.
-NEW: list = [
-    (
-        "dim 1 of a 0-d tensor",
-        ("silent",),
-        lambda c, o: (
-            _op(c) in ("transpose", "flatten", "Flatten")
-            and _has(o, "Dimension out of range", side="torch")
-        ),
-        "transpose(0, 1) / flatten(0, 1) / nn.Flatten(1, 2) of a 0-d tensor return instead of "
-        "raising IndexError (the 0-d dim check accepts 1)",
-    ),
-]
+# New findings reported to the lead and not fixed yet; empty on main for the same reason.
+NEW: list = []
 
 
 def classify(case: dict, outcome: dict) -> tuple[str, str]:
