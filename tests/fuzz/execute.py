@@ -103,7 +103,7 @@ def _call(lib_name: str, case: dict):
         "np": np,
         "dev": device,
         "math": math,
-        "init_params": lambda m, seed=0: init_params(lib, m, seed),
+        "init_params": lambda m, seed=0: init_params(lib, m, seed, device),
     }
     ns.update({f"x{i}": x for i, x in enumerate(xs)})
     ns.update(case.get("args", {}))
@@ -114,14 +114,15 @@ def _call(lib_name: str, case: dict):
     return leaves, xs, eval(compile(expr, "<fuzz case>", "eval"), ns)
 
 
-def init_params(lib, module, seed: int = 0):
-    """Sets every parameter of `module` to the same seeded uniform values in both libraries."""
+def init_params(lib, module, seed: int = 0, device: str = "cpu"):
+    """Sets every parameter of `module` to the same seeded uniform values in both libraries and
+    moves the module to `device` (the device of the case's inputs)."""
     rng = np.random.default_rng(seed)
     with lib.no_grad():
         for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
             dtype = str(p.dtype).split(".")[-1]
             p.copy_(lib.from_numpy(rng.uniform(-1, 1, tuple(p.shape)).astype(dtype)))
-    return module
+    return module.to(device)
 
 
 # ---- capturing and comparing results -----------------------------------------------------------
@@ -436,7 +437,7 @@ def repro(case: dict) -> str:
             parts.insert(
                 2,
                 "from tests.fuzz.execute import init_params as _ip; "
-                "init_params = lambda m, seed=0: _ip(mt, m, seed)",
+                "init_params = lambda m, seed=0: _ip(mt, m, seed, dev)",
             )
         lines = [line for line in expr.splitlines() if line.strip()]
         if any(line.startswith(" ") for line in lines):  # a block: keep the lines
