@@ -5,7 +5,7 @@ import warnings
 import mytensor.nn.functional as F
 import torch.nn.functional as TF
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import Row, kwargs_label
 
 # float32 convolutions sum C_in * kH * kW products in another order than oneDNN: see GEMM_ATOL.
 CONV_ATOL = 1e-4
@@ -25,7 +25,10 @@ def conv(**kw):
 
 def row(cases, grad=(0, 1, 2), **kw):
     mt_fn, torch_fn = conv(**kw)
-    return Row("conv2d", mt_fn, torch_fn, cases, grad=grad, atol=CONV_ATOL, covers=BACKWARD)
+    label = kwargs_label(kw) + ("" if 2 in grad else "-nobias")
+    return Row(
+        "conv2d", mt_fn, torch_fn, cases, grad=grad, atol=CONV_ATOL, covers=BACKWARD, label=label
+    )
 
 
 ROWS = [

@@ -13,6 +13,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="7",
     ),
     Row(
         "arange",
@@ -21,6 +22,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="1_2.5_0.25",
     ),
     Row(
         "arange",
@@ -29,6 +31,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="5_3_2",
     ),
     Row(
         "eye",
@@ -37,6 +40,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="3",
     ),
     Row(
         "eye",
@@ -45,6 +49,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="2_4_dtype_int64",
     ),
     Row(
         "full",
@@ -53,6 +58,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="2_3_1.5",
     ),
     Row(
         "full",
@@ -61,5 +67,6 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="zeros_0_3_ones_1_3",
     ),
 ]

@@ -46,6 +46,7 @@ ROWS = [
         SHAPES,
         make=class_inputs(),
         covers=("cross_entropy_backward",),
+        label="plain",
     ),
     Row(
         "cross_entropy",
@@ -53,6 +54,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="sum"),
         SHAPES[:5],
         make=class_inputs(),
+        label="reduction_sum",
     ),
     Row(
         "cross_entropy",
@@ -60,6 +62,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="none"),
         SHAPES[:5],
         make=class_inputs(),
+        label="reduction_none",
     ),
     Row(
         "cross_entropy",
@@ -67,6 +70,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, label_smoothing=0.1),
         SHAPES[:3] + SHAPES[5:7],
         make=class_inputs(),
+        label="label_smoothing_0.1",
     ),
     Row(
         "cross_entropy",
@@ -74,6 +78,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="none", label_smoothing=1.0),
         SHAPES[:3],
         make=class_inputs(),
+        label="reduction_none_label_smoot",
     ),
     # ignore_index: ignored targets give no loss and no gradient; "mean" divides by the others.
     Row(
@@ -82,6 +87,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2)), ((7000, 10), (7000,))],
         make=class_inputs(-100),
+        label="plain-8x6x8",
     ),
     Row(
         "cross_entropy",
@@ -89,6 +95,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, ignore_index=2, label_smoothing=0.2),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2))],
         make=class_inputs(2),
+        label="ignore_index_2_label_smoot",
     ),
     Row(
         "cross_entropy",
@@ -96,6 +103,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="sum", ignore_index=-1, label_smoothing=0.3),
         [((8, 6), (8,))],
         make=class_inputs(-1),
+        label="reduction_sum_ignore_index",
     ),
     Row(
         "cross_entropy",
@@ -103,6 +111,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="none"),
         [((8, 6), (8,))],
         make=class_inputs(-100, frac=1.0),
+        label="reduction_none-8x6x8",
     ),
     Row(
         "cross_entropy",
@@ -111,6 +120,7 @@ ROWS = [
         [((4, 10), (4,))],
         make=class_inputs(),
         gradcheck=False,
+        label="300",
     ),  # large logits: the lse shift keeps exp finite
     # nll_loss on arbitrary values (it is linear in them) and composed with log_softmax.
     Row(
@@ -120,6 +130,7 @@ ROWS = [
         SHAPES,
         make=class_inputs(),
         covers=("nll_loss_backward",),
+        label="plain",
     ),
     Row(
         "nll_loss",
@@ -127,6 +138,7 @@ ROWS = [
         lambda x, t: TF.nll_loss(x, t, reduction="none"),
         SHAPES[:5],
         make=class_inputs(),
+        label="reduction_none",
     ),
     Row(
         "nll_loss",
@@ -134,6 +146,7 @@ ROWS = [
         lambda x, t: TF.nll_loss(x, t, reduction="sum", ignore_index=1),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2))],
         make=class_inputs(1),
+        label="reduction_sum_ignore_index_1",
     ),
     Row(
         "nll_loss",
@@ -141,6 +154,7 @@ ROWS = [
         lambda x, t: TF.nll_loss(x, t),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2))],
         make=class_inputs(-100),
+        label="plain-8x6x8",
     ),
     Row(
         "nll_loss",
@@ -148,5 +162,6 @@ ROWS = [
         lambda x, t: TF.nll_loss(TF.log_softmax(x, 1), t),
         [((4, 10), (4,)), ((37, 129), (37,))],
         make=class_inputs(),
+        label="log_softmax_1",
     ),
 ]

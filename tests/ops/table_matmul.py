@@ -41,8 +41,17 @@ LINEAR_CASES = [
 ]
 
 ROWS = [
-    Row("matmul", mt.matmul, torch.matmul, MATMUL_CASES, grad=(0, 1), atol=GEMM_ATOL),
-    Row("matmul", lambda a, b: a @ b, lambda a, b: a @ b, [((2, 3), (3, 2))], grad=(0, 1)),
+    Row(
+        "matmul", mt.matmul, torch.matmul, MATMUL_CASES, grad=(0, 1), atol=GEMM_ATOL, label="plain"
+    ),
+    Row(
+        "matmul",
+        lambda a, b: a @ b,
+        lambda a, b: a @ b,
+        [((2, 3), (3, 2))],
+        grad=(0, 1),
+        label="tensor",
+    ),
     # Operands that are transposed views by construction (column-major GEMM operands).
     Row(
         "matmul",
@@ -51,6 +60,7 @@ ROWS = [
         [((5, 4), (5, 3)), ((2, 7, 6), (2, 7, 5)), ((40, 33), (40, 31))],
         grad=(0, 1),
         atol=GEMM_ATOL,
+        label="mT",
     ),
     Row(
         "matmul",
@@ -59,6 +69,7 @@ ROWS = [
         [((4, 5), (3, 5)), ((3, 6, 7), (2, 1, 5, 7))],
         grad=(0, 1),
         atol=GEMM_ATOL,
+        label="mT-4x5x3x5",
     ),
     # A stride-0 (expanded) operand: copied into a GEMM-readable layout.
     Row(
@@ -68,8 +79,9 @@ ROWS = [
         [((1, 4), (4, 2))],
         grad=(0, 1),
         covers=("expand",),
+        label="expand_3_4",
     ),
-    Row("linear", F.linear, TF.linear, LINEAR_CASES, grad=(0, 1, 2), atol=GEMM_ATOL),
+    Row("linear", F.linear, TF.linear, LINEAR_CASES, grad=(0, 1, 2), atol=GEMM_ATOL, label="plain"),
     Row(
         "linear",
         lambda x, w: F.linear(x, w),
@@ -77,5 +89,6 @@ ROWS = [
         [((3, 4), (5, 4)), ((2, 2, 6), (3, 6))],
         grad=(0, 1),
         atol=GEMM_ATOL,
+        label="plain-3x4x5x4",
     ),
 ]

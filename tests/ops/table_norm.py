@@ -61,14 +61,23 @@ ROWS = [
         _cases(SHAPES_2D),
         grad=(0, 1, 2),
         covers=("batch_norm_backward",),
+        label="train-2d",
     ),
-    Row("batch_norm", _bn(mt, True), _bn(torch, True), _cases(SHAPES_ND), grad=(0, 1, 2)),
+    Row(
+        "batch_norm",
+        _bn(mt, True),
+        _bn(torch, True),
+        _cases(SHAPES_ND),
+        grad=(0, 1, 2),
+        label="train-nd",
+    ),
     Row(
         "batch_norm",
         _bn(mt, True, ""),
         _bn(torch, True, ""),
         _cases([(5, 4)] + SHAPES_ND, ""),
         grad=(0,),
+        label="train-no-affine",
     ),
     Row(
         "batch_norm",
@@ -76,6 +85,7 @@ ROWS = [
         _bn(torch, True, "w"),
         _cases([(2, 3, 3)], "w"),
         grad=(0, 1),
+        label="train-weight-only",
     ),
     Row(
         "batch_norm",
@@ -83,6 +93,7 @@ ROWS = [
         _bn(torch, True, "b"),
         _cases([(3, 2, 2), (6, 5)], "b"),
         grad=(0, 1),
+        label="train-bias-only",
     ),
     Row(
         "batch_norm",
@@ -90,6 +101,7 @@ ROWS = [
         _bn(torch, True, momentum=0.7, eps=1e-3),
         _cases([(3, 4, 2), (16, 8, 5, 5)]),
         grad=(0, 1, 2),
+        label="train-momentum-eps",
     ),
     # A large mean next to a small spread: the centred kernels must not cancel it away.
     Row(
@@ -100,14 +112,23 @@ ROWS = [
         grad=(0, 1, 2),
         make=_shifted,
         gradcheck=False,
+        label="train-shifted-mean",
     ),
-    Row("batch_norm", _no_stats(mt), _no_stats(torch), _cases([(4, 3, 2), (7, 2)]), grad=(0, 1, 2)),
+    Row(
+        "batch_norm",
+        _no_stats(mt),
+        _no_stats(torch),
+        _cases([(4, 3, 2), (7, 2)]),
+        grad=(0, 1, 2),
+        label="no-running-stats",
+    ),
     Row(
         "batch_norm",
         _bn(mt, False),
         _bn(torch, False),
         _cases(SHAPES_2D + SHAPES_ND),
         grad=(0, 1, 2),
+        label="eval",
     ),
     Row(
         "batch_norm",
@@ -115,6 +136,7 @@ ROWS = [
         _bn(torch, False, ""),
         _cases([(4, 3, 5), (9, 2)], ""),
         grad=(0,),
+        label="eval-no-affine",
     ),
     # Empty batches: y is empty and the running buffers are left alone, as in PyTorch.
     Row(
@@ -124,8 +146,15 @@ ROWS = [
         _cases([(0, 3), (0, 2, 4)]),
         grad=(),
         layouts=False,
+        label="train-empty-batch",
     ),
     Row(
-        "batch_norm", _bn(mt, False), _bn(torch, False), _cases([(0, 3, 2)]), grad=(), layouts=False
+        "batch_norm",
+        _bn(mt, False),
+        _bn(torch, False),
+        _cases([(0, 3, 2)]),
+        grad=(),
+        layouts=False,
+        label="eval-empty-batch",
     ),
 ]

@@ -3,7 +3,7 @@
 import mytensor.nn.functional as F
 import torch.nn.functional as TF
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import Row, kwargs_label
 
 # Uniform random inputs have no ties, so max pooling's gradient is unambiguous.
 POOL_CASES = [((1, 2, 5, 5),), ((2, 3, 9, 11),), ((3, 7, 8),), ((0, 2, 5, 5),), ((4, 16, 33, 33),)]
@@ -16,6 +16,7 @@ def pool(name, mt_fn, torch_fn, cases=POOL_CASES, **kw):
         lambda x: torch_fn(x, **kw),
         cases,
         covers=(name + "_backward",),
+        label=kwargs_label(kw),
     )
 
 

@@ -83,6 +83,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(300, 400)),
         [()],
         **_DEV,
+        label="uniform_summary_rand_300_400",
     ),
     Row(
         "rand",
@@ -90,6 +91,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(1001, 7, dtype=torch.float64)),
         [()],
         **_DEV,
+        label="uniform_summary_rand_1001_7_dtype_float6",
     ),
     Row(
         "rand",
@@ -97,6 +99,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(())),
         [()],
         **_DEV,
+        label="uniform_summary_rand",
     ),
     Row(
         "rand",
@@ -104,6 +107,7 @@ ROWS = [
         lambda: torch.rand(0, 3) * 0,
         [()],
         **_DEV,
+        label="0_3_0",
     ),
     Row(
         "randn",
@@ -111,6 +115,7 @@ ROWS = [
         lambda: _summary(torch, torch.randn(1000, 1000)),
         [()],
         **_DEV,
+        label="summary_randn_1000_1000",
     ),
     Row(
         "randn",
@@ -118,6 +123,7 @@ ROWS = [
         lambda: _summary(torch, torch.randn(3, 7777, dtype=torch.float64), 1),
         [()],
         **_DEV,
+        label="summary_randn_3_7777_dtype_float64_1",
     ),
     Row(
         "randn",
@@ -125,6 +131,7 @@ ROWS = [
         lambda: torch.randn(()) * 0,
         [()],
         **_DEV,
+        label="0",
     ),
     Row(
         "randint",
@@ -132,6 +139,7 @@ ROWS = [
         lambda: _int_summary(torch, torch.randint(3, 10, (100000,)), 3, 10),
         [()],
         **_DEV,
+        label="int_summary_randint_3_10_100000_3_10",
     ),
     Row(
         "randint",
@@ -141,6 +149,7 @@ ROWS = [
         lambda: _int_summary(torch, torch.randint(-5, 0, (333, 301), dtype=torch.int32), -5, 0),
         [()],
         **_DEV,
+        label="int_summary_randint_5_0_333_301_dtype_in",
     ),
     Row(
         "randint",
@@ -148,6 +157,7 @@ ROWS = [
         lambda: torch.randint(0, 4, (2, 0)) * 0,
         [()],
         **_DEV,
+        label="0_4_2_0_0",
     ),
     Row(
         "randperm",
@@ -155,6 +165,7 @@ ROWS = [
         lambda: _sorted(torch, torch.randperm(1000)),
         [()],
         **_DEV,
+        label="sorted_randperm_1000",
     ),
     Row(
         "randperm",
@@ -162,6 +173,7 @@ ROWS = [
         lambda: _sorted(torch, torch.randperm(37, dtype=torch.int32)),
         [()],
         **_DEV,
+        label="sorted_randperm_37_dtype_int32",
     ),
     Row(
         "randperm",
@@ -169,6 +181,7 @@ ROWS = [
         lambda: torch.randperm(0),
         [()],
         **_DEV,
+        label="0",
     ),
     Row(
         "dropout",
@@ -176,6 +189,7 @@ ROWS = [
         _keep_rate(torch, torch.nn.functional, 0.3),
         [()],
         **_DEV,
+        label="keep_rate_nn.functional_0.3",
     ),
     # Reseeded dropout vs x * mask / (1 - p): values, gradients and (in float64) gradcheck.
     Row(
@@ -183,19 +197,28 @@ ROWS = [
         _mt_dropout(0.5),
         _torch_dropout(0.5),
         [((4, 5),), ((),), ((0, 3),), ((3, 7, 9),), ((257, 301),)],
+        label="mt_dropout_0.5",
     ),
-    Row("dropout", _mt_dropout(0.1), _torch_dropout(0.1), [((6, 7),), ((70000,),)]),
+    Row(
+        "dropout",
+        _mt_dropout(0.1),
+        _torch_dropout(0.1),
+        [((6, 7),), ((70000,),)],
+        label="mt_dropout_0.1",
+    ),
     Row(
         "dropout",
         lambda x: mt.nn.functional.dropout(x, 0.0),
         lambda x: torch.nn.functional.dropout(x, 0.0),
         [((3, 4),), ((),)],
+        label="0.0",
     ),
     Row(
         "dropout",
         lambda x: mt.nn.functional.dropout(x, 1.0),
         lambda x: torch.nn.functional.dropout(x, 1.0),
         [((3, 4),), ((5,),)],
+        label="1.0",
     ),
     Row(
         "dropout",
@@ -203,5 +226,6 @@ ROWS = [
         lambda x: torch.nn.functional.dropout(x, 0.5, training=False),
         [((3, 4),)],
         grad=(),
+        label="0.5_training_False",
     ),
 ]
