@@ -3,7 +3,7 @@
 import mytensor as mt
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on
 
 ROWS = [
     Row(
@@ -68,5 +68,53 @@ ROWS = [
         grad=(),
         device_arg=True,
         label="zeros_0_3_ones_1_3",
+    ),
+]
+
+# Bad calls: creation, conversion and device parsing.
+ERRORS = [
+    ErrorRow(
+        "arange-zero-step",
+        lambda d: mt.arange(0, 10, 0, device=d),
+        ValueError,
+        r"\[arange\] step must be nonzero",
+    ),
+    ErrorRow(
+        "arange-wrong-direction",
+        lambda d: mt.arange(10, 0, 1, device=d),
+        ValueError,
+        r"\[arange\] upper bound",
+    ),
+    ErrorRow(
+        "zeros-negative-dim",
+        lambda d: mt.zeros(-1, 2, device=d),
+        mt.ShapeError,
+        r"negative dimension",
+    ),
+    ErrorRow(
+        "item-of-many-elements",
+        lambda d: ones_on(d, 3).item(),
+        ValueError,
+        r"\[item\] a tensor with 3 elements",
+    ),
+    ErrorRow(
+        "device-unknown-name",
+        lambda d: mt.device("gpu"),
+        ValueError,
+        r"\[device\] expected 'cpu' or 'cuda",
+        cpu_only="no tensor, so no device",
+    ),
+    ErrorRow(
+        "from_numpy-of-a-list",
+        lambda d: mt.from_numpy([1, 2]),
+        TypeError,
+        r"\[from_numpy\] expected a numpy.ndarray",
+        cpu_only="from_numpy makes CPU tensors",
+    ),
+    ErrorRow(
+        "tensor-of-strings",
+        lambda d: mt.tensor(["a"], device=d),
+        mt.DTypeError,
+        r"NumPy dtype <U1 is not supported",
     ),
 ]

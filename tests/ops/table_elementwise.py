@@ -4,7 +4,7 @@ import mytensor as mt
 import numpy as np
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on, tensor_on
 
 UNARY_SHAPES = [((3, 4),), ((),), ((1, 5),), ((0, 3),), ((2, 3, 5),), ((70000,),)]
 BINARY_SHAPES = [
@@ -217,5 +217,64 @@ ROWS = [
         BINARY_SHAPES[:1] + [((3, 4), (4,))],
         grad=(),
         low=0.5,
+    ),
+]
+
+# Bad calls: a typed exception naming the op and the offending shapes or dtypes.
+ERRORS = [
+    ErrorRow(
+        "add-not-broadcastable",
+        lambda d: ones_on(d, 2, 3) + ones_on(d, 4, 3),
+        mt.ShapeError,
+        r"\[add\] shapes \(2, 3\) and \(4, 3\) cannot be broadcast",
+    ),
+    ErrorRow(
+        "mul-not-broadcastable",
+        lambda d: ones_on(d, 2, 3) * ones_on(d, 3, 2),
+        ValueError,
+        r"\[mul\] shapes \(2, 3\) and \(3, 2\)",
+    ),
+    ErrorRow(
+        "neg-bool",
+        lambda d: -tensor_on(d, [True]),
+        mt.DTypeError,
+        r"\[neg\] is not supported for bool",
+    ),
+    ErrorRow(
+        "sub-bool",
+        lambda d: tensor_on(d, [True]) - tensor_on(d, [False]),
+        mt.DTypeError,
+        r"\[sub\] is not supported for bool",
+    ),
+    ErrorRow(
+        "where-float-condition",
+        lambda d: mt.where(ones_on(d, 2), ones_on(d, 2), ones_on(d, 2)),
+        mt.DTypeError,
+        r"\[where\] condition must be bool, got float32",
+    ),
+    ErrorRow(
+        "pow-negative-integer-power",
+        lambda d: tensor_on(d, [1, 2]) ** -1,
+        ValueError,
+        r"negative integer powers",
+    ),
+    ErrorRow(
+        "clamp-no-bound",
+        lambda d: mt.clamp(ones_on(d, 2)),
+        ValueError,
+        r"\[clamp\] at least one of min and max",
+    ),
+    ErrorRow(
+        "add_-result-shape",
+        lambda d: tensor_on(d, [1.0]).add_(ones_on(d, 3)),
+        mt.ShapeError,
+        r"\[add_\] the result of shape",
+    ),
+    # issue #10: RuntimeError with PyTorch's wording (was DTypeError "cannot be cast").
+    ErrorRow(
+        "add_-float-into-int64",
+        lambda d: tensor_on(d, [1, 2]).add_(1.5),
+        RuntimeError,
+        r"\[add_\] result type float32 can't be cast to the desired output type int64",
     ),
 ]

@@ -4,7 +4,7 @@ import mytensor as mt
 import numpy as np
 import torch.nn.functional as TF
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on, tensor_on
 
 F = mt.nn.functional
 
@@ -163,5 +163,172 @@ ROWS = [
         [((4, 10), (4,)), ((37, 129), (37,))],
         make=class_inputs(),
         label="log_softmax_1",
+    ),
+]
+
+# Bad calls. CUDA kernels check target values themselves and report a bad one at the next
+# synchronize, with another message (src/cuda/device.cpp), so the out-of-bounds rows run on the
+# CPU.
+_ON_DEVICE = "CUDA checks target values in the kernel and reports them at the next synchronize"
+
+
+def _targets(d, values):
+    return tensor_on(d, values, dtype=np.int64)
+
+
+def _ce_backward_bad_grad(d):
+    x, t = ones_on(d, 4, 10), _targets(d, [0, 1, 2, 3])
+    _loss, lse = mt._C.cross_entropy(x._impl, t._impl, "mean", -100, 0.0)
+    g = ones_on(d, 4)  # "mean" gives a 0-d loss, so a 0-d grad
+    return mt._C.cross_entropy_backward(g._impl, x._impl, t._impl, lse, "mean", -100, 0.0)
+
+
+ERRORS = [
+    ErrorRow(
+        "cross_entropy-target-too-large",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10), _targets(d, [1, 2, 12, 3])),
+        IndexError,
+        r"\[cross_entropy\] target 12 is out of bounds for 10 classes",
+        cpu_only=_ON_DEVICE,
+    ),
+    ErrorRow(
+        "cross_entropy-target-negative",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10), _targets(d, [1, -1, 2, 3])),
+        IndexError,
+        r"\[cross_entropy\] target -1 is out of bounds for 10 classes",
+        cpu_only=_ON_DEVICE,
+    ),
+    ErrorRow(
+        "cross_entropy-target-too-large-nd",
+        lambda d: F.cross_entropy(ones_on(d, 2, 3, 4), _targets(d, [[0, 1, 2, 3], [0, 0, 0, 0]])),
+        IndexError,
+        r"\[cross_entropy\] target 3 is out of bounds for 3 classes",
+        cpu_only=_ON_DEVICE,
+    ),
+    ErrorRow(
+        "nll_loss-target-too-large",
+        lambda d: F.nll_loss(ones_on(d, 2, 3), _targets(d, [0, 5])),
+        IndexError,
+        r"\[nll_loss\] target 5 is out of bounds for 3 classes",
+        cpu_only=_ON_DEVICE,
+    ),
+    ErrorRow(
+        "cross_entropy-target-batch-size",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10), _targets(d, [1, 2, 3])),
+        mt.ShapeError,
+        (
+            r"\[cross_entropy\] expected target of shape \(4,\) for logits of shape \(4, 10\), got "
+            r"target of shape \(3,\)"
+        ),
+    ),
+    ErrorRow(
+        "cross_entropy-target-shape-nd",
+        lambda d: F.cross_entropy(ones_on(d, 2, 3, 4), _targets(d, [[0, 1, 2], [0, 0, 0]])),
+        mt.ShapeError,
+        (
+            r"expected target of shape \(2, 4\) for logits of shape \(2, 3, 4\), got target of "
+            r"shape \(2, 3\)"
+        ),
+    ),
+    ErrorRow(
+        "cross_entropy-target-extra-dim",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10), _targets(d, [[1], [2], [3], [4]])),
+        mt.ShapeError,
+        r"got target of shape \(4, 1\)",
+    ),
+    ErrorRow(
+        "cross_entropy-unbatched-target-shape",
+        lambda d: F.cross_entropy(ones_on(d, 10), _targets(d, [1])),
+        mt.ShapeError,
+        r"expected target of shape \(\) for logits of shape \(10,\)",
+    ),
+    ErrorRow(
+        "cross_entropy-0d-logits",
+        lambda d: F.cross_entropy(ones_on(d), _targets(d, 1)),
+        mt.ShapeError,
+        r"\[cross_entropy\] expected logits of shape \(C\), \(N, C\) or \(N, C, d1, \.\.\.\)",
+    ),
+    ErrorRow(
+        "cross_entropy-float-targets",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10), ones_on(d, 4, 10)),
+        mt.DTypeError,
+        r"\[cross_entropy\] class-index targets must be int64, got float32",
+    ),
+    ErrorRow(
+        "cross_entropy-int32-targets",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10), ones_on(d, 4, dtype=mt.int32)),
+        mt.DTypeError,
+        r"class-index targets must be int64, got int32",
+    ),
+    ErrorRow(
+        "cross_entropy-int64-logits",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10, dtype=mt.int64), _targets(d, [0, 1, 2, 3])),
+        mt.DTypeError,
+        r"\[cross_entropy\] logits must be float32 or float64, got int64",
+    ),
+    ErrorRow(
+        "nll_loss-float-targets",
+        lambda d: F.nll_loss(ones_on(d, 2, 3), ones_on(d, 2)),
+        mt.DTypeError,
+        r"\[nll_loss\] class-index targets must be int64",
+    ),
+    ErrorRow(
+        "cross_entropy-unknown-reduction",
+        lambda d: F.cross_entropy(ones_on(d, 4, 10), _targets(d, [0, 1, 2, 3]), reduction="avg"),
+        ValueError,
+        r"\[cross_entropy\] reduction must be 'mean', 'sum' or 'none', got 'avg'",
+    ),
+    ErrorRow(
+        "cross_entropy-label-smoothing-above-1",
+        lambda d: F.cross_entropy(
+            ones_on(d, 4, 10), _targets(d, [0, 1, 2, 3]), label_smoothing=1.5
+        ),
+        ValueError,
+        r"\[cross_entropy\] label_smoothing must be in \[0, 1\], got 1.5",
+    ),
+    ErrorRow(
+        "cross_entropy-class-weights",
+        lambda d: F.cross_entropy(
+            ones_on(d, 4, 10), _targets(d, [0, 1, 2, 3]), weight=ones_on(d, 10)
+        ),
+        ValueError,
+        r"\[cross_entropy\] class weights are not supported",
+    ),
+    ErrorRow(
+        "nll_loss-unknown-reduction",
+        lambda d: F.nll_loss(ones_on(d, 2, 3), _targets(d, [0, 1]), reduction="mean_"),
+        ValueError,
+        r"\[nll_loss\] reduction must be",
+    ),
+    # The _C ops validate too (the Python wrappers may be bypassed).
+    ErrorRow(
+        "cross_entropy-native-unknown-reduction",
+        lambda d: mt._C.cross_entropy(
+            ones_on(d, 4, 10)._impl, _targets(d, [0, 1, 2, 3])._impl, "avg", -100, 0.0
+        ),
+        ValueError,
+        r"\[cross_entropy\] reduction must be",
+    ),
+    ErrorRow(
+        "cross_entropy-native-negative-label-smoothing",
+        lambda d: mt._C.cross_entropy(
+            ones_on(d, 4, 10)._impl, _targets(d, [0, 1, 2, 3])._impl, "mean", -100, -0.1
+        ),
+        ValueError,
+        r"\[cross_entropy\] label_smoothing must be in",
+    ),
+    ErrorRow(
+        "cross_entropy_backward-grad-shape",
+        _ce_backward_bad_grad,
+        mt.ShapeError,
+        r"\[cross_entropy_backward\] expected grad of shape",
+    ),
+    ErrorRow(
+        "nll_loss_backward-grad-shape",
+        lambda d: mt._C.nll_loss_backward(
+            ones_on(d)._impl, ones_on(d, 4, 10)._impl, _targets(d, [0, 1, 2, 3])._impl, "none", -100
+        ),
+        mt.ShapeError,
+        r"\[nll_loss_backward\] expected grad of shape \(4,\)",
     ),
 ]

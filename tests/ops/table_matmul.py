@@ -5,7 +5,7 @@ import mytensor.nn.functional as F
 import torch
 import torch.nn.functional as TF
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, zeros_on
 
 # float32 products sum K terms of size ~1 in a different order than MKL: errors grow like
 # sqrt(K) * eps * |value|, so values near 0 need an absolute tolerance of ~1e-4 (K up to 300).
@@ -90,5 +90,77 @@ ROWS = [
         grad=(0, 1),
         atol=GEMM_ATOL,
         label="plain-3x4x5x4",
+    ),
+]
+
+# Bad calls: a typed exception naming the op and the shapes or dtypes.
+ERRORS = [
+    ErrorRow(
+        "matmul-inner-dims",
+        lambda d: mt.matmul(zeros_on(d, 4, 3), zeros_on(d, 5, 2)),
+        mt.ShapeError,
+        r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)",
+    ),
+    ErrorRow(
+        "matmul-vector-lengths",
+        lambda d: zeros_on(d, 3) @ zeros_on(d, 4),
+        ValueError,
+        r"\[matmul\] inner dims differ: a is \(3,\), b is \(4,\)",
+    ),
+    ErrorRow(
+        "matmul-0d",
+        lambda d: mt.matmul(mt.tensor(2.0, device=d), zeros_on(d, 3)),
+        ValueError,
+        r"\[matmul\] both arguments must be at least 1-D",
+    ),
+    ErrorRow(
+        "matmul-batch-not-broadcastable",
+        lambda d: mt.matmul(zeros_on(d, 2, 4, 3), zeros_on(d, 3, 3, 5)),
+        ValueError,
+        r"\[matmul\] batch dims \(2,\) and \(3,\) cannot be",
+    ),
+    # PyTorch multiplies integer matrices on the CPU; mytensor's GEMM is float-only.
+    ErrorRow(
+        "matmul-int64",
+        lambda d: mt.matmul(zeros_on(d, 2, 2, dtype=mt.int64), zeros_on(d, 2, 2, dtype=mt.int64)),
+        mt.DTypeError,
+        r"\[matmul\] expected float32 or float64.*int64",
+    ),
+    ErrorRow(
+        "matmul-mixed-dtypes",
+        lambda d: mt.matmul(zeros_on(d, 2, 2), zeros_on(d, 2, 2, dtype=mt.float64)),
+        TypeError,
+        r"\[matmul\] expected a and b to have one dtype, got float32 and float64",
+    ),
+    ErrorRow(
+        "matmul-list-operand",
+        lambda d: mt.matmul(zeros_on(d, 2, 2), [[1.0, 0.0], [0.0, 1.0]]),
+        TypeError,
+        r"\[matmul\] other must be a Tensor",
+    ),
+    ErrorRow(
+        "linear-in-features",
+        lambda d: F.linear(zeros_on(d, 128, 2048), zeros_on(d, 256, 1024)),
+        ValueError,
+        r"\[linear\] input has 2048 features \(shape \(128, 2048\)\) but weight expects 1024 "
+        r"\(weight shape \(256, 1024\)\)",
+    ),
+    ErrorRow(
+        "linear-1d-weight",
+        lambda d: F.linear(zeros_on(d, 2, 3), zeros_on(d, 3)),
+        ValueError,
+        r"\[linear\] weight must be 2-D",
+    ),
+    ErrorRow(
+        "linear-bias-shape",
+        lambda d: F.linear(zeros_on(d, 2, 3), zeros_on(d, 5, 3), zeros_on(d, 4)),
+        ValueError,
+        r"\[linear\] bias must have shape \(5,\)",
+    ),
+    ErrorRow(
+        "linear-mixed-dtypes",
+        lambda d: F.linear(zeros_on(d, 2, 3, dtype=mt.float64), zeros_on(d, 5, 3)),
+        TypeError,
+        r"\[linear\] expected input and weight to have one dtype",
     ),
 ]

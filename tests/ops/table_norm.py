@@ -1,11 +1,13 @@
 """Rows for batch normalization (src/core/ops/norm.cpp): y and the running buffers after the call
 are compared with PyTorch, in training and eval, with and without the affine parameters."""
 
+import re
+
 import mytensor as mt
 import numpy as np
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on
 
 _F = {mt: mt.nn.functional, torch: torch.nn.functional}
 
@@ -156,5 +158,95 @@ ROWS = [
         grad=(),
         layouts=False,
         label="eval-empty-batch",
+    ),
+]
+
+
+# Bad calls: a typed exception naming the op and the bad shape or dtype (literal fragments).
+def _randn(d, *shape):
+    return mt.randn(*shape, device=d)
+
+
+def _with_stats(d, x, c_rm=None, **kw):
+    c = x.shape[1] if x.ndim > 1 else 1
+    rm = mt.zeros(c if c_rm is None else c_rm, device=d)
+    return mt.nn.functional.batch_norm(x, rm, ones_on(d, c), **kw)
+
+
+ERRORS = [
+    ErrorRow(
+        "batch_norm-running-mean-shape",
+        lambda d: _with_stats(d, _randn(d, 4, 16), c_rm=8),
+        mt.ShapeError,
+        re.escape("[batch_norm] expected running_mean of shape (C,) = (16,), got (8,)"),
+    ),
+    ErrorRow(
+        "batch_norm-weight-shape",
+        lambda d: mt.nn.functional.batch_norm(
+            _randn(d, 4, 3), None, None, ones_on(d, 4), training=True
+        ),
+        mt.ShapeError,
+        re.escape("expected weight of shape (C,) = (3,), got (4,)"),
+    ),
+    ErrorRow(
+        "batch_norm-bias-shape",
+        lambda d: mt.nn.functional.batch_norm(
+            _randn(d, 4, 3), None, None, None, ones_on(d, 3, 1), training=True
+        ),
+        mt.ShapeError,
+        re.escape("expected bias of shape (C,) = (3,), got (3, 1)"),
+    ),
+    ErrorRow(
+        "batch_norm-one-value-per-channel-2d",
+        lambda d: _with_stats(d, _randn(d, 1, 16), training=True),
+        ValueError,
+        re.escape("Expected more than 1 value per channel when training"),
+    ),
+    ErrorRow(
+        "batch_norm-one-value-per-channel-4d",
+        lambda d: _with_stats(d, _randn(d, 1, 16, 1, 1), training=True),
+        ValueError,
+        re.escape("got input of shape (1, 16, 1, 1)"),
+    ),
+    ErrorRow(
+        "batch_norm-1d-input",
+        lambda d: mt.nn.functional.batch_norm(_randn(d, 5), None, None, training=True),
+        mt.ShapeError,
+        re.escape("[batch_norm] expected an input of 2 or more dims (N, C, *), got shape (5,)"),
+    ),
+    ErrorRow(
+        "batch_norm-eval-without-stats",
+        lambda d: mt.nn.functional.batch_norm(_randn(d, 4, 3), None, None, training=False),
+        ValueError,
+        re.escape("running_mean and running_var must be given when training=False"),
+    ),
+    ErrorRow(
+        "batch_norm-int64-input",
+        lambda d: mt.nn.functional.batch_norm(
+            ones_on(d, 4, 3, dtype=mt.int64), None, None, training=True
+        ),
+        mt.DTypeError,
+        re.escape("[batch_norm] input must be float32 or float64, got int64"),
+    ),
+    ErrorRow(
+        "batch_norm-weight-dtype",
+        lambda d: mt.nn.functional.batch_norm(
+            _randn(d, 4, 3), None, None, ones_on(d, 3, dtype=mt.float64), training=True
+        ),
+        mt.DTypeError,
+        re.escape("expected weight of dtype float32 (the input's), got float64"),
+    ),
+    ErrorRow(
+        "batch_norm_backward-grad-shape",
+        lambda d: mt._C.batch_norm_backward(
+            ones_on(d, 4, 2)._impl,
+            ones_on(d, 4, 3)._impl,
+            None,
+            ones_on(d, 3)._impl,
+            ones_on(d, 3)._impl,
+            True,
+        ),
+        mt.ShapeError,
+        re.escape("[batch_norm_backward] grad of shape (4, 2) does not match the input"),
     ),
 ]

@@ -2,11 +2,13 @@
 compare the shape and dtype of a draw plus a rounded statistic both frameworks must agree on;
 dropout under a reseeded generator is compared by value and gradient with x * mask / (1 - p)."""
 
+import re
+
 import mytensor as mt
 import numpy as np
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on
 
 
 def _t(lib, array, like):
@@ -227,5 +229,81 @@ ROWS = [
         [((3, 4),)],
         grad=(),
         label="0.5_training_False",
+    ),
+]
+
+# Bad calls: a typed exception naming the op and the bad argument (literal message fragments).
+ERRORS = [
+    ErrorRow(
+        "rand-int64",
+        lambda d: mt.rand(2, 3, dtype=mt.int64, device=d),
+        mt.DTypeError,
+        re.escape("[rand] dtype must be float32"),
+    ),
+    ErrorRow(
+        "randn-bool",
+        lambda d: mt.randn(2, dtype=mt.bool, device=d),
+        mt.DTypeError,
+        re.escape("[randn] dtype must be float32"),
+    ),
+    ErrorRow(
+        "rand-negative-dim",
+        lambda d: mt.rand(-1, 3, device=d),
+        mt.ShapeError,
+        re.escape("[rand] negative dimension"),
+    ),
+    ErrorRow(
+        "randint-empty-range",
+        lambda d: mt.randint(5, 5, (2,), device=d),
+        ValueError,
+        re.escape("[randint] expected low < high, got low=5"),
+    ),
+    ErrorRow(
+        "randint-high-beyond-dtype",
+        lambda d: mt.randint(0, 300, (2,), dtype=mt.uint8, device=d),
+        ValueError,
+        re.escape("does not fit dtype uint8"),
+    ),
+    ErrorRow(
+        "randint-bool",
+        lambda d: mt.randint(0, 2, (2,), dtype=mt.bool, device=d),
+        mt.DTypeError,
+        re.escape("[randint] dtype bool"),
+    ),
+    ErrorRow(
+        "randperm-negative-n",
+        lambda d: mt.randperm(-3, device=d),
+        ValueError,
+        re.escape("[randperm] n must be non-negative, got -3"),
+    ),
+    ErrorRow(
+        "randperm-n-beyond-dtype",
+        lambda d: mt.randperm(300, dtype=mt.uint8, device=d),
+        ValueError,
+        re.escape("[randperm] n=300 is too large"),
+    ),
+    ErrorRow(
+        "dropout-native-p-above-1",
+        lambda d: mt._C.dropout(ones_on(d, 3)._impl, 1.5),
+        ValueError,
+        re.escape("[dropout] expected a probability"),
+    ),
+    ErrorRow(
+        "dropout-negative-p",
+        lambda d: mt.nn.functional.dropout(ones_on(d, 3), -0.1),
+        ValueError,
+        re.escape("[dropout] expected a probability p in"),
+    ),
+    ErrorRow(
+        "dropout-int-p-above-1",
+        lambda d: mt.nn.functional.dropout(ones_on(d, 3), 2),
+        ValueError,
+        re.escape("got 2"),
+    ),
+    ErrorRow(
+        "dropout-int64-input",
+        lambda d: mt.nn.functional.dropout(ones_on(d, 3, dtype=mt.int64), 0.5),
+        mt.DTypeError,
+        re.escape("[dropout] input must be float32 or float64, got int64"),
     ),
 ]

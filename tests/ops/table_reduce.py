@@ -4,7 +4,7 @@ import mytensor as mt
 import numpy as np
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on, tensor_on
 
 # Shapes covering rows (inner == 1), columns (inner > 1), 0-d, size-1 dims, odd sizes and one
 # large enough to be split across threads.
@@ -520,5 +520,177 @@ ROWS = [
         grad=(),
         make=ties,
         label="all_0",
+    ),
+]
+
+# Bad calls: dims out of range or repeated, empty reductions with no value, dtypes, argument forms.
+ERRORS = [
+    ErrorRow(
+        "sum-dim-out-of-range",
+        lambda d: ones_on(d, 2, 3).sum(3),
+        IndexError,
+        r"\[sum\] dim 3 is out of range",
+    ),
+    ErrorRow(
+        "sum-repeated-dim",
+        lambda d: ones_on(d, 2, 3).sum((0, 0)),
+        ValueError,
+        r"\[sum\] dim 0 appears more than once",
+    ),
+    ErrorRow(
+        "mean-of-int64",
+        lambda d: tensor_on(d, [1, 2]).mean(),
+        mt.DTypeError,
+        r"\[mean\] input dtype must be floating",
+    ),
+    ErrorRow(
+        "max-dim-out-of-range",
+        lambda d: ones_on(d, 3, 4).max(2),
+        IndexError,
+        r"\[max\] dim 2 is out of range",
+    ),
+    ErrorRow(
+        "amin-dim-out-of-range",
+        lambda d: ones_on(d, 3, 4).amin((0, -3)),
+        IndexError,
+        r"\[amin\] dim -3 is out of range",
+    ),
+    ErrorRow(
+        "amax-repeated-dim",
+        lambda d: ones_on(d, 3, 4).amax((1, -1)),
+        ValueError,
+        r"\[amax\] dim -1 appears more than once",
+    ),
+    ErrorRow(
+        "argmax-dim-out-of-range",
+        lambda d: ones_on(d, 3).argmax(1),
+        IndexError,
+        r"\[argmax\] dim 1 is out of range",
+    ),
+    ErrorRow(
+        "var-dim-out-of-range",
+        lambda d: ones_on(d, 3, 4).var(5),
+        IndexError,
+        r"\[var\] dim 5 is out of range",
+    ),
+    ErrorRow(
+        "logsumexp-dim-out-of-range",
+        lambda d: ones_on(d, 3, 4).logsumexp(-3),
+        IndexError,
+        r"\[logsumexp\] dim -3 is out of range",
+    ),
+    ErrorRow(
+        "softmax-dim-out-of-range",
+        lambda d: mt.softmax(ones_on(d, 3, 4), 2),
+        IndexError,
+        r"\[softmax\] dim 2 is out of range",
+    ),
+    ErrorRow(
+        "log_softmax-dim-out-of-range-0d",
+        lambda d: mt.log_softmax(ones_on(d), 1),
+        IndexError,
+        r"\[log_softmax\] dim 1 is out of range",
+    ),
+    # max/min/argmax of an empty reduction have no value
+    ErrorRow(
+        "max-empty-dim",
+        lambda d: ones_on(d, 0, 3).max(0),
+        IndexError,
+        r"\[max\] expected a non-empty reduction dim",
+    ),
+    ErrorRow(
+        "min-empty-dim",
+        lambda d: ones_on(d, 0, 3).min(-2),
+        IndexError,
+        r"\[min\] expected a non-empty reduction dim",
+    ),
+    ErrorRow(
+        "amax-empty-tensor",
+        lambda d: ones_on(d, 0, 3).amax(),
+        IndexError,
+        r"\[amax\] cannot reduce the empty tensor of shape",
+    ),
+    ErrorRow(
+        "amin-empty-dim",
+        lambda d: ones_on(d, 2, 0).amin(1),
+        IndexError,
+        r"\[amin\] .*size 0 in shape \(2, 0\)",
+    ),
+    ErrorRow(
+        "argmax-empty-tensor",
+        lambda d: ones_on(d, 0, 3).argmax(),
+        IndexError,
+        r"\[argmax\] cannot reduce the empty tensor",
+    ),
+    ErrorRow(
+        "argmin-empty-dim",
+        lambda d: ones_on(d, 0).argmin(0),
+        IndexError,
+        r"\[argmin\] expected a non-empty reduction dim",
+    ),
+    ErrorRow(
+        "max-empty-tensor-without-dim",
+        lambda d: ones_on(d, 0, 3).max(),
+        RuntimeError,
+        r"\[max\] expected reduction dim to be specified",
+    ),
+    # dtypes
+    ErrorRow(
+        "softmax-of-int64",
+        lambda d: mt.softmax(ones_on(d, 3, dtype=mt.int64), 0),
+        mt.DTypeError,
+        r"\[softmax\] input must be float32 or float64, got int64",
+    ),
+    ErrorRow(
+        "log_softmax-of-bool",
+        lambda d: mt.log_softmax(ones_on(d, 3) > 0, 0),
+        mt.DTypeError,
+        r"\[log_softmax\] .*got bool",
+    ),
+    ErrorRow(
+        "var-of-int64",
+        lambda d: ones_on(d, 3, dtype=mt.int64).var(),
+        mt.DTypeError,
+        r"\[var\] input must be float32",
+    ),
+    ErrorRow(
+        "std-of-int32",
+        lambda d: ones_on(d, 3, dtype=mt.int32).std(),
+        mt.DTypeError,
+        r"\[var\] input must be float32",
+    ),
+    # argument forms
+    ErrorRow(
+        "var-unbiased-and-correction",
+        lambda d: ones_on(d, 3, 4).var(0, unbiased=True, correction=0),
+        TypeError,
+        r"\[var\] pass either",
+    ),
+    ErrorRow(
+        "max-keepdim-without-dim",
+        lambda d: ones_on(d, 3, 4).max(keepdim=True),
+        TypeError,
+        r"\[max\] keepdim=True needs a dim",
+    ),
+    ErrorRow(
+        "max-float-dim",
+        lambda d: ones_on(d, 3, 4).max(1.5),
+        TypeError,
+        r"\[max\] dim must be an int",
+    ),
+    # The _C ops validate too (the Python wrappers may be bypassed).
+    ErrorRow(
+        "softmax_backward-grad-shape",
+        lambda d: mt._C.softmax_backward(ones_on(d, 3)._impl, ones_on(d, 4)._impl, 0),
+        mt.ShapeError,
+        r"\[softmax_backward\] grad has shape \(3,\)",
+    ),
+    ErrorRow(
+        "log_softmax_backward-grad-dtype",
+        lambda d: mt._C.log_softmax_backward(
+            ones_on(d, 4, dtype=mt.float64)._impl, ones_on(d, 4)._impl, 0
+        ),
+        mt.DTypeError,
+        r"\[log_softmax_backward\] grad is float64",
     ),
 ]

@@ -3,7 +3,7 @@
 import mytensor as mt
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on
 
 ROWS = [
     Row(
@@ -135,4 +135,105 @@ ROWS = [
         gradcheck=False,
     ),
     Row("to_device", lambda x: x.cpu().to(x.device) * 1, lambda x: x.cpu() * 1, [((3, 4),)]),
+]
+
+# Bad calls: a typed exception naming the op and the offending shapes or dims.
+ERRORS = [
+    ErrorRow(
+        "reshape-wrong-numel",
+        lambda d: ones_on(d, 2, 3).reshape(4, 2),
+        mt.ShapeError,
+        r"\[reshape\] shape \(4, 2\) is invalid for input of shape \(2, 3\)",
+    ),
+    ErrorRow(
+        "reshape-two-inferred-dims",
+        lambda d: ones_on(d, 2, 3).reshape(-1, -1),
+        mt.ShapeError,
+        r"only one dimension can be inferred",
+    ),
+    ErrorRow(
+        "view-non-contiguous",
+        lambda d: ones_on(d, 2, 3).t().view(6),
+        mt.ShapeError,
+        r"\[view\].*cannot be viewed as \(6,\)",
+    ),
+    ErrorRow(
+        "permute-repeated-dim",
+        lambda d: ones_on(d, 2, 3).permute(0, 0),
+        mt.ShapeError,
+        r"\[permute\] dim 0 repeats",
+    ),
+    ErrorRow(
+        "permute-too-few-dims",
+        lambda d: ones_on(d, 2, 3).permute(0),
+        mt.ShapeError,
+        r"\[permute\] expected 2 dims",
+    ),
+    ErrorRow(
+        "transpose-dim-out-of-range",
+        lambda d: ones_on(d, 2, 3).transpose(0, 2),
+        IndexError,
+        r"\[transpose\] dim 2 is out of range",
+    ),
+    ErrorRow(
+        "select-index-out-of-bounds",
+        lambda d: ones_on(d, 2, 3)[5],
+        IndexError,
+        r"\[select\] index 5 is out of bounds for dim 0",
+    ),
+    ErrorRow(
+        "select-too-many-indices",
+        lambda d: ones_on(d, 2, 3)[0, 0, 0],
+        IndexError,
+        r"too many indices",
+    ),
+    ErrorRow(
+        "expand-fewer-dims",
+        lambda d: ones_on(d, 2, 3).expand(4, 3, 2),
+        mt.ShapeError,
+        r"\[expand\]",
+    ),
+    ErrorRow(
+        "expand-non-singleton-dim",
+        lambda d: ones_on(d, 3, 2).expand(2, 2),
+        mt.ShapeError,
+        r"\[expand\] the size of dim 0 \(3\)",
+    ),
+    ErrorRow(
+        "cat-sizes-differ",
+        lambda d: mt.cat([ones_on(d, 2, 3), ones_on(d, 2, 4)]),
+        mt.ShapeError,
+        r"\[cat\] sizes must match except in dim 0",
+    ),
+    ErrorRow(
+        "cat-empty-list",
+        lambda d: mt.cat([]),
+        ValueError,
+        r"\[cat\] expected a non-empty list",
+        cpu_only="no tensor, so no device",
+    ),
+    ErrorRow(
+        "stack-sizes-differ",
+        lambda d: mt.stack([ones_on(d, 2), ones_on(d, 3)]),
+        mt.ShapeError,
+        r"\[stack\] expects each tensor to be equal size",
+    ),
+    ErrorRow(
+        "pad-odd-length",
+        lambda d: mt.nn.functional.pad(ones_on(d, 2), (1, 2, 3)),
+        ValueError,
+        r"\[pad\] padding length",
+    ),
+    ErrorRow(
+        "pad-more-dims-than-input",
+        lambda d: mt.nn.functional.pad(ones_on(d, 2), (1, 1, 1, 1)),
+        mt.ShapeError,
+        r"\[pad\] padding",
+    ),
+    ErrorRow(
+        "flip-dim-out-of-range",
+        lambda d: ones_on(d, 2, 3).flip(5),
+        IndexError,
+        r"\[flip\] dim 5 is out of range",
+    ),
 ]
