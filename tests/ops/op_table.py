@@ -143,4 +143,5 @@ def tensor_on(device, values, dtype=None):
 
 
 ROWS = all_rows()
+ROW_BY_ID = {row.id: row for row in ROWS}  # the fuzzer's reproducers name rows by id
 ERRORS = all_errors()
