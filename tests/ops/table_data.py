@@ -104,7 +104,7 @@ ROWS = [
         grad=(),
         make=_make,
         layouts=False,
-        label="mt",
+        label="augment",
     ),
     # The explicit-plan mode: per-sample (dy, dx, flip) given instead of drawn.
     Row(
@@ -120,6 +120,6 @@ ROWS = [
         grad=(),
         make=_make_plan,
         layouts=False,
-        label="mt_plan",
+        label="plan",
     ),
 ]

@@ -46,7 +46,7 @@ ROWS = [
         SHAPES,
         make=class_inputs(),
         covers=("cross_entropy_backward",),
-        label="plain",
+        label="mean",
     ),
     Row(
         "cross_entropy",
@@ -54,7 +54,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="sum"),
         SHAPES[:5],
         make=class_inputs(),
-        label="reduction_sum",
+        label="sum",
     ),
     Row(
         "cross_entropy",
@@ -62,7 +62,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="none"),
         SHAPES[:5],
         make=class_inputs(),
-        label="reduction_none",
+        label="none",
     ),
     Row(
         "cross_entropy",
@@ -70,7 +70,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, label_smoothing=0.1),
         SHAPES[:3] + SHAPES[5:7],
         make=class_inputs(),
-        label="label_smoothing_0.1",
+        label="smoothing0.1",
     ),
     Row(
         "cross_entropy",
@@ -78,7 +78,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="none", label_smoothing=1.0),
         SHAPES[:3],
         make=class_inputs(),
-        label="reduction_none_label_smoot",
+        label="none-smoothing1.0",
     ),
     # ignore_index: ignored targets give no loss and no gradient; "mean" divides by the others.
     Row(
@@ -87,7 +87,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2)), ((7000, 10), (7000,))],
         make=class_inputs(-100),
-        label="plain-8x6x8",
+        label="ignore-100",
     ),
     Row(
         "cross_entropy",
@@ -95,7 +95,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, ignore_index=2, label_smoothing=0.2),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2))],
         make=class_inputs(2),
-        label="ignore_index_2_label_smoot",
+        label="ignore2-smoothing0.2",
     ),
     Row(
         "cross_entropy",
@@ -103,7 +103,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="sum", ignore_index=-1, label_smoothing=0.3),
         [((8, 6), (8,))],
         make=class_inputs(-1),
-        label="reduction_sum_ignore_index",
+        label="sum-ignore-1-smoothing0.3",
     ),
     Row(
         "cross_entropy",
@@ -111,7 +111,7 @@ ROWS = [
         lambda x, t: TF.cross_entropy(x, t, reduction="none"),
         [((8, 6), (8,))],
         make=class_inputs(-100, frac=1.0),
-        label="reduction_none-8x6x8",
+        label="none-all-ignored",
     ),
     Row(
         "cross_entropy",
@@ -120,7 +120,7 @@ ROWS = [
         [((4, 10), (4,))],
         make=class_inputs(),
         gradcheck=False,
-        label="300",
+        label="large-logits",
     ),  # large logits: the lse shift keeps exp finite
     # nll_loss on arbitrary values (it is linear in them) and composed with log_softmax.
     Row(
@@ -130,7 +130,7 @@ ROWS = [
         SHAPES,
         make=class_inputs(),
         covers=("nll_loss_backward",),
-        label="plain",
+        label="mean",
     ),
     Row(
         "nll_loss",
@@ -138,7 +138,7 @@ ROWS = [
         lambda x, t: TF.nll_loss(x, t, reduction="none"),
         SHAPES[:5],
         make=class_inputs(),
-        label="reduction_none",
+        label="none",
     ),
     Row(
         "nll_loss",
@@ -146,7 +146,7 @@ ROWS = [
         lambda x, t: TF.nll_loss(x, t, reduction="sum", ignore_index=1),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2))],
         make=class_inputs(1),
-        label="reduction_sum_ignore_index_1",
+        label="sum-ignore1",
     ),
     Row(
         "nll_loss",
@@ -154,7 +154,7 @@ ROWS = [
         lambda x, t: TF.nll_loss(x, t),
         [((8, 6), (8,)), ((3, 5, 4, 2), (3, 4, 2))],
         make=class_inputs(-100),
-        label="plain-8x6x8",
+        label="ignore-100",
     ),
     Row(
         "nll_loss",
@@ -162,7 +162,7 @@ ROWS = [
         lambda x, t: TF.nll_loss(TF.log_softmax(x, 1), t),
         [((4, 10), (4,)), ((37, 129), (37,))],
         make=class_inputs(),
-        label="log_softmax_1",
+        label="of-log_softmax",
     ),
 ]
 

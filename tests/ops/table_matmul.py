@@ -50,7 +50,7 @@ ROWS = [
         lambda a, b: a @ b,
         [((2, 3), (3, 2))],
         grad=(0, 1),
-        label="tensor",
+        label="operator",
     ),
     # Operands that are transposed views by construction (column-major GEMM operands).
     Row(
@@ -60,7 +60,7 @@ ROWS = [
         [((5, 4), (5, 3)), ((2, 7, 6), (2, 7, 5)), ((40, 33), (40, 31))],
         grad=(0, 1),
         atol=GEMM_ATOL,
-        label="mT",
+        label="a-transposed",
     ),
     Row(
         "matmul",
@@ -69,7 +69,7 @@ ROWS = [
         [((4, 5), (3, 5)), ((3, 6, 7), (2, 1, 5, 7))],
         grad=(0, 1),
         atol=GEMM_ATOL,
-        label="mT-4x5x3x5",
+        label="b-transposed",
     ),
     # A stride-0 (expanded) operand: copied into a GEMM-readable layout.
     Row(
@@ -79,9 +79,9 @@ ROWS = [
         [((1, 4), (4, 2))],
         grad=(0, 1),
         covers=("expand",),
-        label="expand_3_4",
+        label="expanded",
     ),
-    Row("linear", F.linear, TF.linear, LINEAR_CASES, grad=(0, 1, 2), atol=GEMM_ATOL, label="plain"),
+    Row("linear", F.linear, TF.linear, LINEAR_CASES, grad=(0, 1, 2), atol=GEMM_ATOL, label="bias"),
     Row(
         "linear",
         lambda x, w: F.linear(x, w),
@@ -89,7 +89,7 @@ ROWS = [
         [((3, 4), (5, 4)), ((2, 2, 6), (3, 6))],
         grad=(0, 1),
         atol=GEMM_ATOL,
-        label="plain-3x4x5x4",
+        label="no-bias",
     ),
 ]
 

@@ -85,7 +85,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(300, 400)),
         [()],
         **_DEV,
-        label="uniform_summary_rand_300_400",
+        label="300x400",
     ),
     Row(
         "rand",
@@ -93,7 +93,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(1001, 7, dtype=torch.float64)),
         [()],
         **_DEV,
-        label="uniform_summary_rand_1001_7_dtype_float6",
+        label="1001x7-float64",
     ),
     Row(
         "rand",
@@ -101,7 +101,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(())),
         [()],
         **_DEV,
-        label="uniform_summary_rand",
+        label="0d",
     ),
     Row(
         "rand",
@@ -109,7 +109,7 @@ ROWS = [
         lambda: torch.rand(0, 3) * 0,
         [()],
         **_DEV,
-        label="0_3_0",
+        label="empty",
     ),
     Row(
         "randn",
@@ -117,7 +117,7 @@ ROWS = [
         lambda: _summary(torch, torch.randn(1000, 1000)),
         [()],
         **_DEV,
-        label="summary_randn_1000_1000",
+        label="1000x1000",
     ),
     Row(
         "randn",
@@ -125,7 +125,7 @@ ROWS = [
         lambda: _summary(torch, torch.randn(3, 7777, dtype=torch.float64), 1),
         [()],
         **_DEV,
-        label="summary_randn_3_7777_dtype_float64_1",
+        label="3x7777-float64",
     ),
     Row(
         "randn",
@@ -133,7 +133,7 @@ ROWS = [
         lambda: torch.randn(()) * 0,
         [()],
         **_DEV,
-        label="0",
+        label="0d",
     ),
     Row(
         "randint",
@@ -141,7 +141,7 @@ ROWS = [
         lambda: _int_summary(torch, torch.randint(3, 10, (100000,)), 3, 10),
         [()],
         **_DEV,
-        label="int_summary_randint_3_10_100000_3_10",
+        label="3to10",
     ),
     Row(
         "randint",
@@ -151,7 +151,7 @@ ROWS = [
         lambda: _int_summary(torch, torch.randint(-5, 0, (333, 301), dtype=torch.int32), -5, 0),
         [()],
         **_DEV,
-        label="int_summary_randint_5_0_333_301_dtype_in",
+        label="int32-negative",
     ),
     Row(
         "randint",
@@ -159,7 +159,7 @@ ROWS = [
         lambda: torch.randint(0, 4, (2, 0)) * 0,
         [()],
         **_DEV,
-        label="0_4_2_0_0",
+        label="empty",
     ),
     Row(
         "randperm",
@@ -167,7 +167,7 @@ ROWS = [
         lambda: _sorted(torch, torch.randperm(1000)),
         [()],
         **_DEV,
-        label="sorted_randperm_1000",
+        label="1000",
     ),
     Row(
         "randperm",
@@ -175,7 +175,7 @@ ROWS = [
         lambda: _sorted(torch, torch.randperm(37, dtype=torch.int32)),
         [()],
         **_DEV,
-        label="sorted_randperm_37_dtype_int32",
+        label="37-int32",
     ),
     Row(
         "randperm",
@@ -183,7 +183,7 @@ ROWS = [
         lambda: torch.randperm(0),
         [()],
         **_DEV,
-        label="0",
+        label="empty",
     ),
     Row(
         "dropout",
@@ -191,7 +191,7 @@ ROWS = [
         _keep_rate(torch, torch.nn.functional, 0.3),
         [()],
         **_DEV,
-        label="keep_rate_nn.functional_0.3",
+        label="keep-rate-0.3",
     ),
     # Reseeded dropout vs x * mask / (1 - p): values, gradients and (in float64) gradcheck.
     Row(
@@ -199,28 +199,28 @@ ROWS = [
         _mt_dropout(0.5),
         _torch_dropout(0.5),
         [((4, 5),), ((),), ((0, 3),), ((3, 7, 9),), ((257, 301),)],
-        label="mt_dropout_0.5",
+        label="p0.5",
     ),
     Row(
         "dropout",
         _mt_dropout(0.1),
         _torch_dropout(0.1),
         [((6, 7),), ((70000,),)],
-        label="mt_dropout_0.1",
+        label="p0.1",
     ),
     Row(
         "dropout",
         lambda x: mt.nn.functional.dropout(x, 0.0),
         lambda x: torch.nn.functional.dropout(x, 0.0),
         [((3, 4),), ((),)],
-        label="0.0",
+        label="p0.0",
     ),
     Row(
         "dropout",
         lambda x: mt.nn.functional.dropout(x, 1.0),
         lambda x: torch.nn.functional.dropout(x, 1.0),
         [((3, 4),), ((5,),)],
-        label="1.0",
+        label="p1.0",
     ),
     Row(
         "dropout",
@@ -228,7 +228,7 @@ ROWS = [
         lambda x: torch.nn.functional.dropout(x, 0.5, training=False),
         [((3, 4),)],
         grad=(),
-        label="0.5_training_False",
+        label="p0.5-eval",
     ),
 ]
 
