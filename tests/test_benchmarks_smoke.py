@@ -35,3 +35,13 @@ def test_bench_models_runs_on_the_cpu(capsys):
     shapes = {k: tuple(v.shape) for k, v in tnet.state_dict().items()}
     assert {k: tuple(v.shape) for k, v in mnet.state_dict().items()} == shapes
     assert sum(v.numel() for v in tnet.parameters()) == 11_173_962
+
+
+def test_bench_models_steps_agree_across_frameworks():
+    # Same weights, same batch: the first two losses of the reference CNN match.
+    bench = _load("bench_models")
+    torch_fn, _ = bench.torch_step("cnn", "cpu", "torch-eager", 4)
+    mt_fn, _ = bench.mt_step("cnn", "cpu", "mt-eager", 4)
+    for _ in range(2):
+        t, m = float(torch_fn().item()), float(mt_fn().item())
+        assert abs(t - m) < 1e-4 * max(1.0, abs(t)), (t, m)
