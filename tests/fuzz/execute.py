@@ -7,7 +7,7 @@ and a report can replay it:
      "expr": "x0 + x1 * alpha",        # Python code over L (the library), F (L.nn.functional),
                                        # nn, np, dev and x0, x1, ... and the args; a multi-line
                                        # expr is exec-ed and its result is the variable `out`
-     "row": None,                      # or the index of an op-table row: calls ROWS[i].mt/.torch
+     "row": None,                      # or the id of an op-table row: calls its .mt/.torch
      "inputs": [{"data": ndarray, "view": [...], "grad": False}, ...],
      "args": {"alpha": 2},
      "device": "cpu",
@@ -89,9 +89,9 @@ def _call(lib_name: str, case: dict):
     leaves = [b for b, _ in built]
     xs = [x for _, x in built]
     if case.get("row") is not None:
-        from tests.ops.op_table import ROWS
+        from tests.ops.op_table import ROW_BY_ID
 
-        row = ROWS[case["row"]]
+        row = ROW_BY_ID[case["row"]]
         fn = row.mt if lib_name == "mt" else row.torch
         if row.device_arg:
             return leaves, xs, (fn(device=device) if lib_name == "mt" else fn())
@@ -420,13 +420,13 @@ def repro(case: dict) -> str:
     parts += [f"x{i} = {input_source(s, device)}" for i, s in enumerate(case["inputs"])]
     parts += [f"{k} = {v!r}" for k, v in case.get("args", {}).items()]
     if case.get("row") is not None:
-        from tests.ops.op_table import ROWS
+        from tests.ops.op_table import ROW_BY_ID
 
         xs = ", ".join(f"x{i}" for i in range(len(case["inputs"])))
-        parts.insert(2, "from tests.ops.op_table import ROWS")
-        call = f"ROWS[{case['row']}].mt({xs})  # row {ROWS[case['row']].name!r}"
-        if ROWS[case["row"]].device_arg:
-            call = f"ROWS[{case['row']}].mt(device={device!r})"
+        parts.insert(2, "from tests.ops.op_table import ROW_BY_ID")
+        call = f"ROW_BY_ID[{case['row']!r}].mt({xs})"
+        if ROW_BY_ID[case["row"]].device_arg:
+            call = f"ROW_BY_ID[{case['row']!r}].mt(device={device!r})"
         parts.append(call)
     else:
         expr = re.sub(r"(?<![\w.])nn\.", "mt.nn.", case["expr"])
