@@ -42,7 +42,10 @@ def table(rows: list[tuple], headers: tuple) -> str:
 
 
 def provenance() -> str:
-    """One line naming what was measured: commit (git describe --dirty), card, driver, torch."""
+    """One line naming what was measured: commit (git describe --dirty), card, driver, torch.
+
+    ``MYTENSOR_COMMIT`` overrides the commit: a copy of the tree (the lent GPU machine's) may
+    carry a stale ``.git``, so the caller names the commit it sent."""
     import platform
     import subprocess
 
@@ -59,7 +62,10 @@ def provenance() -> str:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    commit = run(["git", "describe", "--always", "--dirty", "--abbrev=10"]) or "unknown commit"
+    commit = os.environ.get("MYTENSOR_COMMIT") or run(
+        ["git", "describe", "--always", "--dirty", "--abbrev=10"]
+    )
+    commit = commit or "unknown commit"
     gpu = run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"])
     card = gpu.splitlines()[0] if gpu else f"no GPU ({platform.processor() or platform.machine()})"
     try:

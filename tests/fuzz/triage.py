@@ -12,6 +12,18 @@ def _expr(case) -> str:
     return case.get("expr") or ""
 
 
+def _bn_training(case) -> bool:
+    """A batch-norm case in training mode (op-table row, F.batch_norm or a module)."""
+    if "batch_norm" in _op(case):
+        return "-train" in str(case.get("row") or "") or case.get("args", {}).get("tr") is True
+    return _op(case).startswith("BatchNorm") and ".eval()" not in _expr(case)
+
+
+def _expr_and_args(case) -> str:
+    args = "; ".join(f"{k} = {v!r}" for k, v in case.get("args", {}).items())
+    return f"{_expr(case)}; {args}"
+
+
 def _msg(outcome, side="mt") -> str:
     return outcome.get(side, "") or ""
 
@@ -313,6 +325,32 @@ ALLOWED.append(
         "mytensor checks the target dtype even when the input is empty; torch returns early",
     )
 )
+
+ALLOWED += [
+    (
+        "bool scalar base of pow",
+        ("differ",),
+        lambda c, o: _op(c) == "pow" and "s = False" in _expr_and_args(c),
+        "d/dx False ** x: torch's pow_backward_exponent masks a zero base only when the Scalar "
+        "equals 0.0, which a bool False does not, so it gives 0 * log(0) = NaN; mytensor gives 0 "
+        "as for the base 0",
+    ),
+    (
+        "nested list mixing floats and negative ints into uint8",
+        ("mt_raises",),
+        lambda c, o: _op(c) == "tensor" and _has(o, "cannot be converted to type uint8"),
+        "torch checks each element by its Python type (-3 wraps to 253, -3.0 overflows); mytensor "
+        "reads a mixed list as one float64 array, so -3 is checked as -3.0 and raises cleanly",
+    ),
+    (
+        "gradient of a sum of batch-norm outputs",
+        ("differ",),
+        lambda c, o: _bn_training(c) and "grad[0]" in str(o.get("detail")),
+        "in training mode the sum of a normalised output does not depend on x: the exact input "
+        "gradient is 0 and both libraries return float rounding noise (larger when |mean| >> "
+        "std), which differs",
+    ),
+]
 
 # Known bugs being fixed on a branch: (name, kinds, predicate, reason). Empty on main, so that the
 # CI slice fails on any finding that is not ALLOWED with a reason.

@@ -510,23 +510,32 @@ def _default_float():
     return get_default_dtype()
 
 
-def _clamp_bound(x, value, name: str):
-    """A clamp bound as an exact Scalar, rejected as PyTorch rejects it: an int beyond int64 on an
-    integer tensor, a finite float beyond the range of a float result (``clamp(max=1e308)`` of
-    float32)."""
+def _is_float_bound(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+
+
+def _clamp_bound(x, value, name: str, floating: bool):
+    """A clamp bound as an exact Scalar, rejected as PyTorch rejects it: an int beyond int64 with
+    an integer result, a finite float beyond the range of a float result (``clamp(max=1e308)`` of
+    float32). `floating`: the result is floating (x is, or a bound is a float)."""
     if value is None:
         return None
     v = scalar_value(value, "clamp")
     if type(v) is float:
-        floating = x.dtype.is_floating_point
         if not floating and isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            raise RuntimeError(f"[clamp] {name} {int(value)} is outside the range of {x.dtype.name}")
-        _C.check_convertible(v, (x.dtype if floating else _default_float())._c, "clamp")
+            raise RuntimeError(
+                f"[clamp] {name} {int(value)} is outside the range of {x.dtype.name}"
+            )
+        result = x.dtype if x.dtype.is_floating_point else _default_float()
+        _C.check_convertible(v, result._c, "clamp")
     return v
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
-    return Clamp.apply(x, _clamp_bound(x, min, "min"), _clamp_bound(x, max, "max"))
+    floating = x.dtype.is_floating_point or _is_float_bound(min) or _is_float_bound(max)
+    return Clamp.apply(
+        x, _clamp_bound(x, min, "min", floating), _clamp_bound(x, max, "max", floating)
+    )
 
 
 def where(cond, a, b):
