@@ -53,3 +53,17 @@ def test_all_lists_only_existing_names():
         module = importlib.import_module(name)
         for attr in getattr(module, "__all__", []):
             assert hasattr(module, attr), f"{name}.__all__ names {attr!r}, which does not exist"
+
+
+def test_no_module_is_shadowed_by_an_attribute():
+    # mytensor.dtype used to be both a module and the dtype class on the package, so that
+    # `import mytensor.dtype` gave the module and `mytensor.dtype` the class (issue #11); the
+    # module is now mytensor._dtype.
+    shadowed = []
+    for info in pkgutil.walk_packages(mytensor.__path__, "mytensor."):
+        module = importlib.import_module(info.name)
+        parent, _, leaf = info.name.rpartition(".")
+        value = getattr(importlib.import_module(parent), leaf, module)
+        if value is not module:
+            shadowed.append(f"{info.name} (shadowed by {type(value).__name__})")
+    assert not shadowed, f"modules hidden by a package attribute of the same name: {shadowed}"

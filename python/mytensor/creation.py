@@ -4,19 +4,16 @@ counter-based generator that ``manual_seed`` seeds)."""
 
 from __future__ import annotations
 
-import importlib
 import numbers
 import operator
 
 import numpy as np
 
 from mytensor import _C
-from mytensor.device import as_device
+from mytensor import _dtype as _dt
+from mytensor._device import as_device
+from mytensor._tensor import Tensor
 from mytensor.ops._util import scalar_value
-from mytensor.tensor import Tensor
-
-# mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
-_dt = importlib.import_module("mytensor.dtype")
 
 
 def _shape(size, op: str) -> list[int]:

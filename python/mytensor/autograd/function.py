@@ -105,7 +105,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from mytensor.tensor import Tensor
+        from mytensor._tensor import Tensor
 
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = any(needs) and grad_mode.is_grad_enabled()

@@ -71,6 +71,6 @@ def empty_cache() -> None:
 def _index(device) -> int:
     if isinstance(device, int):
         return device
-    from mytensor.device import as_device
+    from mytensor._device import as_device
 
     return as_device(device).index

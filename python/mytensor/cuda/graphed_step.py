@@ -20,7 +20,7 @@ __all__ = ["GraphedStep", "make_graphed_step"]
 
 
 def _tensor_type():
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     return Tensor
 

@@ -48,7 +48,7 @@ _U64 = (1 << 64) - 1
 def _device_index(device) -> int:
     if isinstance(device, int):
         return device
-    from mytensor.device import as_device
+    from mytensor._device import as_device
 
     d = as_device(device)
     if d.type != "cuda":

@@ -10,8 +10,8 @@ import numbers
 import numpy as np
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.data.dataset import Dataset, TensorDataset
-from mytensor.tensor import Tensor
 
 
 def default_collate(samples: list):
@@ -190,9 +190,9 @@ class DeviceImageLoader:
         dtype=None,
         channels_last: bool = False,
     ) -> None:
+        from mytensor._device import as_device
+        from mytensor._dtype import float32
         from mytensor.creation import from_numpy, tensor
-        from mytensor.device import as_device
-        from mytensor.dtype import float32
 
         device = as_device(device)
         if isinstance(images, Tensor):

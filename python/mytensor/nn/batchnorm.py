@@ -5,9 +5,9 @@ from __future__ import annotations
 import numbers
 
 from mytensor import _C
+from mytensor._dtype import int64
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.creation import ones, tensor, zeros
-from mytensor.dtype import int64
 from mytensor.nn import functional as F
 from mytensor.nn.module import Module
 from mytensor.nn.parameter import Parameter

@@ -3,8 +3,8 @@ drawing from mytensor's seeded generator (``mt.manual_seed``)."""
 
 import math as _math
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.tensor import Tensor
 
 __all__ = [
     "calculate_gain",

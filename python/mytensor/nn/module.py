@@ -6,11 +6,11 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda.graph_hooks import current_capture
 from mytensor.nn.parameter import Parameter
-from mytensor.tensor import Tensor
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -293,8 +293,8 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """``to(device)``, ``to(dtype)`` (floating tensors only) or both; in place, returns self."""
-        from mytensor.device import as_device
-        from mytensor.dtype import dtype as dtype_cls
+        from mytensor._device import as_device
+        from mytensor._dtype import dtype as dtype_cls
 
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
@@ -326,12 +326,12 @@ class Module:
         return self.to("cuda" if device is None else device)
 
     def float(self) -> Module:
-        from mytensor.dtype import float32
+        from mytensor._dtype import float32
 
         return self.to(float32)
 
     def double(self) -> Module:
-        from mytensor.dtype import float64
+        from mytensor._dtype import float64
 
         return self.to(float64)
 

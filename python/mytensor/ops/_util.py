@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 import numbers
 
 import numpy as np
 
 from mytensor import _C
-
-# mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
-_dt = importlib.import_module("mytensor.dtype")
+from mytensor import _dtype as _dt
 
 
 def wrap(impl):
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     return Tensor._make(impl)
 
@@ -41,7 +38,7 @@ def scalar_value(value, op: str):
     a float (so that float tensors accept it and integer tensors raise the overflow error, as in
     PyTorch); a larger one raises OverflowError.
     """
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if isinstance(value, Tensor):
         if value.numel() != 1:
@@ -79,7 +76,7 @@ def as_tensor(value, ref, op: str = "scalar", wrap_ints: bool = False):
     The value is exact; one that does not fit the dtype raises RuntimeError, except that with
     `wrap_ints` (arithmetic and comparisons) an int wraps modulo the integer dtype, as in PyTorch.
     """
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if isinstance(value, Tensor):
         return value

@@ -83,7 +83,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     Returns:
         (N, C_out, H_out, W_out) with H_out = (H + 2*pad - dilation*(kH-1) - 1) // stride + 1.
     """
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     for name, value in (("input", input), ("weight", weight)):
         if not isinstance(value, Tensor):

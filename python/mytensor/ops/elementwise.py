@@ -17,7 +17,7 @@ def _pair(a, b, op: str, wrap_ints: bool = True):
     Arithmetic and comparisons wrap an int scalar modulo an integer dtype, as PyTorch does;
     `wrap_ints=False` (where, masked_fill) raises for a value the dtype cannot hold.
     """
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if isinstance(a, Tensor):
         return a, as_tensor(b, a, op, wrap_ints)
@@ -352,7 +352,7 @@ def _promoted(a, b, op: str, wrap_ints: bool = True):
     (the cast is recorded by autograd)."""
     a, b = _pair(a, b, op, wrap_ints)
     if a.dtype is not b.dtype and (a.requires_grad or b.requires_grad):
-        from mytensor.dtype import from_c
+        from mytensor._dtype import from_c
 
         common = from_c(_C.result_type(a._impl, b._impl))
         a, b = a.to(common), b.to(common)
@@ -415,7 +415,7 @@ def square(x):
 
 
 def _bool_dtype():
-    from mytensor.dtype import bool_
+    from mytensor._dtype import bool_
 
     return bool_
 
@@ -448,7 +448,7 @@ def div(a, b):
 
 
 def pow(a, b):  # noqa: A001
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
         return PowScalar.apply(a, scalar_value(b, "pow"))
@@ -476,7 +476,7 @@ def where(cond, a, b):
 def masked_fill(x, mask, value):
     """x with `value` where `mask` is True; the result keeps x's dtype (a float value into an
     integer tensor truncates, NaN or an out-of-range value raises), as in PyTorch."""
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if isinstance(value, Tensor):
         if value.ndim != 0:

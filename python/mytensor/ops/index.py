@@ -38,7 +38,7 @@ class Gather(Function):
 
 
 def _check_index(index, op: str) -> None:
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if not isinstance(index, Tensor):
         raise TypeError(f"[{op}] index must be a Tensor, got {type(index).__name__}")

@@ -8,7 +8,7 @@ from mytensor.ops._util import sum_to, wrap
 
 
 def _check_tensor(value, op: str, name: str) -> None:
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if not isinstance(value, Tensor):
         raise TypeError(f"[{op}] {name} must be a Tensor, got {type(value).__name__}")

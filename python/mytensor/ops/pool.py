@@ -11,7 +11,7 @@ from mytensor.ops.conv import _pair
 
 
 def _check_input(input, op: str) -> None:
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     if not isinstance(input, Tensor):
         raise TypeError(f"[{op}] input must be a Tensor, got {type(input).__name__}")

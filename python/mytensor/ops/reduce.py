@@ -143,8 +143,8 @@ class Amax(Function):
 
 
 def _extreme(x, dim, keepdim, other, is_max, name):
+    from mytensor._tensor import Tensor
     from mytensor.ops.elementwise import maximum, minimum
-    from mytensor.tensor import Tensor
 
     if isinstance(dim, Tensor):  # x.max(other): the elementwise maximum
         other, dim = dim, None

@@ -320,7 +320,7 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
 # ---- indexing --------------------------------------------------------------------------------
 def _is_0d_bool(i) -> bool:
     """A 0-d bool tensor index: like None it adds a dim (of size 1 if True, 0 if False)."""
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     return isinstance(i, Tensor) and i.ndim == 0 and i.dtype.name == "bool"
 
@@ -371,8 +371,8 @@ def _is_basic(i) -> bool:
 
 
 def getitem(x, index):
+    from mytensor._tensor import Tensor
     from mytensor.ops.index import index_select
-    from mytensor.tensor import Tensor
 
     parts = _normalize_index(index, x.ndim)
     advanced = [k for k, i in enumerate(parts) if not _is_basic(i)]
@@ -439,8 +439,8 @@ def _wrap_negative(idx, size: int):
 
 
 def setitem(x, index, value) -> None:
+    from mytensor._tensor import Tensor
     from mytensor.ops._util import scalar_value
-    from mytensor.tensor import Tensor
 
     parts = _normalize_index(index, x.ndim)
     if not all(_is_basic(i) for i in parts):

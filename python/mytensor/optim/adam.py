@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.cuda.graph_hooks import current_capture
 from mytensor.optim.optimizer import Optimizer
-from mytensor.tensor import Tensor
 
 
 def _check_hyper(lr, betas, eps, weight_decay) -> None:

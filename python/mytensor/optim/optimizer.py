@@ -5,9 +5,9 @@ from __future__ import annotations
 import numbers
 from collections import defaultdict
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.tensor import Tensor
 
 
 class _Required:

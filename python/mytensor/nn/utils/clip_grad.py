@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.tensor import Tensor
 
 
 def _grads(parameters) -> list[Tensor]:

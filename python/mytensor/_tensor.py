@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from mytensor import _C
+from mytensor import _dtype as _dt
+from mytensor._device import as_device
+from mytensor._device import device as _device
 from mytensor.autograd import grad_mode
 from mytensor.cuda import graph_hooks as _graph_hooks
-from mytensor.device import as_device
-from mytensor.device import device as _device
-
-# mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
-_dt = importlib.import_module("mytensor.dtype")
 
 
 class Tensor:
     """An n-dimensional array on a device, with reverse-mode autograd.
 
-    Create tensors with :func:`mytensor.tensor`, :func:`mytensor.zeros`, ... rather than this
+    Create tensors with :func:`mytensor._tensor`, :func:`mytensor.zeros`, ... rather than this
     class. ``requires_grad=True`` makes the ops that use a tensor record the graph that
     :meth:`backward` walks; ``grad`` then holds the gradient of a leaf.
     """
