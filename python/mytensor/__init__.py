@@ -28,7 +28,7 @@ from mytensor._dtype import (
     uint8,
 )
 from mytensor._dtype import dtype as dtype
-from mytensor._tensor import Tensor, _install_methods
+from mytensor._tensor import Tensor
 from mytensor.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from mytensor.creation import (
     arange,
@@ -117,6 +117,5 @@ from mytensor.ops.shape import (
 from mytensor.serialization import load, save
 
 bool = bool_  # noqa: A001  (mt.bool, as torch.bool)
-_install_methods()
 
 __version__ = "0.1.0"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from mytensor import _C
@@ -10,6 +12,10 @@ from mytensor._device import as_device
 from mytensor._device import device as _device
 from mytensor.autograd import grad_mode
 from mytensor.cuda import graph_hooks as _graph_hooks
+
+# Tensor has methods named bool, int and float (as torch.Tensor): annotations in its body name
+# the builtins through these aliases.
+_bool, _int, _float = builtins.bool, builtins.int, builtins.float
 
 
 class Tensor:
@@ -242,8 +248,6 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; self if nothing changes."""
-        from mytensor.ops.shape import to
-
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
@@ -256,7 +260,7 @@ class Tensor:
                 device, dtype = a.device, a.dtype
             else:
                 device = a
-        return to(self, device=None if device is None else as_device(device), dtype=dtype)
+        return _shape.to(self, device=None if device is None else as_device(device), dtype=dtype)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -341,81 +345,314 @@ class Tensor:
 
     # ---- operators ---------------------------------------------------------------------------
     def __add__(self, other):
-        return _ew().add(self, other)
+        return _ew.add(self, other)
 
     def __radd__(self, other):
-        return _ew().add(other, self)
+        return _ew.add(other, self)
 
     def __sub__(self, other):
-        return _ew().sub(self, other)
+        return _ew.sub(self, other)
 
     def __rsub__(self, other):
-        return _ew().sub(other, self)
+        return _ew.sub(other, self)
 
     def __mul__(self, other):
-        return _ew().mul(self, other)
+        return _ew.mul(self, other)
 
     def __rmul__(self, other):
-        return _ew().mul(other, self)
+        return _ew.mul(other, self)
 
     def __truediv__(self, other):
-        return _ew().div(self, other)
+        return _ew.div(self, other)
 
     def __rtruediv__(self, other):
-        return _ew().div(other, self)
+        return _ew.div(other, self)
 
     def __pow__(self, other):
-        return _ew().pow(self, other)
+        return _ew.pow(self, other)
 
     def __rpow__(self, other):
-        return _ew().pow(other, self)
+        return _ew.pow(other, self)
 
     def __matmul__(self, other):
-        from mytensor.ops.matmul import matmul
-
-        return matmul(self, other)
+        return _matmul.matmul(self, other)
 
     def __rmatmul__(self, other):
-        from mytensor.ops.matmul import matmul
-
-        return matmul(other, self)
+        return _matmul.matmul(other, self)
 
     def __neg__(self):
-        return _ew().neg(self)
+        return _ew.neg(self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ew().abs(self)
+        return _ew.abs(self)
 
     def __eq__(self, other):  # type: ignore[override]
-        return _ew().eq(self, other)
+        return _ew.eq(self, other)
 
     def __ne__(self, other):  # type: ignore[override]
-        return _ew().ne(self, other)
+        return _ew.ne(self, other)
 
     def __lt__(self, other):
-        return _ew().lt(self, other)
+        return _ew.lt(self, other)
 
     def __le__(self, other):
-        return _ew().le(self, other)
+        return _ew.le(self, other)
 
     def __gt__(self, other):
-        return _ew().gt(self, other)
+        return _ew.gt(self, other)
 
     def __ge__(self, other):
-        return _ew().ge(self, other)
+        return _ew.ge(self, other)
 
     def __getitem__(self, index):
-        from mytensor.ops.shape import getitem
-
-        return getitem(self, index)
+        return _shape.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        from mytensor.ops.shape import setitem
+        _shape.setitem(self, index, value)
 
-        setitem(self, index, value)
+    # ---- math methods: thin calls of the functional ops (PyTorch names and arguments) ---------
+    def neg(self) -> Tensor:
+        """-self, elementwise."""
+        return _ew.neg(self)
+
+    def exp(self) -> Tensor:
+        """e ** self, elementwise."""
+        return _ew.exp(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm, elementwise."""
+        return _ew.log(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root, elementwise."""
+        return _ew.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(self), elementwise."""
+        return _ew.rsqrt(self)
+
+    def abs(self) -> Tensor:
+        """Absolute value, elementwise (its gradient at 0 is 0)."""
+        return _ew.abs(self)
+
+    def relu(self) -> Tensor:
+        """max(self, 0), elementwise; see :func:`mytensor.relu`."""
+        return _ew.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-self)), elementwise."""
+        return _ew.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent, elementwise."""
+        return _ew.tanh(self)
+
+    def square(self) -> Tensor:
+        """self * self (a bool tensor gives int64, as in PyTorch)."""
+        return _ew.square(self)
+
+    def pow(self, exponent) -> Tensor:
+        """self ** exponent, with broadcasting; see :func:`mytensor.pow`."""
+        return _ew.pow(self, exponent)
+
+    def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002
+        """Elementwise min(max(self, min), max); see :func:`mytensor.clamp`."""
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def add(self, other, alpha=1) -> Tensor:
+        """self + alpha * other, with broadcasting and type promotion."""
+        return _ew.add(self, other, alpha)
+
+    def sub(self, other, alpha=1) -> Tensor:
+        """self - alpha * other, with broadcasting and type promotion."""
+        return _ew.sub(self, other, alpha)
+
+    def mul(self, other) -> Tensor:
+        """self * other, with broadcasting and type promotion."""
+        return _ew.mul(self, other)
+
+    def div(self, other) -> Tensor:
+        """True division self / other (integer inputs give a float result)."""
+        return _ew.div(self, other)
+
+    def maximum(self, other) -> Tensor:
+        """Elementwise maximum of self and other (ties split the gradient evenly)."""
+        return _ew.maximum(self, other)
+
+    def minimum(self, other) -> Tensor:
+        """Elementwise minimum of self and other (ties split the gradient evenly)."""
+        return _ew.minimum(self, other)
+
+    def eq(self, other) -> Tensor:
+        """self == other, elementwise, as a bool tensor."""
+        return _ew.eq(self, other)
+
+    def ne(self, other) -> Tensor:
+        """self != other, elementwise, as a bool tensor."""
+        return _ew.ne(self, other)
+
+    def lt(self, other) -> Tensor:
+        """self < other, elementwise, as a bool tensor."""
+        return _ew.lt(self, other)
+
+    def le(self, other) -> Tensor:
+        """self <= other, elementwise, as a bool tensor."""
+        return _ew.le(self, other)
+
+    def gt(self, other) -> Tensor:
+        """self > other, elementwise, as a bool tensor."""
+        return _ew.gt(self, other)
+
+    def ge(self, other) -> Tensor:
+        """self >= other, elementwise, as a bool tensor."""
+        return _ew.ge(self, other)
+
+    def masked_fill(self, mask, value) -> Tensor:
+        """self with ``value`` where ``mask`` is True; the result keeps self's dtype."""
+        return _ew.masked_fill(self, mask, value)
+
+    # ---- shape methods -----------------------------------------------------------------------
+    def reshape(self, *shape) -> Tensor:
+        """The values in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; one -1 is inferred);
+        a view where the strides allow it, else a copy."""
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape) -> Tensor:
+        """A view in a new shape; raises where the strides do not allow one (use reshape)."""
+        return _shape.view(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """``self.view(other.shape)``."""
+        return _shape.view_as(self, other)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """``self.reshape(other.shape)``."""
+        return _shape.reshape_as(self, other)
+
+    def permute(self, *dims) -> Tensor:
+        """A view with the dims reordered: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
+        return _shape.permute(self, *dims)
+
+    def transpose(self, dim0: _int, dim1: _int) -> Tensor:
+        """A view with dims ``dim0`` and ``dim1`` swapped."""
+        return _shape.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dims (itself for 0 or 1 dims)."""
+        return _shape.t(self)
+
+    def expand(self, *sizes) -> Tensor:
+        """A broadcast view to ``sizes`` (-1 keeps a dim); no memory is copied."""
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """``self.expand(other.shape)``."""
+        return _shape.expand_as(self, other)
+
+    def squeeze(self, dim=None) -> Tensor:
+        """A view without the size-1 dims (only those in ``dim``, an int or a tuple, if given)."""
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: _int) -> Tensor:
+        """A view with a new size-1 dim at position ``dim``."""
+        return _shape.unsqueeze(self, dim)
+
+    def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
+        """The dims from ``start_dim`` to ``end_dim`` merged into one."""
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def flip(self, dims) -> Tensor:
+        """A copy with the order of the elements along ``dims`` reversed."""
+        return _shape.flip(self, dims)
+
+    def contiguous(self) -> Tensor:
+        """self if it is contiguous, else a contiguous copy."""
+        return _shape.contiguous(self)
+
+    def clone(self) -> Tensor:
+        """A copy in new memory, recorded by autograd (its gradient flows back to self)."""
+        return _shape.clone(self)
+
+    # ---- reductions --------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: _bool = False, dtype=None) -> Tensor:
+        """Sum over ``dim`` (an int or a tuple; all dims when None); see :func:`mytensor.sum`."""
+        return _reduce.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim: _bool = False, dtype=None) -> Tensor:
+        """Mean over ``dim`` (all dims when None)."""
+        return _reduce.mean(self, dim, keepdim, dtype)
+
+    def max(self, dim=None, keepdim: _bool = False, *, other=None):
+        """Max of every element; along ``dim``, a namedtuple (values, indices); see
+        :func:`mytensor.max`."""
+        return _reduce.max(self, dim, keepdim, other=other)
+
+    def min(self, dim=None, keepdim: _bool = False, *, other=None):
+        """Min of every element; along ``dim``, a namedtuple (values, indices); see
+        :func:`mytensor.min`."""
+        return _reduce.min(self, dim, keepdim, other=other)
+
+    def amax(self, dim=(), keepdim: _bool = False) -> Tensor:
+        """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
+        return _reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim: _bool = False) -> Tensor:
+        """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
+        return _reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """Index of the max along ``dim`` (the first on ties), or into the flattened tensor."""
+        return _reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """Index of the min along ``dim`` (the first on ties), or into the flattened tensor."""
+        return _reduce.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim: _bool = False, *, correction=None) -> Tensor:
+        """Variance over ``dim``, divided by N - correction (default 1)."""
+        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim: _bool = False, *, correction=None) -> Tensor:
+        """Standard deviation: sqrt of :meth:`var`, with the same arguments."""
+        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """log(sum(exp(self))) over ``dim``, computed stably."""
+        return _reduce.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim=None, dtype=None) -> Tensor:
+        """exp(self) / sum(exp(self)) along ``dim``, fused and stable."""
+        return _reduce.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim=None, dtype=None) -> Tensor:
+        """self - logsumexp(self) along ``dim``, fused."""
+        return _reduce.log_softmax(self, dim, dtype)
+
+    def all(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """True where every element along ``dim`` (all dims when None) is non-zero."""
+        return _reduce.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """True where some element along ``dim`` (all dims when None) is non-zero."""
+        return _reduce.any(self, dim, keepdim)
+
+    # ---- matmul and indexing -----------------------------------------------------------------
+    def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product with NumPy's rules; see :func:`mytensor.matmul`."""
+        return _matmul.matmul(self, other)
+
+    def index_select(self, dim: _int, index: Tensor) -> Tensor:
+        """The entries at positions ``index`` (1-D, int64/int32) along ``dim``."""
+        return _index.index_select(self, dim, index)
+
+    def gather(self, dim: _int, index: Tensor, *, sparse_grad: _bool = False) -> Tensor:
+        """Values along ``dim`` at ``index``; see :func:`mytensor.gather`."""
+        return _index.gather(self, dim, index, sparse_grad=sparse_grad)
 
     # ---- in-place ops ------------------------------------------------------------------------
     # PyTorch's rules: a leaf that requires grad may be written in place only under no_grad; a
@@ -466,9 +703,9 @@ class Tensor:
         """`other * alpha` as a tensor for an in-place op (PyTorch's scalar dtype rules)."""
         if alpha != 1:
             if isinstance(other, Tensor):
-                return _ew().mul(other, alpha)
+                return _ew.mul(other, alpha)
             other = other * alpha
-        return _ew()._as_tensor(other, self, op, True)
+        return _ew._as_tensor(other, self, op, True)
 
     def _inplace(self, op: str, fn, *args, snapshot: bool = True, cast_check: bool = True):
         """Writes ``fn(self, *args)``, computed by out-of-place ops, into self, in place.
@@ -499,7 +736,7 @@ class Tensor:
 
     def add_(self, other, alpha=1) -> Tensor:
         if self._inplace_records("add_", other):
-            return self._inplace("add_", lambda s, o: _ew().add(s, o, alpha), other, snapshot=False)
+            return self._inplace("add_", lambda s, o: _ew.add(s, o, alpha), other, snapshot=False)
         if alpha != 1 and isinstance(other, Tensor):
             _C._check_inplace_overlap(self._impl, [other._impl], "add_")  # before the scaling
         _C.add_(self._impl, self._inplace_operand(other, alpha, "add_")._impl)
@@ -507,7 +744,7 @@ class Tensor:
 
     def sub_(self, other, alpha=1) -> Tensor:
         if self._inplace_records("sub_", other):
-            return self._inplace("sub_", lambda s, o: _ew().sub(s, o, alpha), other, snapshot=False)
+            return self._inplace("sub_", lambda s, o: _ew.sub(s, o, alpha), other, snapshot=False)
         if alpha != 1 and isinstance(other, Tensor):
             _C._check_inplace_overlap(self._impl, [other._impl], "sub_")  # before the scaling
         _C.sub_(self._impl, self._inplace_operand(other, alpha, "sub_")._impl)
@@ -515,7 +752,7 @@ class Tensor:
 
     def mul_(self, other) -> Tensor:
         if self._inplace_records("mul_", other):
-            return self._inplace("mul_", _ew().mul, other)
+            return self._inplace("mul_", _ew.mul, other)
         _C.mul_(self._impl, self._inplace_operand(other, 1, "mul_")._impl)
         return self
 
@@ -523,17 +760,17 @@ class Tensor:
         # True division, never a multiply by 1/other (which overflows for tiny divisors and
         # raises ZeroDivisionError for 0); integer tensors raise, as in PyTorch.
         if self._inplace_records("div_", other):
-            return self._inplace("div_", _ew().div, other)
+            return self._inplace("div_", _ew.div, other)
         _C.div_(self._impl, self._inplace_operand(other, 1, "div_")._impl)
         return self
 
     def pow_(self, exponent) -> Tensor:
-        return self._inplace("pow_", _ew().pow, exponent)
+        return self._inplace("pow_", _ew.pow, exponent)
 
     def copy_(self, src) -> Tensor:
         if self._inplace_records("copy_", src):
             return self._inplace("copy_", _copy_source, src, snapshot=False)
-        src = _ew()._as_tensor(src, self)
+        src = _ew._as_tensor(src, self)
         _C.copy_(self._impl, src._impl)
         return self
 
@@ -555,18 +792,18 @@ class Tensor:
         return self.fill_(0.0)
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        return self._inplace("clamp_", _ew().clamp, min, max)
+        return self._inplace("clamp_", _ew.clamp, min, max)
 
     clip_ = clamp_
 
     def relu_(self) -> Tensor:
         # Relu saves its output, never its input: no snapshot needed.
-        return self._inplace("relu_", _ew().relu, snapshot=False)
+        return self._inplace("relu_", _ew.relu, snapshot=False)
 
     def masked_fill_(self, mask, value) -> Tensor:
         # PyTorch casts the fill value to self's dtype (int.masked_fill_(m, 2.7) writes 2).
         return self._inplace(
-            "masked_fill_", _ew().masked_fill, mask, value, snapshot=False, cast_check=False
+            "masked_fill_", _ew.masked_fill, mask, value, snapshot=False, cast_check=False
         )
 
     def __iadd__(self, other):
@@ -593,14 +830,14 @@ _VIEW_FNS = frozenset(
 
 def _copy_source(dst: Tensor, src) -> Tensor:
     """copy_'s source as a recorded op: src converted to dst's device and dtype, broadcast."""
-    src = _ew()._as_tensor(src, dst)
+    src = _ew._as_tensor(src, dst)
     return src.to(device=dst.device, dtype=dst.dtype).expand(*dst.shape)
 
 
 def _filled(dst: Tensor, value) -> Tensor:
     """fill_ as a recorded op: every element becomes value, and dst's gradient is zero."""
     everywhere = Tensor._make(_C.full(list(dst.shape), 1.0, _dt.bool_._c, dst._impl.device))
-    return _ew().where(everywhere, value, dst)
+    return _ew.where(everywhere, value, dst)
 
 
 def _C_wrap(dim: int, ndim: int, op: str) -> int:
@@ -610,81 +847,10 @@ def _C_wrap(dim: int, ndim: int, op: str) -> int:
     return dim % n
 
 
-def _ew():
-    from mytensor.ops import elementwise
-
-    return elementwise
-
-
-def _install_methods() -> None:
-    """Tensor methods that are thin calls of the functional ops (PyTorch names and arguments)."""
-    from mytensor.ops import elementwise as ew
-    from mytensor.ops import index, matmul, reduce, shape
-
-    methods = {
-        # elementwise
-        "neg": ew.neg,
-        "exp": ew.exp,
-        "log": ew.log,
-        "sqrt": ew.sqrt,
-        "rsqrt": ew.rsqrt,
-        "abs": ew.abs,
-        "relu": ew.relu,
-        "sigmoid": ew.sigmoid,
-        "tanh": ew.tanh,
-        "pow": ew.pow,
-        "clamp": ew.clamp,
-        "clip": ew.clamp,
-        "add": ew.add,
-        "sub": ew.sub,
-        "mul": ew.mul,
-        "div": ew.div,
-        "maximum": ew.maximum,
-        "minimum": ew.minimum,
-        "eq": ew.eq,
-        "ne": ew.ne,
-        "lt": ew.lt,
-        "le": ew.le,
-        "gt": ew.gt,
-        "ge": ew.ge,
-        "square": ew.square,
-        "masked_fill": ew.masked_fill,
-        # shape
-        "reshape": shape.reshape,
-        "view": shape.view,
-        "permute": shape.permute,
-        "transpose": shape.transpose,
-        "t": shape.t,
-        "expand": shape.expand,
-        "expand_as": shape.expand_as,
-        "squeeze": shape.squeeze,
-        "unsqueeze": shape.unsqueeze,
-        "flatten": shape.flatten,
-        "flip": shape.flip,
-        "contiguous": shape.contiguous,
-        "clone": shape.clone,
-        "view_as": shape.view_as,
-        "reshape_as": shape.reshape_as,
-        # reductions
-        "sum": reduce.sum,
-        "mean": reduce.mean,
-        "max": reduce.max,
-        "min": reduce.min,
-        "amax": reduce.amax,
-        "amin": reduce.amin,
-        "argmax": reduce.argmax,
-        "argmin": reduce.argmin,
-        "var": reduce.var,
-        "std": reduce.std,
-        "logsumexp": reduce.logsumexp,
-        "softmax": reduce.softmax,
-        "log_softmax": reduce.log_softmax,
-        "all": reduce.all,
-        "any": reduce.any,
-        # matmul and indexing
-        "matmul": matmul.matmul,
-        "index_select": index.index_select,
-        "gather": index.gather,
-    }
-    for name, fn in methods.items():
-        setattr(Tensor, name, fn)
+# The op modules use Tensor, so they are imported once it exists; the methods above reach them
+# as module attributes at call time.
+from mytensor.ops import elementwise as _ew  # noqa: E402
+from mytensor.ops import index as _index  # noqa: E402
+from mytensor.ops import matmul as _matmul  # noqa: E402
+from mytensor.ops import reduce as _reduce  # noqa: E402
+from mytensor.ops import shape as _shape  # noqa: E402

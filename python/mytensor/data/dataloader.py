@@ -320,7 +320,7 @@ class DeviceImageLoader:
 
     def __iter__(self):
         from mytensor.creation import arange, get_rng_state, randperm, set_rng_state
-        from mytensor.ops._util import wrap
+        from mytensor.ops._util import native
 
         n = self.images.shape[0]
         if self._plan is not None:
@@ -334,31 +334,31 @@ class DeviceImageLoader:
             start, stop = b * self.batch_size, min(n, (b + 1) * self.batch_size)
             idx = order[start:stop]
             if params is not None:  # rows of a contiguous (N, 3) tensor: a contiguous view
-                x, y = _C.augment_images(
-                    self.images._impl,
-                    self.labels._impl,
-                    idx._impl,
-                    self.mean._impl,
-                    self.std._impl,
+                yield native(
+                    _C.augment_images,
+                    self.images,
+                    self.labels,
+                    idx,
+                    self.mean,
+                    self.std,
                     self.padding,
                     self.flip,
                     0,
                     0,
-                    params[start:stop]._impl,
+                    params[start:stop],
                 )
-                yield wrap(x), wrap(y)
                 continue
             seed, offset = get_rng_state()
             set_rng_state((seed, offset + idx.shape[0]))  # sample i draws counter offset + i
-            x, y = _C.augment_images(
-                self.images._impl,
-                self.labels._impl,
-                idx._impl,
-                self.mean._impl,
-                self.std._impl,
+            yield native(
+                _C.augment_images,
+                self.images,
+                self.labels,
+                idx,
+                self.mean,
+                self.std,
                 self.padding,
                 self.flip,
                 seed,
                 offset,
             )
-            yield wrap(x), wrap(y)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numbers
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import as_tensor, scalar_value, sum_to, wrap
+from mytensor.ops._util import as_tensor, native, scalar_value, sum_to
 
 _as_tensor = as_tensor
 
@@ -17,8 +18,6 @@ def _pair(a, b, op: str, wrap_ints: bool = True):
     Arithmetic and comparisons wrap an int scalar modulo an integer dtype, as PyTorch does;
     `wrap_ints=False` (where, masked_fill) raises for a value the dtype cannot hold.
     """
-    from mytensor._tensor import Tensor
-
     if isinstance(a, Tensor):
         return a, as_tensor(b, a, op, wrap_ints)
     if isinstance(b, Tensor):
@@ -30,7 +29,7 @@ def _pair(a, b, op: str, wrap_ints: bool = True):
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
-        return wrap(_C.neg(x._impl))
+        return _C.neg(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -40,7 +39,7 @@ class Neg(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.exp(x._impl))
+        y = _C.exp(x)
         ctx.save_for_backward(y)
         return y
 
@@ -54,7 +53,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(_C.log(x._impl))
+        return _C.log(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -65,7 +64,7 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.sqrt(x._impl))
+        y = _C.sqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -78,7 +77,7 @@ class Sqrt(Function):
 class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.rsqrt(x._impl))
+        y = _C.rsqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -93,67 +92,65 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(_C.abs(x._impl))
+        return _C.abs(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        dt = x._impl.dtype
-        pos = _C.to_dtype(_C.gt(x._impl, _zero(x)._impl), dt)
-        neg = _C.to_dtype(_C.lt(x._impl, _zero(x)._impl), dt)
-        return g * wrap(_C.sub(pos, neg))
+        zero = _zero(x)
+        return g * ((x > zero).to(x.dtype) - (x < zero).to(x.dtype))
 
 
 class Relu(Function):
     # NOTE: relu'(0) = 0, as in PyTorch.
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.relu(x._impl))
+        y = _C.relu(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return wrap(_C.relu_backward(g._impl, y._impl))
+        return native(_C.relu_backward, g, y)
 
 
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.sigmoid(x._impl))
+        y = _C.sigmoid(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return wrap(_C.sigmoid_backward(g._impl, y._impl))
+        return native(_C.sigmoid_backward, g, y)
 
 
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.tanh(x._impl))
+        y = _C.tanh(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return wrap(_C.tanh_backward(g._impl, y._impl))
+        return native(_C.tanh_backward, g, y)
 
 
 class Gelu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(_C.gelu(x._impl))
+        return _C.gelu(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return wrap(_C.gelu_backward(g._impl, x._impl))
+        return native(_C.gelu_backward, g, x)
 
 
 class PowScalar(Function):
@@ -161,7 +158,7 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return wrap(_C.pow_scalar(x._impl, exponent))
+        return _C.pow_scalar(x, exponent)
 
     @staticmethod
     def backward(ctx, g):
@@ -179,7 +176,7 @@ class Clamp(Function):
     def forward(ctx, x, min, max):
         ctx.save_for_backward(x)
         ctx.bounds = (min, max)
-        return wrap(_C.clamp(x._impl, min, max))
+        return _C.clamp(x, min, max)
 
     @staticmethod
     def backward(ctx, g):
@@ -190,7 +187,7 @@ class Clamp(Function):
             mask = x > lo
         if hi is not None:
             upper = x < hi
-            mask = upper if mask is None else wrap(_C.mul(mask._impl, upper._impl))
+            mask = upper if mask is None else native(_C.mul, mask, upper)
         return where(mask, g, 0.0), None, None
 
 
@@ -198,8 +195,9 @@ class Clamp(Function):
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, b.shape)
-        return wrap(_C.add(a._impl, b._impl))
+        if True in ctx.needs_input_grad:  # (the shapes cost more than the add of small tensors)
+            ctx.shapes = (a.shape, b.shape)
+        return _C.add(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -210,8 +208,9 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, b.shape)
-        return wrap(_C.sub(a._impl, b._impl))
+        if True in ctx.needs_input_grad:
+            ctx.shapes = (a.shape, b.shape)
+        return _C.sub(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -224,7 +223,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.mul(a._impl, b._impl))
+        return _C.mul(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -238,7 +237,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.div(a._impl, b._impl))
+        return _C.div(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -251,7 +250,7 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        y = wrap(_C.pow(a._impl, b._impl))
+        y = _C.pow(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -266,8 +265,8 @@ class Pow(Function):
             # b >= 0; where a == 0 and b < 0 it is inf * log(0) = -inf. The base is taken in the
             # result's dtype (a bool or integer base too).
             base = a if a.dtype is y.dtype else a.to(y.dtype)
-            zero_base = _C.mul(_C.eq(a._impl, _zero(a)._impl), _C.ge(b._impl, _zero(b)._impl))
-            gb = sum_to(g * where(wrap(zero_base), 0.0, y * log(base)), b.shape)
+            zero_base = native(_C.mul, a == _zero(a), b >= _zero(b))
+            gb = sum_to(g * where(zero_base, 0.0, y * log(base)), b.shape)
         return ga, gb
 
 
@@ -276,7 +275,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.maximum(a._impl, b._impl))
+        return _C.maximum(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -288,7 +287,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.minimum(a._impl, b._impl))
+        return _C.minimum(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -301,32 +300,20 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
         ctx.shapes = (a.shape, b.shape)
-        return wrap(_C.where(cond._impl, a._impl, b._impl))
+        return _C.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
         sa, sb = ctx.shapes
         zero = _zero(g)
-        ga = (
-            sum_to(wrap(_C.where(cond._impl, g._impl, zero._impl)), sa)
-            if ctx.needs_input_grad[1]
-            else None
-        )
-        gb = (
-            sum_to(wrap(_C.where(cond._impl, zero._impl, g._impl)), sb)
-            if ctx.needs_input_grad[2]
-            else None
-        )
+        ga = sum_to(native(_C.where, cond, g, zero), sa) if ctx.needs_input_grad[1] else None
+        gb = sum_to(native(_C.where, cond, zero, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 
 def _zero(ref):
-    return wrap(_C.full([], 0.0, ref._impl.dtype, ref._impl.device))
-
-
-def _one(ref):
-    return wrap(_C.full([], 1.0, ref._impl.dtype, ref._impl.device))
+    return native(_C.full, [], 0.0, ref.dtype._c, ref.device._c)
 
 
 def _promote_for_scalar(x, value):
@@ -338,8 +325,8 @@ def _promote_for_scalar(x, value):
 
 
 def _minmax_grads(ctx, g, a, b, strictly):
-    wins_a = wrap(strictly(a._impl, b._impl)).to(g.dtype)
-    ties = wrap(_C.eq(a._impl, b._impl)).to(g.dtype)
+    wins_a = native(strictly, a, b).to(g.dtype)
+    ties = (a == b).to(g.dtype)
     share_a = wins_a + ties * 0.5
     ga = sum_to(g * share_a, a.shape) if ctx.needs_input_grad[0] else None
     gb = sum_to(g * (1.0 - share_a), b.shape) if ctx.needs_input_grad[1] else None
@@ -351,7 +338,7 @@ def _promoted(a, b, op: str, wrap_ints: bool = True):
     """Both operands as tensors of the result dtype, so each gradient matches its input's dtype
     (the cast is recorded by autograd)."""
     a, b = _pair(a, b, op, wrap_ints)
-    if a.dtype is not b.dtype and (a.requires_grad or b.requires_grad):
+    if (a.requires_grad or b.requires_grad) and a.dtype is not b.dtype:
         from mytensor._dtype import from_c
 
         common = from_c(_C.result_type(a._impl, b._impl))
@@ -359,8 +346,10 @@ def _promoted(a, b, op: str, wrap_ints: bool = True):
     return a, b
 
 
-def _binary(fn, a, b):
-    return fn.apply(*_promoted(a, b, fn.__name__.lower()))
+def _binary(fn, op: str, a, b):
+    if type(a) is Tensor and type(b) is Tensor and not (a.requires_grad or b.requires_grad):
+        return fn.apply(a, b)  # the common case: nothing to convert or cast for autograd
+    return fn.apply(*_promoted(a, b, op))
 
 
 def neg(x):
@@ -432,35 +421,37 @@ def _times_alpha(a, b, alpha, op):
 
 
 def add(a, b, alpha=1):
-    return _binary(Add, a, _times_alpha(a, b, alpha, "add"))
+    if alpha != 1:
+        b = _times_alpha(a, b, alpha, "add")
+    return _binary(Add, "add", a, b)
 
 
 def sub(a, b, alpha=1):
-    return _binary(Sub, a, _times_alpha(a, b, alpha, "sub"))
+    if alpha != 1:
+        b = _times_alpha(a, b, alpha, "sub")
+    return _binary(Sub, "sub", a, b)
 
 
 def mul(a, b):
-    return _binary(Mul, a, b)
+    return _binary(Mul, "mul", a, b)
 
 
 def div(a, b):
-    return _binary(Div, a, b)
+    return _binary(Div, "div", a, b)
 
 
 def pow(a, b):  # noqa: A001
-    from mytensor._tensor import Tensor
-
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
         return PowScalar.apply(a, scalar_value(b, "pow"))
-    return _binary(Pow, a, b)
+    return _binary(Pow, "pow", a, b)
 
 
 def maximum(a, b):
-    return _binary(Maximum, a, b)
+    return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(a, b):
-    return _binary(Minimum, a, b)
+    return _binary(Minimum, "minimum", a, b)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
@@ -476,8 +467,6 @@ def where(cond, a, b):
 def masked_fill(x, mask, value):
     """x with `value` where `mask` is True; the result keeps x's dtype (a float value into an
     integer tensor truncates, NaN or an out-of-range value raises), as in PyTorch."""
-    from mytensor._tensor import Tensor
-
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
@@ -486,14 +475,14 @@ def masked_fill(x, mask, value):
         fill = value.to(x.dtype)
     else:
         v = scalar_value(value, "masked_fill")
-        _C.check_convertible(v, x._impl.dtype, "masked_fill")
-        fill = wrap(_C.full([], v, x._impl.dtype, x._impl.device))
+        _C.check_convertible(v, x.dtype._c, "masked_fill")
+        fill = native(_C.full, [], v, x.dtype._c, x.device._c)
     return Where.apply(mask, fill, x)
 
 
 def _compare(c_fn, a, b):
     a, b = _pair(a, b, c_fn.__name__)
-    return wrap(c_fn(a._impl, b._impl))
+    return native(c_fn, a, b)
 
 
 def eq(a, b):

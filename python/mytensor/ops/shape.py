@@ -8,8 +8,9 @@ import numbers
 import numpy as np
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import dims_arg, sum_to, wrap
+from mytensor.ops._util import dims_arg, native, sum_to
 
 
 def _shape_arg(shape) -> list[int]:
@@ -25,43 +26,43 @@ class Reshape(Function):
     def forward(ctx, x, shape, view_only):
         ctx.in_shape = x.shape
         fn = _C.view if view_only else _C.reshape
-        return wrap(fn(x._impl, shape))
+        return fn(x, shape)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.reshape(g._impl, list(ctx.in_shape))), None, None
+        return native(_C.reshape, g, list(ctx.in_shape)), None, None
 
 
 class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return wrap(_C.permute(x._impl, dims))
+        return _C.permute(x, dims)
 
     @staticmethod
     def backward(ctx, g):
         inverse = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inverse[d % len(ctx.dims)] = i
-        return wrap(_C.permute(g._impl, inverse)), None
+        return native(_C.permute, g, inverse), None
 
 
 class Transpose(Function):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return wrap(_C.transpose(x._impl, dim0, dim1))
+        return _C.transpose(x, dim0, dim1)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.transpose(g._impl, *ctx.dims)), None, None
+        return native(_C.transpose, g, *ctx.dims), None, None
 
 
 class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return wrap(_C.expand(x._impl, shape))
+        return _C.expand(x, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -72,39 +73,39 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.in_shape = x.shape
-        return wrap(_C.squeeze(x._impl, dims))
+        return _C.squeeze(x, dims)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.reshape(g._impl, list(ctx.in_shape))), None
+        return native(_C.reshape, g, list(ctx.in_shape)), None
 
 
 class Unsqueeze(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return wrap(_C.unsqueeze(x._impl, dim))
+        return _C.unsqueeze(x, dim)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.squeeze(g._impl, [ctx.dim])), None
+        return native(_C.squeeze, g, [ctx.dim]), None
 
 
 class Flip(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return wrap(_C.flip(x._impl, dims))
+        return _C.flip(x, dims)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.flip(g._impl, ctx.dims)), None
+        return native(_C.flip, g, ctx.dims), None
 
 
 class Contiguous(Function):
     @staticmethod
     def forward(ctx, x):
-        return wrap(_C.contiguous(x._impl))
+        return _C.contiguous(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -114,7 +115,7 @@ class Contiguous(Function):
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
-        return wrap(_C.clone(x._impl))
+        return _C.clone(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -124,24 +125,23 @@ class Clone(Function):
 class To(Function):
     @staticmethod
     def forward(ctx, x, device, dtype):
-        ctx.src = (x._impl.device, x._impl.dtype)
-        impl = x._impl
+        ctx.src = (x.device, x.dtype)
         if dtype is not None:
-            impl = _C.to_dtype(impl, dtype._c)
+            x = _C.to_dtype(x, dtype._c)
         if device is not None:
-            impl = _C.to_device(impl, device._c)
-        return wrap(impl)
+            x = _C.to_device(x, device._c)
+        return x
 
     @staticmethod
     def backward(ctx, g):
         device, dtype = ctx.src
-        return wrap(_C.to_device(_C.to_dtype(g._impl, dtype), device)), None, None
+        return native(_C.to_device, native(_C.to_dtype, g, dtype), device), None, None
 
 
 class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
-        out = wrap(_C.cat([x._impl for x in xs], dim))  # validates dim and shapes first
+        out = _C.cat(list(xs), dim)  # validates dim and shapes first
         ctx.dim = dim
         ctx.sizes = [x.shape[dim] if x.ndim else 1 for x in xs]
         return out
@@ -150,7 +150,7 @@ class Cat(Function):
     def backward(ctx, g):
         grads, at = [], 0
         for size in ctx.sizes:
-            grads.append(wrap(_C.slice(g._impl, ctx.dim, at, at + size, 1)))
+            grads.append(native(_C.slice, g, ctx.dim, at, at + size, 1))
             at += size
         return (None, *grads)
 
@@ -159,12 +159,12 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, pads, value):
         ctx.pads = pads
-        return wrap(_C.pad(x._impl, pads, float(value)))
+        return _C.pad(x, pads, float(value))
 
     @staticmethod
     def backward(ctx, g):
         # Cropping by the negated padding undoes it (and zero-pads where the input was cropped).
-        return wrap(_C.pad(g._impl, [-p for p in ctx.pads], 0.0)), None, None
+        return native(_C.pad, g, [-p for p in ctx.pads], 0.0), None, None
 
 
 class BasicIndex(Function):
@@ -174,7 +174,7 @@ class BasicIndex(Function):
     def forward(ctx, x, index):
         ctx.in_shape = x.shape
         ctx.index = index
-        return wrap(_apply_basic(x._impl, index))
+        return _apply_basic(x, index)
 
     @staticmethod
     def backward(ctx, g):
@@ -320,8 +320,6 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
 # ---- indexing --------------------------------------------------------------------------------
 def _is_0d_bool(i) -> bool:
     """A 0-d bool tensor index: like None it adds a dim (of size 1 if True, 0 if False)."""
-    from mytensor._tensor import Tensor
-
     return isinstance(i, Tensor) and i.ndim == 0 and i.dtype.name == "bool"
 
 
@@ -371,7 +369,8 @@ def _is_basic(i) -> bool:
 
 
 def getitem(x, index):
-    from mytensor._tensor import Tensor
+    if (type(index) is slice or type(index) is int) and x.ndim:
+        return BasicIndex.apply(x, (index,))  # x[i], x[a:b]: nothing to normalize
     from mytensor.ops.index import index_select
 
     parts = _normalize_index(index, x.ndim)
@@ -439,7 +438,6 @@ def _wrap_negative(idx, size: int):
 
 
 def setitem(x, index, value) -> None:
-    from mytensor._tensor import Tensor
     from mytensor.ops._util import scalar_value
 
     parts = _normalize_index(index, x.ndim)
@@ -458,5 +456,5 @@ def setitem(x, index, value) -> None:
     # A Python number is written exactly, and NaN or an out-of-range value into an integer
     # tensor raises (a cast through a float 0-d tensor would wrap), as in PyTorch.
     v = scalar_value(value, "setitem")
-    _C.check_convertible(v, x._impl.dtype, "setitem")
+    _C.check_convertible(v, x.dtype._c, "setitem")
     _C.fill_(target, v)
