@@ -42,6 +42,7 @@ class device:
 
     @staticmethod
     def from_c(c_device) -> device:
+        """The device of a native ``_C.Device``."""
         if c_device.type == _C.DeviceType.cpu:
             return _CPU
         return device("cuda", c_device.index)

@@ -64,8 +64,10 @@ def from_numpy(np_dtype) -> dtype:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
+    """The dtype that an op on tensors of dtypes ``a`` and ``b`` gives (PyTorch's promotion)."""
     return from_c(_C.promote_types(a._c, b._c))
 
 
 def get_default_dtype() -> dtype:
+    """The dtype of tensors made from Python floats: float32 (it cannot be changed)."""
     return float32

@@ -51,9 +51,11 @@ class Tensor:
     # ---- metadata ----------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each dim, as a tuple of ints."""
         return tuple(self._impl.shape)
 
     def size(self, dim: int | None = None):
+        """The shape, or the size of dim ``dim``."""
         shape = self.shape
         if dim is None:
             return shape
@@ -61,50 +63,63 @@ class Tensor:
 
     @property
     def dtype(self) -> _dt.dtype:
+        """The element type, a :class:`mytensor.dtype`."""
         return _dt.from_c(self._impl.dtype)
 
     @property
     def device(self) -> _device:
+        """The :class:`mytensor.device` that holds the values."""
         return _device.from_c(self._impl.device)
 
     @property
     def is_cuda(self) -> bool:
+        """True for a tensor on a CUDA device."""
         return self._impl.device.type == _C.DeviceType.cuda
 
     @property
     def ndim(self) -> int:
+        """The number of dims."""
         return self._impl.ndim
 
     def dim(self) -> int:
+        """The number of dims (as :attr:`ndim`)."""
         return self._impl.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return self._impl.numel()
 
     def stride(self, dim: int | None = None):
+        """The stride of each dim in elements, or that of dim ``dim``."""
         strides = tuple(self._impl.strides)
         return strides if dim is None else strides[_C_wrap(dim, len(strides), "stride")]
 
     def is_contiguous(self) -> bool:
+        """True when the elements lie in memory in row-major order without gaps."""
         return self._impl.is_contiguous()
 
     def element_size(self) -> int:
+        """Bytes per element."""
         return self.dtype.itemsize
 
     def is_floating_point(self) -> bool:
+        """True for float16, bfloat16, float32 and float64 tensors."""
         return self.dtype.is_floating_point
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor that no recorded op produced (``grad_fn`` is None)."""
         return self.grad_fn is None
 
     @property
     def T(self) -> Tensor:
+        """The tensor with all its dims reversed (a view)."""
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
         # A 0-d tensor is its own mT (PyTorch: identity, deprecated); transpose(-2, -1) refuses it.
+        """The transpose of the last two dims (a view)."""
         return self.transpose(0, 0) if self.ndim == 0 else self.transpose(-2, -1)
 
     @property
@@ -166,11 +181,13 @@ class Tensor:
         return self._detached_alias()
 
     def detach_(self) -> Tensor:
+        """Cuts self from the graph in place (it becomes a leaf that needs no grad)."""
         self.grad_fn = None
         self.requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Sets ``requires_grad`` of a leaf tensor (floating point only); returns self."""
         if not self.is_leaf:
             raise RuntimeError(
                 "[requires_grad_] can only change requires_grad of a leaf tensor; use "
@@ -206,10 +223,12 @@ class Tensor:
             )
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         self._refuse_host_read(".item()")
         return self._impl.item()
 
     def tolist(self):
+        """The values as (nested) Python lists of numbers."""
         self._refuse_host_read(".tolist()")
         return self.numpy().tolist()
 
@@ -263,27 +282,35 @@ class Tensor:
         return _shape.to(self, device=None if device is None else as_device(device), dtype=dtype)
 
     def cpu(self) -> Tensor:
+        """A copy in CPU memory (self if it is there already)."""
         return self.to("cpu")
 
     def cuda(self, device: int | str | None = None) -> Tensor:
+        """A copy on a CUDA device (the current one when ``device`` is None)."""
         return self.to(as_device("cuda" if device is None else device))
 
     def float(self) -> Tensor:
+        """``self.to(mytensor.float32)``."""
         return self.to(_dt.float32)
 
     def double(self) -> Tensor:
+        """``self.to(mytensor.float64)``."""
         return self.to(_dt.float64)
 
     def long(self) -> Tensor:
+        """``self.to(mytensor.int64)``."""
         return self.to(_dt.int64)
 
     def int(self) -> Tensor:
+        """``self.to(mytensor.int32)``."""
         return self.to(_dt.int32)
 
     def bool(self) -> Tensor:
+        """``self.to(mytensor.bool)``."""
         return self.to(_dt.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """``self.to(other.dtype)``."""
         return self.to(other.dtype)
 
     # ---- printing and Python protocols -------------------------------------------------------
@@ -735,6 +762,7 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
+        """In-place ``self += alpha * other``; returns self."""
         if self._inplace_records("add_", other):
             return self._inplace("add_", lambda s, o: _ew.add(s, o, alpha), other, snapshot=False)
         if alpha != 1 and isinstance(other, Tensor):
@@ -743,6 +771,7 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
+        """In-place ``self -= alpha * other``; returns self."""
         if self._inplace_records("sub_", other):
             return self._inplace("sub_", lambda s, o: _ew.sub(s, o, alpha), other, snapshot=False)
         if alpha != 1 and isinstance(other, Tensor):
@@ -751,6 +780,7 @@ class Tensor:
         return self
 
     def mul_(self, other) -> Tensor:
+        """In-place ``self *= other``; returns self."""
         if self._inplace_records("mul_", other):
             return self._inplace("mul_", _ew.mul, other)
         _C.mul_(self._impl, self._inplace_operand(other, 1, "mul_")._impl)
@@ -759,15 +789,18 @@ class Tensor:
     def div_(self, other) -> Tensor:
         # True division, never a multiply by 1/other (which overflows for tiny divisors and
         # raises ZeroDivisionError for 0); integer tensors raise, as in PyTorch.
+        """In-place true division ``self /= other`` (an integer self raises); returns self."""
         if self._inplace_records("div_", other):
             return self._inplace("div_", _ew.div, other)
         _C.div_(self._impl, self._inplace_operand(other, 1, "div_")._impl)
         return self
 
     def pow_(self, exponent) -> Tensor:
+        """In-place ``self **= exponent``; returns self."""
         return self._inplace("pow_", _ew.pow, exponent)
 
     def copy_(self, src) -> Tensor:
+        """Copies ``src`` (broadcast, cast to self's dtype and device) into self; returns self."""
         if self._inplace_records("copy_", src):
             return self._inplace("copy_", _copy_source, src, snapshot=False)
         src = _ew._as_tensor(src, self)
@@ -775,6 +808,7 @@ class Tensor:
         return self
 
     def fill_(self, value) -> Tensor:
+        """Writes ``value`` (a number or a 0-d tensor) to every element; returns self."""
         from mytensor.ops._util import scalar_value
 
         # Writing one value to every location is well defined even for an expanded tensor:
@@ -789,19 +823,23 @@ class Tensor:
         return self
 
     def zero_(self) -> Tensor:
+        """Fills self with zeros; returns self."""
         return self.fill_(0.0)
 
     def clamp_(self, min=None, max=None) -> Tensor:
+        """In-place :meth:`clamp`; returns self."""
         return self._inplace("clamp_", _ew.clamp, min, max)
 
     clip_ = clamp_
 
     def relu_(self) -> Tensor:
         # Relu saves its output, never its input: no snapshot needed.
+        """In-place :meth:`relu`; returns self."""
         return self._inplace("relu_", _ew.relu, snapshot=False)
 
     def masked_fill_(self, mask, value) -> Tensor:
         # PyTorch casts the fill value to self's dtype (int.masked_fill_(m, 2.7) writes 2).
+        """In-place :meth:`masked_fill`; returns self."""
         return self._inplace(
             "masked_fill_", _ew.masked_fill, mask, value, snapshot=False, cast_check=False
         )

@@ -9,10 +9,12 @@ _state = threading.local()
 
 
 def is_grad_enabled() -> bool:
+    """True unless inside :func:`no_grad` (or ``set_grad_enabled(False)``)."""
     return getattr(_state, "enabled", True)
 
 
 def set_grad_enabled(mode: bool) -> None:
+    """Turns gradient recording on (``mode=True``) or off for the current thread."""
     _state.enabled = bool(mode)
 
 

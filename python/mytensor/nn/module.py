@@ -59,6 +59,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args, **kwargs):
+        """The computation of the module; call the module itself (``m(x)``), not ``forward``."""
         raise NotImplementedError(
             f"[{type(self).__name__}] Module subclasses must define forward()"
         )
@@ -78,6 +79,7 @@ class Module:
             )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Registers ``param`` (a Parameter, or None) under ``name``."""
         self._check_init("parameters")
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
@@ -103,6 +105,7 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Registers ``module`` (or None) as the child ``name``, as ``setattr`` does."""
         self._check_init("child modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -197,10 +200,12 @@ class Module:
             yield from module.named_modules(memo, sub, remove_duplicate)
 
     def modules(self):
+        """Iterates over self and every submodule, depth first."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """Iterates over ``(name, module)`` pairs of the direct submodules."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -208,6 +213,7 @@ class Module:
                 yield name, module
 
     def children(self):
+        """Iterates over the direct submodules."""
         for _, m in self.named_children():
             yield m
 
@@ -228,17 +234,21 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
+        """Iterates over the parameters (of the submodules too when ``recurse``), each once."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """Iterates over ``(dotted name, buffer)`` pairs."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
+        """Iterates over the buffers (of the submodules too when ``recurse``)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` (``'features.0'``); raises AttributeError."""
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules or module._modules[part] is None:
@@ -257,6 +267,7 @@ class Module:
 
     # ---- modes and devices ----------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
+        """Sets training mode (``mode=True``) or inference mode on self and every submodule."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         for module in self.modules():
@@ -264,9 +275,11 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """``train(False)``: layers such as Dropout and BatchNorm switch to inference."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Sets ``requires_grad`` of every parameter; returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -320,17 +333,21 @@ class Module:
         return self._apply(convert)
 
     def cpu(self) -> Module:
+        """Moves every parameter and buffer to the CPU, in place; returns self."""
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
+        """Moves every parameter and buffer to a CUDA device, in place; returns self."""
         return self.to("cuda" if device is None else device)
 
     def float(self) -> Module:
+        """Casts the floating parameters and buffers to float32, in place; returns self."""
         from mytensor._dtype import float32
 
         return self.to(float32)
 
     def double(self) -> Module:
+        """Casts the floating parameters and buffers to float64, in place; returns self."""
         from mytensor._dtype import float64
 
         return self.to(float64)
@@ -409,6 +426,7 @@ class Module:
 
     # ---- printing -------------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The layer's settings, shown inside its ``repr`` (empty by default)."""
         return ""
 
     def _get_name(self) -> str:

@@ -353,26 +353,32 @@ def _binary(fn, op: str, a, b):
 
 
 def neg(x):
+    """``-x``, elementwise."""
     return Neg.apply(x)
 
 
 def exp(x):
+    """``e ** x``, elementwise."""
     return Exp.apply(x)
 
 
 def log(x):
+    """Natural logarithm, elementwise."""
     return Log.apply(x)
 
 
 def sqrt(x):
+    """Square root, elementwise."""
     return Sqrt.apply(x)
 
 
 def rsqrt(x):
+    """``1 / sqrt(x)``, elementwise."""
     return Rsqrt.apply(x)
 
 
 def abs(x):  # noqa: A001
+    """Absolute value, elementwise (its gradient at 0 is 0)."""
     return Abs.apply(x)
 
 
@@ -384,14 +390,17 @@ def relu(x, inplace: bool = False):
 
 
 def sigmoid(x):
+    """``1 / (1 + exp(-x))``, elementwise."""
     return Sigmoid.apply(x)
 
 
 def tanh(x):
+    """Hyperbolic tangent, elementwise."""
     return Tanh.apply(x)
 
 
 def gelu(x, approximate: str = "none"):
+    """GELU, ``x * Phi(x)`` with the exact normal CDF; only ``approximate='none'``."""
     if approximate != "none":
         raise ValueError(f"[gelu] only approximate='none' is supported, got {approximate!r}")
     return Gelu.apply(x)
@@ -399,6 +408,7 @@ def gelu(x, approximate: str = "none"):
 
 def square(x):
     # The dtype of x ** 2 (bool becomes int64, as in PyTorch), computed as x * x.
+    """``x * x`` (a bool tensor gives int64, as in PyTorch)."""
     x = _promote_for_scalar(x, 2)
     return Mul.apply(x, x)
 
@@ -421,46 +431,56 @@ def _times_alpha(a, b, alpha, op):
 
 
 def add(a, b, alpha=1):
+    """``a + alpha * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
     if alpha != 1:
         b = _times_alpha(a, b, alpha, "add")
     return _binary(Add, "add", a, b)
 
 
 def sub(a, b, alpha=1):
+    """``a - alpha * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
     if alpha != 1:
         b = _times_alpha(a, b, alpha, "sub")
     return _binary(Sub, "sub", a, b)
 
 
 def mul(a, b):
+    """``a * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
     return _binary(Mul, "mul", a, b)
 
 
 def div(a, b):
+    """True division ``a / b`` with broadcasting (integer inputs give a float result)."""
     return _binary(Div, "div", a, b)
 
 
 def pow(a, b):  # noqa: A001
+    """``a ** b`` with broadcasting; a number exponent takes a faster path."""
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
         return PowScalar.apply(a, scalar_value(b, "pow"))
     return _binary(Pow, "pow", a, b)
 
 
 def maximum(a, b):
+    """Elementwise maximum of ``a`` and ``b`` (ties split the gradient evenly)."""
     return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(a, b):
+    """Elementwise minimum of ``a`` and ``b`` (ties split the gradient evenly)."""
     return _binary(Minimum, "minimum", a, b)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
+    """Elementwise ``min(max(x, min), max)``; either bound may be None. The gradient passes
+    only where min < x < max."""
     lo = None if min is None else scalar_value(min, "clamp")
     hi = None if max is None else scalar_value(max, "clamp")
     return Clamp.apply(x, lo, hi)
 
 
 def where(cond, a, b):
+    """``a`` where ``cond`` is True, else ``b`` (broadcast together; either may be a number)."""
     return Where.apply(cond, *_promoted(a, b, "where", wrap_ints=False))
 
 
@@ -486,24 +506,30 @@ def _compare(c_fn, a, b):
 
 
 def eq(a, b):
+    """``a == b``, elementwise, as a bool tensor."""
     return _compare(_C.eq, a, b)
 
 
 def ne(a, b):
+    """``a != b``, elementwise, as a bool tensor."""
     return _compare(_C.ne, a, b)
 
 
 def lt(a, b):
+    """``a < b``, elementwise, as a bool tensor."""
     return _compare(_C.lt, a, b)
 
 
 def le(a, b):
+    """``a <= b``, elementwise, as a bool tensor."""
     return _compare(_C.le, a, b)
 
 
 def gt(a, b):
+    """``a > b``, elementwise, as a bool tensor."""
     return _compare(_C.gt, a, b)
 
 
 def ge(a, b):
+    """``a >= b``, elementwise, as a bool tensor."""
     return _compare(_C.ge, a, b)

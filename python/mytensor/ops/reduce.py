@@ -64,12 +64,14 @@ def _prod(shape) -> int:
 
 
 def sum(x, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001
+    """Sum over ``dim`` (an int or a tuple; all dims when None), computed in ``dtype`` if given."""
     if dtype is not None:
         x = x.to(dtype)
     return Sum.apply(x, dims_arg(dim), keepdim)
 
 
 def mean(x, dim=None, keepdim: bool = False, dtype=None):
+    """Mean over ``dim`` (an int or a tuple; all dims when None), computed in ``dtype`` if given."""
     if dtype is not None:
         x = x.to(dtype)
     return Mean.apply(x, dims_arg(dim), keepdim)
@@ -180,10 +182,12 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
 
 
 def amax(input, dim=(), keepdim: bool = False):
+    """Max over ``dim`` (an int or a tuple; all dims when empty); ties share the gradient evenly."""
     return Amax.apply(input, dims_arg(dim), keepdim, True)
 
 
 def amin(input, dim=(), keepdim: bool = False):
+    """Min over ``dim`` (an int or a tuple; all dims when empty); ties share the gradient evenly."""
     return Amax.apply(input, dims_arg(dim), keepdim, False)
 
 
@@ -193,6 +197,7 @@ def argmax(input, dim=None, keepdim: bool = False):
 
 
 def argmin(input, dim=None, keepdim: bool = False):
+    """Index of the min along ``dim`` (the first on ties), or into the flattened tensor."""
     return native(_C.argmin, input, dim, keepdim)
 
 

@@ -187,6 +187,7 @@ class BasicIndex(Function):
 
 # ---- the functional forms --------------------------------------------------------------------
 def reshape(x, *shape):
+    """``x`` in a new shape (one dim may be -1): a view where the strides allow, else a copy."""
     return Reshape.apply(x, _shape_arg(shape), False)
 
 
@@ -203,10 +204,12 @@ def reshape_as(x, other):
 
 
 def permute(x, *dims):
+    """A view of ``x`` with its dims reordered (``permute(x, 2, 0, 1)`` or a tuple)."""
     return Permute.apply(x, _shape_arg(dims))
 
 
 def transpose(x, dim0: int, dim1: int):
+    """A view of ``x`` with dims ``dim0`` and ``dim1`` swapped."""
     return Transpose.apply(x, dim0, dim1)
 
 
@@ -225,14 +228,17 @@ def expand_as(x, other):
 
 
 def broadcast_to(x, shape):
+    """A broadcast view of ``x`` with shape ``shape`` (no memory is copied)."""
     return expand(x, tuple(shape))
 
 
 def squeeze(x, dim=None):
+    """A view of ``x`` without its size-1 dims (only those in ``dim``, if given)."""
     return Squeeze.apply(x, None if dim is None else dims_arg(dim))
 
 
 def unsqueeze(x, dim: int):
+    """A view of ``x`` with a new size-1 dim at position ``dim``."""
     return Unsqueeze.apply(x, dim)
 
 
@@ -247,6 +253,7 @@ def _wrap_dim(op: str, dim: int, ndim: int) -> int:
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """``x`` with the dims from ``start_dim`` to ``end_dim`` merged into one (a view if it can)."""
     if x.ndim == 0:  # dims 0 and -1 name a scalar's one dim, as in PyTorch
         for d in (start_dim, end_dim):
             if d not in (0, -1):
@@ -264,6 +271,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
 
 
 def flip(x, dims):
+    """A copy of ``x`` with the order of the elements along ``dims`` reversed."""
     return Flip.apply(x, dims_arg(dims))
 
 
@@ -289,6 +297,7 @@ def to(x, device=None, dtype=None):
 
 
 def cat(tensors, dim: int = 0):
+    """The tensors joined along the existing dim ``dim`` (same shape in every other dim)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("[cat] expected a non-empty list of tensors")
@@ -296,6 +305,7 @@ def cat(tensors, dim: int = 0):
 
 
 def stack(tensors, dim: int = 0):
+    """The tensors (all of one shape) joined along a new dim ``dim``."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("[stack] expected a non-empty list of tensors")
