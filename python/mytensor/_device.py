@@ -12,10 +12,13 @@ class device:
     """
 
     __slots__ = ("type", "index", "_c")
+    type: str
+    index: int | None
 
     def __init__(self, type: str | device, index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):
-            type, index = type.type, type.index
+            other = type
+            type, index = other.type, other.index
         if not isinstance(type, str):
             raise TypeError(f"[device] expected a string such as 'cpu' or 'cuda:0', got {type!r}")
         name = type.strip().lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,9 @@ from mytensor.cuda import graph_hooks as _graph_hooks
 
 # Tensor has methods named bool, int and float (as torch.Tensor): annotations in its body name
 # the builtins through these aliases.
-_bool, _int, _float = builtins.bool, builtins.int, builtins.float
+_bool = builtins.bool
+_int = builtins.int
+_float = builtins.float
 
 
 class Tensor:
@@ -27,6 +30,11 @@ class Tensor:
     """
 
     __slots__ = ("_impl", "requires_grad", "grad", "grad_fn", "_output_nr", "__weakref__")
+    _impl: _C.TensorImpl
+    requires_grad: _bool
+    grad: Tensor | None
+    grad_fn: Any  # the Node that made this tensor; None for a leaf
+    _output_nr: _int
     __array_priority__ = 1000  # NumPy defers to our reflected operators
 
     def __init__(self, *args, **kwargs) -> None:
@@ -36,7 +44,7 @@ class Tensor:
         )
 
     @classmethod
-    def _make(cls, impl, requires_grad: bool = False) -> Tensor:
+    def _make(cls, impl, requires_grad: _bool = False) -> Tensor:
         t = object.__new__(cls)
         t._impl = impl
         t.requires_grad = requires_grad
@@ -50,11 +58,11 @@ class Tensor:
 
     # ---- metadata ----------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[_int, ...]:
         """The size of each dim, as a tuple of ints."""
         return tuple(self._impl.shape)
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: _int | None = None):
         """The shape, or the size of dim ``dim``."""
         shape = self.shape
         if dim is None:
@@ -72,42 +80,42 @@ class Tensor:
         return _device.from_c(self._impl.device)
 
     @property
-    def is_cuda(self) -> bool:
+    def is_cuda(self) -> _bool:
         """True for a tensor on a CUDA device."""
         return self._impl.device.type == _C.DeviceType.cuda
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> _int:
         """The number of dims."""
         return self._impl.ndim
 
-    def dim(self) -> int:
+    def dim(self) -> _int:
         """The number of dims (as :attr:`ndim`)."""
         return self._impl.ndim
 
-    def numel(self) -> int:
+    def numel(self) -> _int:
         """The number of elements."""
         return self._impl.numel()
 
-    def stride(self, dim: int | None = None):
+    def stride(self, dim: _int | None = None):
         """The stride of each dim in elements, or that of dim ``dim``."""
         strides = tuple(self._impl.strides)
         return strides if dim is None else strides[_C_wrap(dim, len(strides), "stride")]
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self) -> _bool:
         """True when the elements lie in memory in row-major order without gaps."""
         return self._impl.is_contiguous()
 
-    def element_size(self) -> int:
+    def element_size(self) -> _int:
         """Bytes per element."""
         return self.dtype.itemsize
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> _bool:
         """True for float16, bfloat16, float32 and float64 tensors."""
         return self.dtype.is_floating_point
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> _bool:
         """True for a tensor that no recorded op produced (``grad_fn`` is None)."""
         return self.grad_fn is None
 
@@ -136,7 +144,7 @@ class Tensor:
         self,
         gradient: Tensor | None = None,
         retain_graph: bool | None = None,
-        create_graph: bool = False,
+        create_graph: _bool = False,
     ) -> None:
         """Accumulates d(self)/d(leaf) * gradient into every leaf's ``.grad``.
 
@@ -186,7 +194,7 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         """Sets ``requires_grad`` of a leaf tensor (floating point only); returns self."""
         if not self.is_leaf:
             raise RuntimeError(
@@ -261,7 +269,7 @@ class Tensor:
             _C.cuda_synchronize(self._impl.device.index)
         return self._impl.dlpack()
 
-    def __dlpack_device__(self) -> tuple[int, int]:
+    def __dlpack_device__(self) -> tuple[_int, _int]:
         # DLPack's device codes: kDLCPU = 1, kDLCUDA = 2.
         return (2, self._impl.device.index) if self.is_cuda else (1, 0)
 
@@ -285,7 +293,7 @@ class Tensor:
         """A copy in CPU memory (self if it is there already)."""
         return self.to("cpu")
 
-    def cuda(self, device: int | str | None = None) -> Tensor:
+    def cuda(self, device: _int | str | None = None) -> Tensor:
         """A copy on a CUDA device (the current one when ``device`` is None)."""
         return self.to(as_device("cuda" if device is None else device))
 
@@ -337,7 +345,7 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    def __len__(self) -> int:
+    def __len__(self) -> _int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
@@ -347,7 +355,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> _bool:
         if self.numel() != 1:
             raise RuntimeError(
                 f"[bool] the truth value of a tensor with {self.numel()} elements is ambiguous"
@@ -355,15 +363,15 @@ class Tensor:
         self._refuse_host_read("bool() (an `if` on a tensor)")
         return bool(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> _float:
         self._refuse_host_read("float()")
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> _int:
         self._refuse_host_read("int()")
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> _int:
         if self.dtype.is_floating_point or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
@@ -371,70 +379,70 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- operators ---------------------------------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other) -> Tensor:
         return _ew.add(self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other) -> Tensor:
         return _ew.add(other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other) -> Tensor:
         return _ew.sub(self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other) -> Tensor:
         return _ew.sub(other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other) -> Tensor:
         return _ew.mul(self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other) -> Tensor:
         return _ew.mul(other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other) -> Tensor:
         return _ew.div(self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other) -> Tensor:
         return _ew.div(other, self)
 
-    def __pow__(self, other):
+    def __pow__(self, other) -> Tensor:
         return _ew.pow(self, other)
 
-    def __rpow__(self, other):
+    def __rpow__(self, other) -> Tensor:
         return _ew.pow(other, self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other) -> Tensor:
         return _matmul.matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other) -> Tensor:
         return _matmul.matmul(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return _ew.neg(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return _ew.abs(self)
 
-    def __eq__(self, other):  # type: ignore[override]
+    def __eq__(self, other) -> Tensor:  # type: ignore[override]
         return _ew.eq(self, other)
 
-    def __ne__(self, other):  # type: ignore[override]
+    def __ne__(self, other) -> Tensor:  # type: ignore[override]
         return _ew.ne(self, other)
 
-    def __lt__(self, other):
+    def __lt__(self, other) -> Tensor:
         return _ew.lt(self, other)
 
-    def __le__(self, other):
+    def __le__(self, other) -> Tensor:
         return _ew.le(self, other)
 
-    def __gt__(self, other):
+    def __gt__(self, other) -> Tensor:
         return _ew.gt(self, other)
 
-    def __ge__(self, other):
+    def __ge__(self, other) -> Tensor:
         return _ew.ge(self, other)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index) -> Tensor:
         return _shape.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
@@ -686,7 +694,7 @@ class Tensor:
     # write that autograd must record gives self the grad_fn of the op's result; the native side
     # refuses writes whose memory overlaps (core/overlap.h). Writes into a view of a tensor that
     # requires grad are refused: the base's graph would not see them (PyTorch's CopySlices).
-    def _inplace_records(self, op: str, *others) -> bool:
+    def _inplace_records(self, op: str, *others) -> _bool:
         """Raises where PyTorch refuses an in-place write under autograd; True when autograd must
         record it (self or another operand requires grad, in grad mode)."""
         if not grad_mode.is_grad_enabled():
@@ -734,7 +742,7 @@ class Tensor:
             other = other * alpha
         return _ew._as_tensor(other, self, op, True)
 
-    def _inplace(self, op: str, fn, *args, snapshot: bool = True, cast_check: bool = True):
+    def _inplace(self, op: str, fn, *args, snapshot: _bool = True, cast_check: _bool = True):
         """Writes ``fn(self, *args)``, computed by out-of-place ops, into self, in place.
 
         Under autograd self takes the result's grad_fn; with ``snapshot`` fn reads a clone of self
@@ -844,19 +852,19 @@ class Tensor:
             "masked_fill_", _ew.masked_fill, mask, value, snapshot=False, cast_check=False
         )
 
-    def __iadd__(self, other):
+    def __iadd__(self, other) -> Tensor:
         return self.add_(other)
 
-    def __isub__(self, other):
+    def __isub__(self, other) -> Tensor:
         return self.sub_(other)
 
-    def __imul__(self, other):
+    def __imul__(self, other) -> Tensor:
         return self.mul_(other)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other) -> Tensor:
         return self.div_(other)
 
-    def __ipow__(self, other):
+    def __ipow__(self, other) -> Tensor:
         return self.pow_(other)
 
 

@@ -208,7 +208,7 @@ def save(obj, f) -> None:
             out.write(struct.pack("<Q", len(blob)))
             out.write(blob)
             for array in tensors.values():
-                out.write(memoryview(array.reshape(-1)).cast("B") if array.size else b"")
+                out.write(array.reshape(-1).data.cast("B") if array.size else b"")
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

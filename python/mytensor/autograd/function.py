@@ -187,8 +187,8 @@ def _bad_output(fn, value) -> TypeError:
 def _record(fn, ctx: Context, args: tuple, needs: list[bool], outs: tuple) -> None:
     """Makes a Node for this call of fn and hangs it on the outputs."""
     ctx._fn_name = fn.__name__
-    edges = []
-    input_meta = []
+    edges: list[tuple[object, int] | None] = []
+    input_meta: list[tuple | None] = []
     for a, need in zip(args, needs):
         if not need:
             edges.append(None)

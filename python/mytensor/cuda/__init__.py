@@ -71,7 +71,7 @@ def empty_cache() -> None:
     _C.cuda_empty_cache()
 
 
-def _index(device) -> int:
+def _index(device) -> int | None:
     if isinstance(device, int):
         return device
     from mytensor._device import as_device

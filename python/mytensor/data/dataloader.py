@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from mytensor import _C
+from mytensor._device import device as _device
 from mytensor._tensor import Tensor
 from mytensor.data.dataset import Dataset, TensorDataset
 
@@ -229,17 +230,18 @@ class DeviceImageLoader:
                 f"[DeviceImageLoader] padding must be a non-negative int, got {padding!r}"
             )
         dtype = dtype or float32
-        self.batch_size = _check_batch_size(batch_size, "DeviceImageLoader")
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.padding = int(padding)
-        self.flip = bool(flip)
-        self.device = device
-        self.images = from_numpy(np.ascontiguousarray(images)).to(device)
-        self.labels = from_numpy(labels.astype(np.int64)).to(device)
-        self.mean = tensor(mean, dtype=dtype, device=device)
-        self.std = tensor(std, dtype=dtype, device=device)
-        self._plan = None  # (order int64 (N), params int32 (N, 3)) on the device, or None
+        self.batch_size: int = _check_batch_size(batch_size, "DeviceImageLoader")
+        self.shuffle: bool = bool(shuffle)
+        self.drop_last: bool = bool(drop_last)
+        self.padding: int = int(padding)
+        self.flip: bool = bool(flip)
+        self.device: _device = device
+        self.images: Tensor = from_numpy(np.ascontiguousarray(images)).to(device)
+        self.labels: Tensor = from_numpy(labels.astype(np.int64)).to(device)
+        self.mean: Tensor = tensor(mean, dtype=dtype, device=device)
+        self.std: Tensor = tensor(std, dtype=dtype, device=device)
+        # (order int64 (N), params int32 (N, 3) or None) on the device, or None
+        self._plan: tuple[Tensor, Tensor | None] | None = None
 
     def set_epoch_plan(self, order, params=None) -> None:
         """Fixes the sample order and, optionally, every crop and flip of the following passes.
@@ -308,10 +310,10 @@ class DeviceImageLoader:
             if not self.flip and params[:, 2].any():
                 raise ValueError(f"[{cls}] the plan flips samples but the loader has flip=False")
             packed[:, 1:] = params
-        packed = from_numpy(packed).to(self.device)
+        on_device = from_numpy(packed).to(self.device)
         self._plan = (
-            packed[:, 0].contiguous(),
-            None if params is None else packed[:, 1:].int().contiguous(),
+            on_device[:, 0].contiguous(),
+            None if params is None else on_device[:, 1:].int().contiguous(),
         )
 
     def __len__(self) -> int:

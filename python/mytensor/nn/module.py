@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,8 @@ from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda.graph_hooks import current_capture
 from mytensor.nn.parameter import Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+# PyTorch's repr name, under a private module name.
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -50,6 +52,13 @@ class Module:
     attribute registers it, so that :meth:`parameters`, :meth:`state_dict`, :meth:`to`, ... find
     it. Subclasses call ``super().__init__()`` first and define :meth:`forward`.
     """
+
+    # Set through object.__setattr__ in __init__ (Module's own __setattr__ registers values).
+    training: bool
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent_buffers: set[str]
+    _modules: OrderedDict[str, Module | None]
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -127,7 +136,7 @@ class Module:
         if isinstance(value, Parameter):
             self._check_init("parameters")
             self._remove_from(name, keep="_parameters")
-            params[name] = value
+            self._parameters[name] = value
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
@@ -163,7 +172,7 @@ class Module:
                 self.__dict__[store].pop(name, None)
         self._non_persistent_buffers.discard(name)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
             if store in d and name in d[store]:
@@ -251,11 +260,12 @@ class Module:
         """The submodule at dotted path ``target`` (``'features.0'``); raises AttributeError."""
         module = self
         for part in target.split(".") if target else []:
-            if part not in module._modules or module._modules[part] is None:
+            child = module._modules.get(part)
+            if child is None:
                 raise AttributeError(
                     f"{type(module).__name__} has no submodule '{part}' (looking up '{target}')"
                 )
-            module = module._modules[part]
+            module = child
         return module
 
     def apply(self, fn) -> Module:

@@ -12,8 +12,8 @@ from mytensor.autograd.function import Function
 from mytensor.ops._util import dims_arg, native
 
 # The (values, indices) results of max/min along a dim, as torch.return_types.max / min.
-max_result = collections.namedtuple("max", ["values", "indices"])
-min_result = collections.namedtuple("min", ["values", "indices"])
+max_result = collections.namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
+min_result = collections.namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _kept_shape(shape, dims):

@@ -138,9 +138,9 @@ class Adam(Optimizer):
                 keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
                 slots = self._capture_group(graph, group, params, keys)
                 slots["step_slot"] = graph.add_slot(
-                    lambda p0=params[0]: float(self.state[p0]["step"] + 1)
+                    lambda p0=params[0]: float(self.state[p0]["step"] + 1)  # type: ignore[misc]
                 )
-                graph.add_hook(lambda params=params: self._advance_steps(params))
+                graph.add_hook(lambda params=params: self._advance_steps(params))  # type: ignore[misc]
             _C.adam_step(
                 ps,
                 gs,
