@@ -12,6 +12,7 @@ from mytensor import _dtype as _dt
 from mytensor._device import as_device
 from mytensor._device import device as _device
 from mytensor.autograd import grad_mode
+from mytensor.autograd.engine import run_backward
 from mytensor.cuda import graph_hooks as _graph_hooks
 
 # Tensor has methods named bool, int and float (as torch.Tensor): annotations in its body name
@@ -155,8 +156,6 @@ class Tensor:
                 create_graph).
             create_graph: record the backward pass itself, for higher-order gradients.
         """
-        from mytensor.autograd.engine import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 "[backward] this tensor does not require grad and has no grad_fn: nothing "
@@ -168,9 +167,8 @@ class Tensor:
                     f"[backward] grad can be implicitly created only for scalar outputs; this "
                     f"tensor has shape {self.shape}: pass gradient= of the same shape"
                 )
-            from mytensor.creation import ones_like
-
-            gradient = ones_like(self)
+            impl = self._impl
+            gradient = Tensor._make(_C.full(impl.shape, 1.0, impl.dtype, impl.device))
         elif not isinstance(gradient, Tensor):
             raise TypeError(f"[backward] gradient must be a Tensor, got {type(gradient).__name__}")
         elif gradient.shape != self.shape:
@@ -181,7 +179,10 @@ class Tensor:
         if retain_graph is None:
             retain_graph = create_graph
         run_backward(
-            [self], [gradient.detach()], retain_graph=retain_graph, create_graph=create_graph
+            [self],
+            [gradient._detached_alias()],
+            retain_graph=retain_graph,
+            create_graph=create_graph,
         )
 
     def detach(self) -> Tensor:

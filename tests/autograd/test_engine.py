@@ -186,3 +186,39 @@ def test_wrong_gradient_shape_from_a_function_is_reported():
     x = mt.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"\[BrokenBackward\] returned an invalid gradient"):
         Broken.apply(x).sum().backward()
+
+
+def test_forward_sees_impls_and_apply_wraps_them():
+    # Function.apply is the Tensor/impl boundary (issue #11): forward gets TensorImpls, and
+    # returning anything else raises, naming the Function.
+    from mytensor.autograd.function import Function
+
+    seen = []
+
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen.append(type(x))
+            ctx.save_for_backward(x)
+            return mt._C.add(x, x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            seen.append(type(x))
+            return g * 2.0
+
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = Twice.apply(x)
+    assert isinstance(y, mt.Tensor) and y.grad_fn is not None
+    y.sum().backward()
+    assert seen == [mt._C.TensorImpl, mt.Tensor]
+    assert x.grad.tolist() == [2.0, 2.0]
+
+    class ReturnsTensor(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return mt.Tensor._make(mt._C.clone(x))
+
+    with pytest.raises(TypeError, match=r"\[ReturnsTensor\] forward must return a TensorImpl"):
+        ReturnsTensor.apply(x)

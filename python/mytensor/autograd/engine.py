@@ -89,14 +89,13 @@ def _add_to_buffer(buffers, node, output_nr, grad) -> None:
 
 
 def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
-    from mytensor.creation import zeros
+    if any(g is None for g in grads):  # outputs that received no gradient contribute zeros
+        from mytensor.creation import zeros
 
-    name = node.name()
-    # Outputs that received no gradient contribute zeros.
-    grads = [
-        g if g is not None else zeros(shape, dtype=dtype, device=device)
-        for g, (shape, dtype, device) in zip(grads, node.output_meta)
-    ]
+        grads = [
+            g if g is not None else zeros(shape, dtype=dtype, device=device)
+            for g, (shape, dtype, device) in zip(grads, node.output_meta)
+        ]
     if node.retained:
         for nr, ref in node.retained.items():
             t = ref()
@@ -109,8 +108,8 @@ def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
         result = (result,)
     if len(result) < len(node.edges):
         raise RuntimeError(
-            f"[{name}] backward returned {len(result)} gradients, expected {len(node.edges)} "
-            "(one per positional input of forward)"
+            f"[{node.name()}] backward returned {len(result)} gradients, expected "
+            f"{len(node.edges)} (one per positional input of forward)"
         )
     for i, (edge, g) in enumerate(zip(node.edges, result)):
         if edge is None:
@@ -119,7 +118,7 @@ def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
             shape, dtype, device = node.input_meta[i]
             if g.shape != shape or g.dtype is not dtype or g.device != device:
                 raise RuntimeError(
-                    f"[{name}] returned an invalid gradient for input {i}: got shape "
+                    f"[{node.name()}] returned an invalid gradient for input {i}: got shape "
                     f"{g.shape}, {g.dtype} on {g.device}, expected shape {shape}, {dtype} on "
                     f"{device}"
                 )

@@ -199,19 +199,19 @@ def _record(fn, ctx: Context, args: tuple, needs: list[bool], outs: tuple) -> No
         else:
             edges.append((AccumulateGrad(a), 0))
         input_meta.append((a.shape, a.dtype, a.device))
-    node = Node(
-        fn,
-        ctx,
-        tuple(edges),
-        tuple(input_meta),
-        tuple(None if o is None else (o.shape, o.dtype, o.device) for o in outs),
-    )
-    for i, o in enumerate(outs):
+    output_meta: list[tuple | None] = []
+    for o in outs:
         if o is None:
+            output_meta.append(None)
             continue
-        o.requires_grad = o.dtype.is_floating_point
-        o.grad_fn = node
-        o._output_nr = i
+        dtype = o.dtype
+        output_meta.append((o.shape, dtype, o.device))
+        o.requires_grad = dtype.is_floating_point
+    node = Node(fn, ctx, tuple(edges), tuple(input_meta), tuple(output_meta))
+    for i, o in enumerate(outs):
+        if o is not None:
+            o.grad_fn = node
+            o._output_nr = i
     if ctx._saved:
         ctx._saved = tuple(_saved_tensor(s, args, outs) for s in ctx._saved)
         ctx._versions = tuple(None if t is None else t._impl.version for t in ctx._saved)

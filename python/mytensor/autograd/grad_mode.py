@@ -5,12 +5,17 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = True  # each thread starts with grad mode on; read without a getattr default
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """True unless inside :func:`no_grad` (or ``set_grad_enabled(False)``)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def set_grad_enabled(mode: bool) -> None:

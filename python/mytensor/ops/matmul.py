@@ -25,11 +25,13 @@ def _rows(shape) -> int:
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
+        out = _C.matmul(a, b)
         need_a, need_b = ctx.needs_input_grad
-        ctx.a_shape, ctx.b_shape = a.shape, b.shape
-        # Each gradient needs only the other operand.
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return _C.matmul(a, b)
+        if need_a or need_b:
+            ctx.a_shape, ctx.b_shape = a.shape, b.shape
+            # Each gradient needs only the other operand.
+            ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        return out
 
     @staticmethod
     def backward(ctx, g):

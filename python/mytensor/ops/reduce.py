@@ -28,9 +28,11 @@ def _kept_shape(shape, dims):
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.in_shape = x.shape
-        ctx.kept = _kept_shape(x.shape, dims)
-        return _C.sum(x, dims, keepdim)
+        out = _C.sum(x, dims, keepdim)
+        if True in ctx.needs_input_grad:  # only backward reads the shapes
+            ctx.in_shape = x.shape
+            ctx.kept = _kept_shape(ctx.in_shape, dims)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -40,10 +42,12 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.in_shape = x.shape
-        ctx.kept = _kept_shape(x.shape, dims)
-        ctx.count = x.numel() // builtins.max(1, _prod(ctx.kept))
-        return _C.mean(x, dims, keepdim)
+        out = _C.mean(x, dims, keepdim)
+        if True in ctx.needs_input_grad:  # only backward reads the shapes
+            ctx.in_shape = x.shape
+            ctx.kept = _kept_shape(ctx.in_shape, dims)
+            ctx.count = x.numel() // builtins.max(1, _prod(ctx.kept))
+        return out
 
     @staticmethod
     def backward(ctx, g):

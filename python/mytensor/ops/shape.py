@@ -15,7 +15,7 @@ from mytensor.ops._util import dims_arg, native, sum_to
 
 def _shape_arg(shape) -> list[int]:
     """Accepts f(2, 3) and f((2, 3)) as PyTorch does."""
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+    if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], numbers.Integral):
         return [int(s) for s in shape[0]]
     return [int(s) for s in shape]
 
@@ -24,9 +24,9 @@ def _shape_arg(shape) -> list[int]:
 class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape, view_only):
-        ctx.in_shape = x.shape
-        fn = _C.view if view_only else _C.reshape
-        return fn(x, shape)
+        if True in ctx.needs_input_grad:
+            ctx.in_shape = x.shape
+        return (_C.view if view_only else _C.reshape)(x, shape)
 
     @staticmethod
     def backward(ctx, g):
