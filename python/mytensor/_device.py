@@ -51,6 +51,8 @@ class device:
         return device("cuda", c_device.index)
 
     def __eq__(self, other: object) -> bool:
+        if other is self:  # the common case: both are the one cpu device
+            return True
         if isinstance(other, str):
             other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
