@@ -114,6 +114,12 @@ def as_tensor(value, ref, op: str = "scalar", wrap_ints: bool = False):
     if isinstance(value, _Tensor or _tensor_class()):
         return value
     kind = type(value)
+    if (
+        (kind is float and -_FLT_MAX <= value <= _FLT_MAX)
+        or (kind is int and -_EXACT <= value <= _EXACT)
+    ) and ref.dtype is _dt.float32:
+        # The commonest case (x * 2.0 on float32), what the general path below gives it.
+        return wrap(_C.full([], value, _dt.float32._c, ref._impl.device))
     if kind is int or kind is float or isinstance(value, (numbers.Number, np.bool_)):
         dtype = scalar_dtype(value, ref)
         v = scalar_value(value, op)
