@@ -250,3 +250,235 @@ def test_pow_exponent_grad_at_base_zero(base_dtype):
     te = torch.tensor(exps, requires_grad=True)
     (torch.tensor(base, dtype=getattr(torch, base_dtype)) ** te).sum().backward()
     np.testing.assert_array_equal(e.grad.numpy(), te.grad.numpy())
+
+
+# ---- long CPU run, seed 1 (5,000 cases): alpha, clamp bounds, int scalars in div, ... ---------
+def _both(fn):
+    """fn(mt) and fn(torch): (value, None) or (None, exception) each."""
+    out = []
+    for lib in (mt, torch):
+        try:
+            out.append((fn(lib), None))
+        except Exception as e:  # noqa: BLE001  (compared below)
+            out.append((None, e))
+    return out
+
+
+ALPHA_ERRORS = {
+    "int+int, float alpha": lambda L: L.add(L.tensor([2, 1]), L.tensor([1, 1]), alpha=-1.5),
+    "int+bool, float alpha": lambda L: L.add(L.tensor([2, 1]), L.tensor([False]), alpha=0.5),
+    "int+int, bool alpha": lambda L: L.add(L.tensor([2, 1]), L.tensor([1, 1]), alpha=True),
+    "uint8+uint8, bool alpha": lambda L: L.add(
+        L.tensor([1], dtype=L.uint8), L.tensor([2], dtype=L.uint8), alpha=True
+    ),
+    "int-float, bool alpha": lambda L: L.sub(L.tensor(2), L.tensor([2.5]), alpha=False),
+    "int.add_ float alpha": lambda L: L.tensor([1, 2]).add_(2, alpha=1.5),
+    "float.add_ bool alpha": lambda L: L.tensor([1.0, 2.0]).add_(2, alpha=True),
+    "int.sub_ float alpha": lambda L: L.tensor([1, 2]).sub_(L.tensor([1, 1]), alpha=1.0),
+}
+
+
+@pytest.mark.parametrize("case", ALPHA_ERRORS)
+def test_alpha_that_does_not_suit_the_result_dtype_raises(case):
+    """issue #10, fuzzer finding (seed 1): mt.add(int, int, alpha=-1.5) returned float32 and
+    add(int, int, alpha=True) an int; PyTorch raises for a float alpha with an integral result and
+    a bool alpha with a non-bool result."""
+    (_, mt_err), (_, torch_err) = _both(ALPHA_ERRORS[case])
+    assert isinstance(torch_err, RuntimeError), torch_err
+    assert isinstance(mt_err, RuntimeError) and "alpha" in str(mt_err), mt_err
+
+
+def test_bool_inplace_add_with_bool_alpha_stays_bool():
+    for lib in (mt, torch):
+        x = lib.tensor([True, False])
+        assert x.add_(True, alpha=False).tolist() == [True, False]
+
+
+CLAMP_BOUNDS = {
+    "int64, min 2**63": lambda L: L.tensor([1, 2]).clamp(min=2**63),
+    "uint8, min 2**63": lambda L: L.tensor([0, 3], dtype=L.uint8).clamp(min=2**63, max=1),
+    "float32, max 1e308": lambda L: L.tensor([1.0, 2.0]).clamp(min=0.0, max=1e308),
+    "float32 0-d, max -1e300": lambda L: L.tensor(2.5).clamp(max=-1e300),
+}
+
+
+@pytest.mark.parametrize("case", CLAMP_BOUNDS)
+def test_clamp_bound_outside_the_result_dtype_raises(case):
+    """issue #10, fuzzer finding (seed 1): uint8.clamp(min=2**63) returned float32 ones and
+    float32.clamp(max=1e308) ignored the bound; PyTorch raises (out of range / overflow)."""
+    (_, mt_err), (_, torch_err) = _both(CLAMP_BOUNDS[case])
+    assert isinstance(torch_err, RuntimeError), torch_err
+    assert isinstance(mt_err, RuntimeError) and "clamp" in str(mt_err), mt_err
+
+
+def test_clamp_bounds_that_fit_still_work():
+    for lib in (mt, torch):
+        assert lib.tensor([1.0, 5.0]).clamp(max=float("inf"), min=2**63).dtype == lib.float32
+        assert lib.tensor([1.0, 5.0], dtype=lib.float64).clamp(max=1e308).tolist() == [1.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda L, x: (2**53 + 1) / x,
+        lambda L, x: (2**40) / x,
+        lambda L, x: x / (2**40),
+        lambda L, x: x / 2**63,
+        lambda L, x: L.div(x, 300),
+        lambda L, x: L.div(-(2**62), x),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "bool"])
+def test_true_division_by_a_big_int_scalar_is_not_wrapped(expr, dtype):
+    """issue #10, fuzzer finding (seed 1): (2**53 + 1) / int32 tensor gave 1 / x (the scalar was
+    wrapped modulo 2**32 before the division); PyTorch divides in float32."""
+    data = [1, 3, 0] if dtype != "bool" else [True, False, True]
+    x = mt.tensor(data, dtype=getattr(mt, dtype))
+    t = torch.tensor(data, dtype=getattr(torch, dtype))
+    got = expr(mt, x)
+    try:
+        want = expr(torch, t)
+    except RuntimeError as e:  # bool / 2**63: torch cannot promote bool with its uint64 scalar
+        assert dtype == "bool" and "uint64" in str(e).lower(), e
+        want = t.to(torch.float64) / float(2**63)
+    assert got.dtype == mt.float32
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_pow_gradient_at_zero_exponent_is_zero_not_nan():
+    """issue #10, fuzzer finding (seed 1): d/da a**b at b == 0, a == 0 was 0 * 0**-1 = NaN, which
+    also poisoned the sum over a broadcast dim; PyTorch masks it to 0."""
+    base = [[0.0, 2.0, 0.0]]
+    expo = [[0.0], [-2.0], [2.0]]
+    grads = []
+    for lib in (mt, torch):
+        a = lib.tensor(base, dtype=lib.float64, requires_grad=True)
+        lib.pow(a, lib.tensor(expo, dtype=lib.float32)).sum().backward()
+        grads.append(_np(a.grad))
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert not np.isnan(grads[0]).any()
+
+
+@pytest.mark.parametrize(
+    "shape,index",
+    [((1, 0, 2), [-3, 0]), ((2, 2, 0), [[3, -3], [0, 1]]), ((3, 0), [7])],
+)
+def test_advanced_index_with_an_empty_result_checks_no_value(shape, index):
+    """issue #10, fuzzer finding (seed 1): x[[-3, 0]] of an empty x raised IndexError; PyTorch
+    reads nothing and checks no index value when the result is empty."""
+    x, t = mt.zeros(shape), torch.zeros(shape)
+    got, want = x[mt.tensor(index)], t[torch.tensor(index)]
+    assert got.shape == tuple(want.shape)
+    with pytest.raises(IndexError):  # a non-empty result still checks
+        mt.zeros(2, 1)[mt.tensor([5])]
+    with pytest.raises(IndexError):  # and a 0-d index is an integer index, always checked
+        mt.zeros(1, 2, 0)[mt.tensor(2)]
+    with pytest.raises(IndexError):  # and an indexed dim of size 0 has no valid index
+        mt.zeros(0, 0, 5)[[4, -3]]
+
+
+def test_cat_of_mixed_dtypes_gives_each_input_a_gradient_of_its_dtype():
+    """issue #10, fuzzer finding (seed 1): stack([uint8, float64, float32 (requires grad)])
+    failed in backward: CatBackward returned the promoted float64 grad for the float32 input."""
+    a = mt.tensor([1.0, 2.0], requires_grad=True)
+    b = mt.tensor([3.0], dtype=mt.float64, requires_grad=True)
+    (mt.cat([a, b, mt.tensor([1], dtype=mt.uint8)]) ** 2).sum().backward()
+    assert a.grad.dtype == mt.float32 and b.grad.dtype == mt.float64
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 4.0])
+    e = mt.zeros(0, 2, requires_grad=True)
+    mt.stack([mt.zeros(2, 0, dtype=mt.float64), e.t()], 1).sum().backward()
+    assert e.grad.dtype == mt.float32 and e.grad.shape == (0, 2)
+
+
+# ---- seeds 2-4 on CPU and CUDA (GPU machine, ASan/UBSan build) ----------------------------------
+@pytest.mark.parametrize(
+    "start,end,step",
+    [(-2.58, 3, 1), (0.5, 4, 0.7), (-2.5, 3, 1.5), (1, 10, 2.5), (0, 2.5, 0.5), (3, -2.2, -1)],
+)
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+def test_integer_arange_with_float_bounds_truncates_start_and_step(start, end, step, dtype, device):
+    """issue #10, fuzzer finding (CUDA, seed 0): arange(-2.58, 3, dtype=uint8) gave
+    [254, 255, 0, 0, 1, 2]; PyTorch counts the length in double but the values are
+    trunc(start) + i * trunc(step): [254, 255, 0, 1, 2, 3]."""
+    got = mt.arange(start, end, step, dtype=getattr(mt, dtype), device=device)
+    want = torch.arange(start, end, step, dtype=getattr(torch, dtype))
+    assert got.cpu().tolist() == want.tolist()
+
+
+_EDGE_FLOATS = [3.4028234663852886e38, -3.4e38, math.nan, -1.5, -2.7, 255.9, 256.5, 1e10, -1e10]
+_EDGE_FLOATS += [2.1e9, -2.2e9, math.inf, -math.inf, -0.0, 0.99]
+
+
+@pytest.mark.parametrize("src", ["float32", "float64"])
+@pytest.mark.parametrize("dst", ["uint8", "int32", "int64", "bool"])
+def test_float_to_integer_conversion_follows_torch(src, dst, device):
+    """issue #10, fuzzer finding (CUDA, seed 0): float -> uint8 of -1.36 gave 0 on CUDA (the GPU
+    saturates) where PyTorch gives 255 (through int64), and 3.4e38 -> int64 gave INT64_MAX where
+    PyTorch gives INT64_MIN; a plain C++ cast is undefined there. Both devices now follow torch's
+    CPU rule, strided too."""
+    data = np.array(_EDGE_FLOATS, dtype=src)
+    x = mt.from_numpy(np.repeat(data, 2)).to(device)[::2]
+    got = x.to(getattr(mt, dst)).cpu().tolist()
+    want = torch.from_numpy(data).to(getattr(torch, dst)).tolist()
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda L, x: x - 2**63,
+        lambda L, x: 2**63 <= x,
+        lambda L, x: x == 2**63,
+        lambda L, x: x < 2**63,
+        lambda L, x: x * (2**64 - 1),
+        lambda L, x: x + (2**63 + 5),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
+def test_int_scalar_beyond_int64_wraps_in_integer_arithmetic(expr, dtype, device):
+    """issue #10, fuzzer finding (seeds 3, 4): int32_tensor < 2**63 raised an overflow error;
+    PyTorch holds such an int as a uint64 Scalar and wraps it into the tensor's dtype."""
+    data = [0, 5, 3] if dtype == "uint8" else [0, 5, -3]
+    x = mt.tensor(data, dtype=getattr(mt, dtype), device=device)
+    t = torch.tensor(data, dtype=getattr(torch, dtype))
+    assert expr(mt, x).cpu().tolist() == expr(torch, t).tolist()
+
+
+def test_std_gradient_is_zero_where_the_deviation_is_zero(device):
+    """issue #10, fuzzer finding (ASan run, seed 3): d std / dx of a constant (expanded) input
+    was NaN (g / 0 * 0); PyTorch's std_backward gives 0 there."""
+    grads = []
+    for lib, dev in ((mt, device), (torch, "cpu")):
+        a = lib.tensor([-2.0], device=dev, requires_grad=True)
+        b = lib.tensor([[1.0, 1.0, 1.0], [-2.0, 1.0, 3.5]], dtype=lib.float64, device=dev)
+        b.requires_grad_()
+        lib.std(a.expand(5), (), unbiased=False, keepdim=True).sum().backward()
+        lib.std(b, 1).sum().backward()
+        grads.append((_np(a.grad.cpu()), _np(b.grad.cpu())))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0])
+def test_dropout_keeps_nan_where_it_drops(p, device):
+    """issue #10, fuzzer finding (seed 2): dropout wrote 0 where it dropped a NaN; PyTorch
+    computes x * mask * scale, so NaN stays NaN everywhere (and inf * 0 is NaN)."""
+    x = mt.full((64,), math.nan, device=device)
+    y = mt.nn.functional.dropout(x, p)
+    assert np.isnan(y.cpu().numpy()).all()
+    z = mt.nn.functional.dropout(mt.ones(1000, device=device), 0.5).cpu().numpy()
+    assert set(np.unique(z)) <= {0.0, 2.0}
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_overflow_wraps_as_in_torch(dtype, device):
+    """issue #10, UBSan on the GPU machine: int64 sums and products of edge values overflowed in
+    C++ (undefined behaviour; the build may assume it never happens). They wrap, as in PyTorch."""
+    big = 2**63 - 1 if dtype == "int64" else 2**31 - 1
+    data = [big, 255, -big - 1, 3]
+    x = mt.tensor(data, dtype=getattr(mt, dtype), device=device)
+    t = torch.tensor(data, dtype=getattr(torch, dtype))
+    assert (x * x).cpu().tolist() == (t * t).tolist()
+    assert (x + x).cpu().tolist() == (t + t).tolist()
+    assert (-x).cpu().tolist() == (-t).tolist()
+    assert x.sum().item() == t.sum().item()

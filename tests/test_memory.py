@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 
 import mytensor as mt
+import pytest
 
 STEPS = 1000
 WARMUP = 100
@@ -39,6 +40,7 @@ def _train(device: str, steps: int, keep_losses: bool = False) -> list[int]:
     return live
 
 
+@pytest.mark.slow
 def test_training_memory_is_flat(device):
     gc.collect()
     before = _live_bytes(device)

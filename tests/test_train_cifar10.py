@@ -75,6 +75,7 @@ LINE = re.compile(
 )
 
 
+@pytest.mark.slow
 def test_training_learns(training_data, tmp_path, capsys):
     data_dir, real = training_data
     script = _load("train_cifar10")
@@ -111,6 +112,7 @@ def test_training_learns(training_data, tmp_path, capsys):
     assert (tmp_path / "curves.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [[], ["--framework-rng"]], ids=["twin", "framework-rng"])
 def test_resume_continues_exactly(tmp_path, capsys, mode):
     """Epoch 1, checkpoint, then epoch 2 from the checkpoint = two epochs in one go."""

@@ -14,6 +14,62 @@
 
 namespace mytensor::functors {
 
+// Signed integer arithmetic wraps modulo 2^bits, as PyTorch's does, computed in the unsigned
+// type: a signed overflow is undefined behaviour in C++ (int64 sums and products of the fuzzer's
+// edge values reach it). Floats and bool take the plain operator.
+template <class T>
+inline constexpr bool wraps_v = std::is_integral_v<T> && std::is_signed_v<T>;
+template <class T> MT_HOST_DEVICE T wrapping_add(T a, T b) {
+  if constexpr (wraps_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+  } else {
+    return a + b;
+  }
+}
+template <class T> MT_HOST_DEVICE T wrapping_sub(T a, T b) {
+  if constexpr (wraps_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+  } else {
+    return a - b;
+  }
+}
+template <class T> MT_HOST_DEVICE T wrapping_mul(T a, T b) {
+  if constexpr (wraps_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+  } else {
+    return a * b;
+  }
+}
+
+// A dtype conversion, with PyTorch's rules on both devices: non-zero is true; a float becomes
+// an integer by truncation, and one outside the integer's range (or NaN) becomes its minimum,
+// the x86 "integer indefinite" that PyTorch returns (a plain C++ cast is undefined there, and
+// the GPU saturates instead); uint8 goes through int64, so -1.5 becomes 255, as in PyTorch.
+template <class Out, class In>
+struct Convert {
+  MT_HOST_DEVICE Out operator()(In x) const {
+    if constexpr (std::is_same_v<Out, bool>) {
+      return x != In(0);
+    } else if constexpr (std::is_floating_point_v<In> && std::is_integral_v<Out>) {
+      if constexpr (std::is_same_v<Out, int32_t>) {
+        const double d = static_cast<double>(x);
+        return d > -2147483649.0 && d < 2147483648.0 ? static_cast<int32_t>(d) : INT32_MIN;
+      } else {
+        const double d = static_cast<double>(x);
+        const int64_t v = d >= -9223372036854775808.0 && d < 9223372036854775808.0
+                              ? static_cast<int64_t>(d)
+                              : INT64_MIN;
+        return static_cast<Out>(v);  // int64, or its low byte for uint8
+      }
+    } else {
+      return static_cast<Out>(x);
+    }
+  }
+};
+
 // Overloads so one functor body serves float and double on host and device.
 MT_HOST_DEVICE float exp_(float x) { return expf(x); }
 MT_HOST_DEVICE double exp_(double x) { return exp(x); }
@@ -51,7 +107,13 @@ MT_HOST_DEVICE T ipow_(T base, E exp) {
 
 // ---- unary ------------------------------------------------------------------------------------
 struct Neg {
-  template <class T> MT_HOST_DEVICE T operator()(T x) const { return -x; }
+  template <class T> MT_HOST_DEVICE T operator()(T x) const {
+    if constexpr (wraps_v<T>) {
+      return wrapping_sub(T(0), x);  // -INT64_MIN wraps to itself
+    } else {
+      return -x;  // 0 - x would turn -0.0 into +0.0
+    }
+  }
 };
 struct Exp {
   template <class T> MT_HOST_DEVICE T operator()(T x) const { return exp_(x); }
@@ -157,13 +219,13 @@ struct GeluBackward {  // saved: the input
 
 // ---- binary -----------------------------------------------------------------------------------
 struct Add {
-  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return a + b; }
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return wrapping_add(a, b); }
 };
 struct Sub {
-  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return a - b; }
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return wrapping_sub(a, b); }
 };
 struct Mul {
-  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return a * b; }
+  template <class T> MT_HOST_DEVICE T operator()(T a, T b) const { return wrapping_mul(a, b); }
 };
 // Integer division is never reached: div promotes integers to float (true division, as PyTorch).
 struct Div {

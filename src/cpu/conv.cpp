@@ -4,6 +4,7 @@
 // otherwise the GEMMs themselves use the threads.
 #include <algorithm>
 #include <atomic>
+#include <unistd.h>  // sysconf: the physical memory a work buffer may not exceed
 #include <vector>
 
 #include "core/check.h"
@@ -66,8 +67,20 @@ int64_t column_elements(const Geometry& g, const char* op) {
 
 // Sizes a per-thread buffer inside a parallel region, where an exception may not escape: on
 // failure sets `failed` and returns false; the caller raises once the region has ended.
+// A request above the machine's physical memory fails at once, without trying: an allocator
+// that aborts on failure (a sanitizer's, or an overcommitting one) would end the process.
+inline bool above_physical_memory(double bytes) {
+  static const double physical =
+      static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  return physical > 0 && bytes > physical;
+}
+
 template <class T>
 bool reserve(std::vector<T>& buf, int64_t n, std::atomic<int64_t>& failed) {
+  if (above_physical_memory(static_cast<double>(n) * sizeof(T))) {
+    failed = n;
+    return false;
+  }
   try {
     buf.assign(static_cast<size_t>(n), T(0));
     return true;

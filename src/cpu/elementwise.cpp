@@ -71,13 +71,7 @@ template <class Dst>
 void copy_to(const Tensor& src, const Tensor& dst) {
   dispatch<Accepts::All>(src.dtype(), "copy", [&](auto tag) {
     using S = typename decltype(tag)::type;
-    auto convert = [](S v) -> Dst {
-      if constexpr (std::is_same_v<Dst, bool>) {
-        return v != S(0);
-      } else {
-        return static_cast<Dst>(v);
-      }
-    };
+    const functors::Convert<Dst, S> convert;
     if (all_contiguous({&src, &dst})) {
       const S* s = src.data<S>();
       Dst* d = dst.data<Dst>();

@@ -66,7 +66,7 @@ void dropout(const Tensor& x, double p, const PhiloxArgs& rng, const Tensor& out
       for (int64_t i = b; i < e; ++i) {
         bool keep = philox::uniform<float>(seed, offset + i) >= threshold;
         m[i] = keep;
-        o[i] = keep ? in[i] * scale : T(0);
+        o[i] = in[i] * (keep ? scale : T(0));  // x * 0: NaN stays NaN, as in PyTorch
       }
     });
   });

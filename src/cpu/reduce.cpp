@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/dispatch.h"
+#include "core/functors.h"
 #include "cpu/fast_exp.h"
 #include "cpu/kernels.h"
 #include "cpu/loops.h"
@@ -110,8 +111,10 @@ template <class T>
 struct SumOp {
   using Acc = acc_t<T>;
   Acc init() const { return Acc(0); }
-  void step(Acc& a, T v, int64_t, int64_t) const { a += static_cast<Acc>(v); }
-  void merge(Acc& a, const Acc& b) const { a += b; }
+  void step(Acc& a, T v, int64_t, int64_t) const {
+    a = functors::wrapping_add(a, static_cast<Acc>(v));  // int64 sums wrap, as in PyTorch
+  }
+  void merge(Acc& a, const Acc& b) const { a = functors::wrapping_add(a, b); }
 };
 
 // max (Max = true) or min with the index of the first extreme; NaN wins (the first NaN).

@@ -14,16 +14,6 @@ namespace {
 namespace fn = mytensor::functors;
 
 // bool is x != 0, as in PyTorch; other conversions are C++ casts.
-template <class Out, class In>
-struct Convert {
-  MT_HOST_DEVICE Out operator()(In x) const {
-    if constexpr (std::is_same_v<Out, bool>) {
-      return x != In(0);
-    } else {
-      return static_cast<Out>(x);
-    }
-  }
-};
 
 template <class T>
 struct FillValue {
@@ -161,7 +151,7 @@ void copy(const Tensor& src, const Tensor& dst) {
     using D = typename decltype(dst_tag)::type;
     dispatch<Accepts::All>(src.dtype(), "copy", [&](auto src_tag) {
       using S = typename decltype(src_tag)::type;
-      launch_elementwise<D, S>("copy", Convert<D, S>{}, dst, src);
+      launch_elementwise<D, S>("copy", fn::Convert<D, S>{}, dst, src);
     });
   });
 }

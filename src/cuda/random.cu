@@ -64,13 +64,13 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     dropout_kernel(int64_t n, const T* x, double p, PhiloxArgs rng, T* out, bool* mask) {
   const auto [seed, offset] = resolve(rng);
-  const T keep_scale = static_cast<T>(1.0 - p);
+  const T scale = static_cast<T>(1.0 / (1.0 - p));  // inf at p = 1, never used then
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += stride) {
     const bool keep = philox::uniform<float>(seed, offset + static_cast<uint64_t>(i)) >= p;
     if (mask != nullptr) mask[i] = keep;
-    out[i] = keep ? x[i] / keep_scale : T(0);
+    out[i] = x[i] * (keep ? scale : T(0));  // x * mask * scale as PyTorch: NaN stays NaN
   }
 }
 

@@ -1101,26 +1101,26 @@ def optim_case(draw, name=None):
 
 # ---- op-table rows ------------------------------------------------------------------------------
 def _table_rows():
-    """(row index, its small cases) of the op-table rows the fuzzer reuses: all but the data
-    rows (their reference is a NumPy model of the fused augmentation, not torch)."""
+    """(row id, its small cases) of the op-table rows the fuzzer reuses: all but the data rows
+    (their reference is a NumPy model of the fused augmentation, not torch)."""
     from tests.ops import table_data
     from tests.ops.op_table import ROWS
 
     skip = {id(r) for r in table_data.ROWS}
     usable = []
-    for i, row in enumerate(ROWS):
+    for row in ROWS:
         cases = [c for c in row.cases if all(int(np.prod(s)) <= 4096 for s in c)]
         if cases and id(row) not in skip:
-            usable.append((i, cases))
+            usable.append((row.id, cases))
     return usable
 
 
 @st.composite
 def row_case(draw, name=None):
-    from tests.ops.op_table import ROWS
+    from tests.ops.op_table import ROW_BY_ID
 
     i, cases = draw(st.sampled_from(_table_rows()))
-    row = ROWS[i]
+    row = ROW_BY_ID[i]
     shapes_ = draw(st.sampled_from(cases))
     if row.device_arg:
         return {"op": f"row:{row.name}", "row": i, "inputs": [], "expr": None, "args": {}}

@@ -7,7 +7,7 @@ and a report can replay it:
      "expr": "x0 + x1 * alpha",        # Python code over L (the library), F (L.nn.functional),
                                        # nn, np, dev and x0, x1, ... and the args; a multi-line
                                        # expr is exec-ed and its result is the variable `out`
-     "row": None,                      # or the index of an op-table row: calls ROWS[i].mt/.torch
+     "row": None,                      # or the id of an op-table row: calls its .mt/.torch
      "inputs": [{"data": ndarray, "view": [...], "grad": False}, ...],
      "args": {"alpha": 2},
      "device": "cpu",
@@ -89,9 +89,9 @@ def _call(lib_name: str, case: dict):
     leaves = [b for b, _ in built]
     xs = [x for _, x in built]
     if case.get("row") is not None:
-        from tests.ops.op_table import ROWS
+        from tests.ops.op_table import ROW_BY_ID
 
-        row = ROWS[case["row"]]
+        row = ROW_BY_ID[case["row"]]
         fn = row.mt if lib_name == "mt" else row.torch
         if row.device_arg:
             return leaves, xs, (fn(device=device) if lib_name == "mt" else fn())
@@ -103,7 +103,7 @@ def _call(lib_name: str, case: dict):
         "np": np,
         "dev": device,
         "math": math,
-        "init_params": lambda m, seed=0: init_params(lib, m, seed),
+        "init_params": lambda m, seed=0: init_params(lib, m, seed, device),
     }
     ns.update({f"x{i}": x for i, x in enumerate(xs)})
     ns.update(case.get("args", {}))
@@ -114,14 +114,15 @@ def _call(lib_name: str, case: dict):
     return leaves, xs, eval(compile(expr, "<fuzz case>", "eval"), ns)
 
 
-def init_params(lib, module, seed: int = 0):
-    """Sets every parameter of `module` to the same seeded uniform values in both libraries."""
+def init_params(lib, module, seed: int = 0, device: str = "cpu"):
+    """Sets every parameter of `module` to the same seeded uniform values in both libraries and
+    moves the module to `device` (the device of the case's inputs)."""
     rng = np.random.default_rng(seed)
     with lib.no_grad():
         for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
             dtype = str(p.dtype).split(".")[-1]
             p.copy_(lib.from_numpy(rng.uniform(-1, 1, tuple(p.shape)).astype(dtype)))
-    return module
+    return module.to(device)
 
 
 # ---- capturing and comparing results -----------------------------------------------------------
@@ -419,13 +420,13 @@ def repro(case: dict) -> str:
     parts += [f"x{i} = {input_source(s, device)}" for i, s in enumerate(case["inputs"])]
     parts += [f"{k} = {v!r}" for k, v in case.get("args", {}).items()]
     if case.get("row") is not None:
-        from tests.ops.op_table import ROWS
+        from tests.ops.op_table import ROW_BY_ID
 
         xs = ", ".join(f"x{i}" for i in range(len(case["inputs"])))
-        parts.insert(2, "from tests.ops.op_table import ROWS")
-        call = f"ROWS[{case['row']}].mt({xs})  # row {ROWS[case['row']].name!r}"
-        if ROWS[case["row"]].device_arg:
-            call = f"ROWS[{case['row']}].mt(device={device!r})"
+        parts.insert(2, "from tests.ops.op_table import ROW_BY_ID")
+        call = f"ROW_BY_ID[{case['row']!r}].mt({xs})"
+        if ROW_BY_ID[case["row"]].device_arg:
+            call = f"ROW_BY_ID[{case['row']!r}].mt(device={device!r})"
         parts.append(call)
     else:
         expr = re.sub(r"(?<![\w.])nn\.", "mt.nn.", case["expr"])
@@ -436,7 +437,7 @@ def repro(case: dict) -> str:
             parts.insert(
                 2,
                 "from tests.fuzz.execute import init_params as _ip; "
-                "init_params = lambda m, seed=0: _ip(mt, m, seed)",
+                "init_params = lambda m, seed=0: _ip(mt, m, seed, dev)",
             )
         lines = [line for line in expr.splitlines() if line.strip()]
         if any(line.startswith(" ") for line in lines):  # a block: keep the lines

@@ -30,11 +30,13 @@ def _fail_message(result) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 def test_fuzz_slice():
     result = session.run(SLICE_CASES, seed=SLICE_SEED, device="cpu", timeout=60, batch=125)
     assert not session.failures(result), _fail_message(result)
 
 
+@pytest.mark.slow
 def test_fuzz_slice_cuda():
     if not mt.cuda.is_available():
         pytest.skip("CUDA is not available")
@@ -42,6 +44,7 @@ def test_fuzz_slice_cuda():
     assert not session.failures(result), _fail_message(result)
 
 
+@pytest.mark.slow
 def test_fuzz_budget(request):
     n = request.config.getoption("--fuzz-budget")
     if not n:

@@ -1,8 +1,10 @@
-"""The op table: one row per op, shared by the parity, gradcheck and coverage tests.
+"""The op table: one row per op, shared by the parity, gradcheck and coverage tests; and the
+error rows, one per bad call, run by tests/ops/test_errors.py.
 
-Each family keeps its rows in ``table_<family>.py`` (matching src/core/ops/<family>.cpp); this
-module gathers them. A row says how to call the op in mytensor and in PyTorch, on which input
-shapes, over which value range, and which inputs are differentiated.
+Each family keeps its rows in ``table_<family>.py`` (matching src/core/ops/<family>.cpp): ROWS,
+and ERRORS beside them; this module gathers both. A row says how to call the op in mytensor and
+in PyTorch, on which input shapes, over which value range, and which inputs are differentiated.
+An error row says which call must fail, with which exception and message.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import mytensor as mt
 import numpy as np
 
 FAMILIES = [
@@ -43,10 +46,22 @@ class Row:
     make: Callable | None = None  # custom inputs: make(shapes, rng, dtype) -> list of arrays
     atol: float = 1e-5
     rtol: float = 1e-4
+    # float64 tolerances; None scales atol/rtol down (tests/ops/test_parity.py FLOAT64_SCALE).
+    atol64: float | None = None
+    rtol64: float | None = None
     gradcheck: bool = True  # finite differences in float64 on the first case
     layouts: bool = True  # also try transposed and sliced views of the first case
     covers: tuple = field(default_factory=tuple)  # more _C ops this row exercises
     device_arg: bool = False  # mt is called with device=... (creation ops have no inputs)
+    # Tells apart rows of one op in the test ids ("{family}-{name}-{label}-case{k}"); needed only
+    # when the name repeats in its family, and never derived from the row's position, so adding
+    # a row renames no other test.
+    label: str = ""
+    family: str = ""  # set by all_rows()
+
+    @property
+    def id(self) -> str:
+        return "-".join(p for p in (self.family, self.name, self.label) if p)
 
     def inputs(self, shapes, dtype: str, seed: int = 0) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)
@@ -55,8 +70,26 @@ class Row:
         return [rng.uniform(self.low, self.high, s).astype(dtype) for s in shapes]
 
 
-def all_rows() -> list[Row]:
-    rows = []
+@dataclass
+class ErrorRow:
+    """A call that must fail: ``call(device)`` builds its inputs on ``device`` and must raise
+    ``exc`` with a message in which ``match`` (a regular expression) is found."""
+
+    name: str  # unique in its family: "{op}-{what is wrong}"
+    call: Callable  # f(device) -> anything
+    exc: type[BaseException]
+    match: str
+    # Why the row runs on the CPU only ("" = on every device): e.g. a CUDA kernel checks index
+    # values itself and reports a bad one at the next synchronize, with another message.
+    cpu_only: str = ""
+    family: str = ""  # set by all_errors()
+
+    @property
+    def id(self) -> str:
+        return f"{self.family}-{self.name}"
+
+
+def _tables():
     for fam in FAMILIES:
         try:
             mod = importlib.import_module(f"tests.ops.table_{fam}")
@@ -64,8 +97,51 @@ def all_rows() -> list[Row]:
             if e.name != f"tests.ops.table_{fam}":
                 raise
             continue
-        rows.extend(mod.ROWS)
+        yield fam, mod
+
+
+def all_rows() -> list[Row]:
+    rows = []
+    for fam, mod in _tables():
+        for row in mod.ROWS:
+            row.family = fam
+            rows.append(row)
     return rows
 
 
+def all_errors() -> list[ErrorRow]:
+    rows = []
+    for fam, mod in _tables():
+        for row in getattr(mod, "ERRORS", []):
+            row.family = fam
+            rows.append(row)
+    return rows
+
+
+def kwargs_label(kw: dict) -> str:
+    """A row label from the keyword arguments that set a row apart: stride=2, padding=1 ->
+    "stride2-padding1"; (2, 1) -> "2x1"."""
+
+    def text(v):
+        return "x".join(map(str, v)) if isinstance(v, tuple) else str(v)
+
+    parts = [k + text(v) for k, v in kw.items()]
+    return "-".join(parts) or "default"
+
+
+# Inputs of error rows, built on the device under test.
+def ones_on(device, *shape, dtype=None):
+    return mt.ones(*shape, dtype=dtype, device=device)
+
+
+def zeros_on(device, *shape, dtype=None):
+    return mt.zeros(*shape, dtype=dtype, device=device)
+
+
+def tensor_on(device, values, dtype=None):
+    return mt.tensor(np.asarray(values, dtype=dtype), device=device)
+
+
 ROWS = all_rows()
+ROW_BY_ID = {row.id: row for row in ROWS}  # the fuzzer's reproducers name rows by id
+ERRORS = all_errors()

@@ -3,7 +3,7 @@
 import mytensor as mt
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on
 
 ROWS = [
     Row(
@@ -13,6 +13,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="7",
     ),
     Row(
         "arange",
@@ -21,6 +22,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="1_2.5_0.25",
     ),
     Row(
         "arange",
@@ -29,6 +31,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="5_3_2",
     ),
     Row(
         "eye",
@@ -37,6 +40,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="3",
     ),
     Row(
         "eye",
@@ -45,6 +49,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="2_4_dtype_int64",
     ),
     Row(
         "full",
@@ -53,6 +58,7 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="2_3_1.5",
     ),
     Row(
         "full",
@@ -61,5 +67,54 @@ ROWS = [
         [()],
         grad=(),
         device_arg=True,
+        label="zeros_0_3_ones_1_3",
+    ),
+]
+
+# Bad calls: creation, conversion and device parsing.
+ERRORS = [
+    ErrorRow(
+        "arange-zero-step",
+        lambda d: mt.arange(0, 10, 0, device=d),
+        ValueError,
+        r"\[arange\] step must be nonzero",
+    ),
+    ErrorRow(
+        "arange-wrong-direction",
+        lambda d: mt.arange(10, 0, 1, device=d),
+        ValueError,
+        r"\[arange\] upper bound",
+    ),
+    ErrorRow(
+        "zeros-negative-dim",
+        lambda d: mt.zeros(-1, 2, device=d),
+        mt.ShapeError,
+        r"negative dimension",
+    ),
+    ErrorRow(
+        "item-of-many-elements",
+        lambda d: ones_on(d, 3).item(),
+        ValueError,
+        r"\[item\] a tensor with 3 elements",
+    ),
+    ErrorRow(
+        "device-unknown-name",
+        lambda d: mt.device("gpu"),
+        ValueError,
+        r"\[device\] expected 'cpu' or 'cuda",
+        cpu_only="no tensor, so no device",
+    ),
+    ErrorRow(
+        "from_numpy-of-a-list",
+        lambda d: mt.from_numpy([1, 2]),
+        TypeError,
+        r"\[from_numpy\] expected a numpy.ndarray",
+        cpu_only="from_numpy makes CPU tensors",
+    ),
+    ErrorRow(
+        "tensor-of-strings",
+        lambda d: mt.tensor(["a"], device=d),
+        mt.DTypeError,
+        r"NumPy dtype <U1 is not supported",
     ),
 ]

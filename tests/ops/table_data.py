@@ -104,6 +104,7 @@ ROWS = [
         grad=(),
         make=_make,
         layouts=False,
+        label="augment",
     ),
     # The explicit-plan mode: per-sample (dy, dx, flip) given instead of drawn.
     Row(
@@ -119,5 +120,6 @@ ROWS = [
         grad=(),
         make=_make_plan,
         layouts=False,
+        label="plan",
     ),
 ]

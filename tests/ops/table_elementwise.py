@@ -4,7 +4,7 @@ import mytensor as mt
 import numpy as np
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on, tensor_on
 
 UNARY_SHAPES = [((3, 4),), ((),), ((1, 5),), ((0, 3),), ((2, 3, 5),), ((70000,),)]
 BINARY_SHAPES = [
@@ -39,7 +39,7 @@ def distinct_pairs(shapes, rng, dtype):
 
 ROWS = [
     Row("neg", lambda x: -x, lambda x: -x, UNARY_SHAPES),
-    Row("exp", mt.exp, torch.exp, UNARY_SHAPES),
+    Row("exp", mt.exp, torch.exp, UNARY_SHAPES, label="plain"),
     Row("log", mt.log, torch.log, UNARY_SHAPES, make=positive),
     Row("sqrt", mt.sqrt, torch.sqrt, UNARY_SHAPES, make=positive),
     Row("rsqrt", mt.rsqrt, torch.rsqrt, UNARY_SHAPES, make=positive),
@@ -56,21 +56,37 @@ ROWS = [
     ),
     Row("tanh", mt.tanh, torch.tanh, UNARY_SHAPES, covers=("tanh_backward",)),
     Row("gelu", mt.gelu, torch.nn.functional.gelu, UNARY_SHAPES, covers=("gelu_backward",)),
-    Row("pow_scalar", lambda x: x**3, lambda x: x**3, UNARY_SHAPES),
-    Row("pow_scalar", lambda x: x**0.5, lambda x: x**0.5, UNARY_SHAPES[:2], make=positive),
+    Row("pow_scalar", lambda x: x**3, lambda x: x**3, UNARY_SHAPES, label="3"),
+    Row(
+        "pow_scalar",
+        lambda x: x**0.5,
+        lambda x: x**0.5,
+        UNARY_SHAPES[:2],
+        make=positive,
+        label="0.5",
+    ),
     Row(
         "clamp",
         lambda x: mt.clamp(x, -0.5, 0.7),
         lambda x: torch.clamp(x, -0.5, 0.7),
         UNARY_SHAPES,
         make=away_from_zero,
+        label="0.5_0.7",
     ),
-    Row("clamp", lambda x: x.clamp(min=0.3), lambda x: x.clamp(min=0.3), UNARY_SHAPES[:2]),
-    Row("add", lambda a, b: a + b, lambda a, b: a + b, BINARY_SHAPES, grad=(0, 1)),
-    Row("add", lambda a: a + 2.5, lambda a: a + 2.5, UNARY_SHAPES[:3], covers=("full",)),
-    Row("sub", lambda a, b: a - b, lambda a, b: a - b, BINARY_SHAPES, grad=(0, 1)),
-    Row("sub", lambda a: 1.0 - a, lambda a: 1.0 - a, UNARY_SHAPES[:3]),
-    Row("mul", lambda a, b: a * b, lambda a, b: a * b, BINARY_SHAPES, grad=(0, 1)),
+    Row(
+        "clamp",
+        lambda x: x.clamp(min=0.3),
+        lambda x: x.clamp(min=0.3),
+        UNARY_SHAPES[:2],
+        label="min_0.3",
+    ),
+    Row("add", lambda a, b: a + b, lambda a, b: a + b, BINARY_SHAPES, grad=(0, 1), label="tensor"),
+    Row(
+        "add", lambda a: a + 2.5, lambda a: a + 2.5, UNARY_SHAPES[:3], covers=("full",), label="2.5"
+    ),
+    Row("sub", lambda a, b: a - b, lambda a, b: a - b, BINARY_SHAPES, grad=(0, 1), label="tensor"),
+    Row("sub", lambda a: 1.0 - a, lambda a: 1.0 - a, UNARY_SHAPES[:3], label="1.0"),
+    Row("mul", lambda a, b: a * b, lambda a, b: a * b, BINARY_SHAPES, grad=(0, 1), label="tensor"),
     Row(
         "div",
         lambda a, b: a / b,
@@ -78,8 +94,9 @@ ROWS = [
         BINARY_SHAPES,
         grad=(0, 1),
         make=lambda s, r, d: [r.uniform(-2, 2, s[0]).astype(d), positive(s[1:], r, d)[0]],
+        label="tensor",
     ),
-    Row("div", lambda a: 2.0 / a, lambda a: 2.0 / a, UNARY_SHAPES[:3], make=positive),
+    Row("div", lambda a: 2.0 / a, lambda a: 2.0 / a, UNARY_SHAPES[:3], make=positive, label="2.0"),
     Row(
         "pow",
         lambda a, b: a**b,
@@ -126,10 +143,32 @@ ROWS = [
         BINARY_SHAPES[:3],
         grad=(),
         covers=("to_dtype",),
+        label="long",
     ),
-    Row("mul", lambda a: a.long() * 2, lambda a: a.long() * 2, UNARY_SHAPES[:3], grad=()),
-    Row("div", lambda a: a.long() / 3, lambda a: a.long() / 3, UNARY_SHAPES[:3], grad=()),
-    Row("mul", lambda a: a.long() * 1.5, lambda a: a.long() * 1.5, UNARY_SHAPES[:3], grad=()),
+    Row(
+        "mul",
+        lambda a: a.long() * 2,
+        lambda a: a.long() * 2,
+        UNARY_SHAPES[:3],
+        grad=(),
+        label="long_2",
+    ),
+    Row(
+        "div",
+        lambda a: a.long() / 3,
+        lambda a: a.long() / 3,
+        UNARY_SHAPES[:3],
+        grad=(),
+        label="long_3",
+    ),
+    Row(
+        "mul",
+        lambda a: a.long() * 1.5,
+        lambda a: a.long() * 1.5,
+        UNARY_SHAPES[:3],
+        grad=(),
+        label="long_1.5",
+    ),
     Row(
         "add",
         lambda a, b: a + b.double(),
@@ -138,9 +177,15 @@ ROWS = [
         grad=(0, 1),
         dtypes=("float32",),
         gradcheck=False,
+        label="double",
     ),
     Row(
-        "exp", lambda a: mt.exp(a.long()), lambda a: torch.exp(a.long()), UNARY_SHAPES[:2], grad=()
+        "exp",
+        lambda a: mt.exp(a.long()),
+        lambda a: torch.exp(a.long()),
+        UNARY_SHAPES[:2],
+        grad=(),
+        label="long",
     ),
     Row(
         "add_",
@@ -172,5 +217,64 @@ ROWS = [
         BINARY_SHAPES[:1] + [((3, 4), (4,))],
         grad=(),
         low=0.5,
+    ),
+]
+
+# Bad calls: a typed exception naming the op and the offending shapes or dtypes.
+ERRORS = [
+    ErrorRow(
+        "add-not-broadcastable",
+        lambda d: ones_on(d, 2, 3) + ones_on(d, 4, 3),
+        mt.ShapeError,
+        r"\[add\] shapes \(2, 3\) and \(4, 3\) cannot be broadcast",
+    ),
+    ErrorRow(
+        "mul-not-broadcastable",
+        lambda d: ones_on(d, 2, 3) * ones_on(d, 3, 2),
+        ValueError,
+        r"\[mul\] shapes \(2, 3\) and \(3, 2\)",
+    ),
+    ErrorRow(
+        "neg-bool",
+        lambda d: -tensor_on(d, [True]),
+        mt.DTypeError,
+        r"\[neg\] is not supported for bool",
+    ),
+    ErrorRow(
+        "sub-bool",
+        lambda d: tensor_on(d, [True]) - tensor_on(d, [False]),
+        mt.DTypeError,
+        r"\[sub\] is not supported for bool",
+    ),
+    ErrorRow(
+        "where-float-condition",
+        lambda d: mt.where(ones_on(d, 2), ones_on(d, 2), ones_on(d, 2)),
+        mt.DTypeError,
+        r"\[where\] condition must be bool, got float32",
+    ),
+    ErrorRow(
+        "pow-negative-integer-power",
+        lambda d: tensor_on(d, [1, 2]) ** -1,
+        ValueError,
+        r"negative integer powers",
+    ),
+    ErrorRow(
+        "clamp-no-bound",
+        lambda d: mt.clamp(ones_on(d, 2)),
+        ValueError,
+        r"\[clamp\] at least one of min and max",
+    ),
+    ErrorRow(
+        "add_-result-shape",
+        lambda d: tensor_on(d, [1.0]).add_(ones_on(d, 3)),
+        mt.ShapeError,
+        r"\[add_\] the result of shape",
+    ),
+    # issue #10: RuntimeError with PyTorch's wording (was DTypeError "cannot be cast").
+    ErrorRow(
+        "add_-float-into-int64",
+        lambda d: tensor_on(d, [1, 2]).add_(1.5),
+        RuntimeError,
+        r"\[add_\] result type float32 can't be cast to the desired output type int64",
     ),
 ]

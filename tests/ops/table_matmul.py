@@ -5,7 +5,7 @@ import mytensor.nn.functional as F
 import torch
 import torch.nn.functional as TF
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, zeros_on
 
 # float32 products sum K terms of size ~1 in a different order than MKL: errors grow like
 # sqrt(K) * eps * |value|, so values near 0 need an absolute tolerance of ~1e-4 (K up to 300).
@@ -41,8 +41,17 @@ LINEAR_CASES = [
 ]
 
 ROWS = [
-    Row("matmul", mt.matmul, torch.matmul, MATMUL_CASES, grad=(0, 1), atol=GEMM_ATOL),
-    Row("matmul", lambda a, b: a @ b, lambda a, b: a @ b, [((2, 3), (3, 2))], grad=(0, 1)),
+    Row(
+        "matmul", mt.matmul, torch.matmul, MATMUL_CASES, grad=(0, 1), atol=GEMM_ATOL, label="plain"
+    ),
+    Row(
+        "matmul",
+        lambda a, b: a @ b,
+        lambda a, b: a @ b,
+        [((2, 3), (3, 2))],
+        grad=(0, 1),
+        label="operator",
+    ),
     # Operands that are transposed views by construction (column-major GEMM operands).
     Row(
         "matmul",
@@ -51,6 +60,7 @@ ROWS = [
         [((5, 4), (5, 3)), ((2, 7, 6), (2, 7, 5)), ((40, 33), (40, 31))],
         grad=(0, 1),
         atol=GEMM_ATOL,
+        label="a-transposed",
     ),
     Row(
         "matmul",
@@ -59,6 +69,7 @@ ROWS = [
         [((4, 5), (3, 5)), ((3, 6, 7), (2, 1, 5, 7))],
         grad=(0, 1),
         atol=GEMM_ATOL,
+        label="b-transposed",
     ),
     # A stride-0 (expanded) operand: copied into a GEMM-readable layout.
     Row(
@@ -68,8 +79,9 @@ ROWS = [
         [((1, 4), (4, 2))],
         grad=(0, 1),
         covers=("expand",),
+        label="expanded",
     ),
-    Row("linear", F.linear, TF.linear, LINEAR_CASES, grad=(0, 1, 2), atol=GEMM_ATOL),
+    Row("linear", F.linear, TF.linear, LINEAR_CASES, grad=(0, 1, 2), atol=GEMM_ATOL, label="bias"),
     Row(
         "linear",
         lambda x, w: F.linear(x, w),
@@ -77,5 +89,78 @@ ROWS = [
         [((3, 4), (5, 4)), ((2, 2, 6), (3, 6))],
         grad=(0, 1),
         atol=GEMM_ATOL,
+        label="no-bias",
+    ),
+]
+
+# Bad calls: a typed exception naming the op and the shapes or dtypes.
+ERRORS = [
+    ErrorRow(
+        "matmul-inner-dims",
+        lambda d: mt.matmul(zeros_on(d, 4, 3), zeros_on(d, 5, 2)),
+        mt.ShapeError,
+        r"\[matmul\] inner dims differ: a is \(4, 3\), b is \(5, 2\)",
+    ),
+    ErrorRow(
+        "matmul-vector-lengths",
+        lambda d: zeros_on(d, 3) @ zeros_on(d, 4),
+        ValueError,
+        r"\[matmul\] inner dims differ: a is \(3,\), b is \(4,\)",
+    ),
+    ErrorRow(
+        "matmul-0d",
+        lambda d: mt.matmul(mt.tensor(2.0, device=d), zeros_on(d, 3)),
+        ValueError,
+        r"\[matmul\] both arguments must be at least 1-D",
+    ),
+    ErrorRow(
+        "matmul-batch-not-broadcastable",
+        lambda d: mt.matmul(zeros_on(d, 2, 4, 3), zeros_on(d, 3, 3, 5)),
+        ValueError,
+        r"\[matmul\] batch dims \(2,\) and \(3,\) cannot be",
+    ),
+    # PyTorch multiplies integer matrices on the CPU; mytensor's GEMM is float-only.
+    ErrorRow(
+        "matmul-int64",
+        lambda d: mt.matmul(zeros_on(d, 2, 2, dtype=mt.int64), zeros_on(d, 2, 2, dtype=mt.int64)),
+        mt.DTypeError,
+        r"\[matmul\] expected float32 or float64.*int64",
+    ),
+    ErrorRow(
+        "matmul-mixed-dtypes",
+        lambda d: mt.matmul(zeros_on(d, 2, 2), zeros_on(d, 2, 2, dtype=mt.float64)),
+        TypeError,
+        r"\[matmul\] expected a and b to have one dtype, got float32 and float64",
+    ),
+    ErrorRow(
+        "matmul-list-operand",
+        lambda d: mt.matmul(zeros_on(d, 2, 2), [[1.0, 0.0], [0.0, 1.0]]),
+        TypeError,
+        r"\[matmul\] other must be a Tensor",
+    ),
+    ErrorRow(
+        "linear-in-features",
+        lambda d: F.linear(zeros_on(d, 128, 2048), zeros_on(d, 256, 1024)),
+        ValueError,
+        r"\[linear\] input has 2048 features \(shape \(128, 2048\)\) but weight expects 1024 "
+        r"\(weight shape \(256, 1024\)\)",
+    ),
+    ErrorRow(
+        "linear-1d-weight",
+        lambda d: F.linear(zeros_on(d, 2, 3), zeros_on(d, 3)),
+        ValueError,
+        r"\[linear\] weight must be 2-D",
+    ),
+    ErrorRow(
+        "linear-bias-shape",
+        lambda d: F.linear(zeros_on(d, 2, 3), zeros_on(d, 5, 3), zeros_on(d, 4)),
+        ValueError,
+        r"\[linear\] bias must have shape \(5,\)",
+    ),
+    ErrorRow(
+        "linear-mixed-dtypes",
+        lambda d: F.linear(zeros_on(d, 2, 3, dtype=mt.float64), zeros_on(d, 5, 3)),
+        TypeError,
+        r"\[linear\] expected input and weight to have one dtype",
     ),
 ]

@@ -62,7 +62,7 @@ def _torch_sgd(p, g, nesterov=False):
 CASES = [((3, 4), (3, 4)), ((5,), (5,)), ((), ()), ((0, 2), (0, 2)), ((300, 70), (300, 70))]
 
 ROWS = [
-    Row("adam_step", _mt_adam, _torch_adam, CASES, grad=(), atol=1e-6),
+    Row("adam_step", _mt_adam, _torch_adam, CASES, grad=(), atol=1e-6, label="adam"),
     Row(
         "adam_step",
         lambda p, g: _mt_adam(p, g, amsgrad=True, decoupled=True),
@@ -70,8 +70,9 @@ ROWS = [
         CASES[:2],
         grad=(),
         atol=1e-6,
+        label="adamw-amsgrad",
     ),
-    Row("sgd_step", _mt_sgd, _torch_sgd, CASES, grad=(), atol=1e-6),
+    Row("sgd_step", _mt_sgd, _torch_sgd, CASES, grad=(), atol=1e-6, label="sgd"),
     Row(
         "sgd_step",
         lambda p, g: _mt_sgd(p, g, nesterov=True),
@@ -79,5 +80,6 @@ ROWS = [
         CASES[:2],
         grad=(),
         atol=1e-6,
+        label="sgd-nesterov",
     ),
 ]

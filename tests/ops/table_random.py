@@ -2,11 +2,13 @@
 compare the shape and dtype of a draw plus a rounded statistic both frameworks must agree on;
 dropout under a reseeded generator is compared by value and gradient with x * mask / (1 - p)."""
 
+import re
+
 import mytensor as mt
 import numpy as np
 import torch
 
-from tests.ops.op_table import Row
+from tests.ops.op_table import ErrorRow, Row, ones_on
 
 
 def _t(lib, array, like):
@@ -83,6 +85,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(300, 400)),
         [()],
         **_DEV,
+        label="300x400",
     ),
     Row(
         "rand",
@@ -90,6 +93,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(1001, 7, dtype=torch.float64)),
         [()],
         **_DEV,
+        label="1001x7-float64",
     ),
     Row(
         "rand",
@@ -97,6 +101,7 @@ ROWS = [
         lambda: _uniform_summary(torch, torch.rand(())),
         [()],
         **_DEV,
+        label="0d",
     ),
     Row(
         "rand",
@@ -104,6 +109,7 @@ ROWS = [
         lambda: torch.rand(0, 3) * 0,
         [()],
         **_DEV,
+        label="empty",
     ),
     Row(
         "randn",
@@ -111,6 +117,7 @@ ROWS = [
         lambda: _summary(torch, torch.randn(1000, 1000)),
         [()],
         **_DEV,
+        label="1000x1000",
     ),
     Row(
         "randn",
@@ -118,6 +125,7 @@ ROWS = [
         lambda: _summary(torch, torch.randn(3, 7777, dtype=torch.float64), 1),
         [()],
         **_DEV,
+        label="3x7777-float64",
     ),
     Row(
         "randn",
@@ -125,6 +133,7 @@ ROWS = [
         lambda: torch.randn(()) * 0,
         [()],
         **_DEV,
+        label="0d",
     ),
     Row(
         "randint",
@@ -132,6 +141,7 @@ ROWS = [
         lambda: _int_summary(torch, torch.randint(3, 10, (100000,)), 3, 10),
         [()],
         **_DEV,
+        label="3to10",
     ),
     Row(
         "randint",
@@ -141,6 +151,7 @@ ROWS = [
         lambda: _int_summary(torch, torch.randint(-5, 0, (333, 301), dtype=torch.int32), -5, 0),
         [()],
         **_DEV,
+        label="int32-negative",
     ),
     Row(
         "randint",
@@ -148,6 +159,7 @@ ROWS = [
         lambda: torch.randint(0, 4, (2, 0)) * 0,
         [()],
         **_DEV,
+        label="empty",
     ),
     Row(
         "randperm",
@@ -155,6 +167,7 @@ ROWS = [
         lambda: _sorted(torch, torch.randperm(1000)),
         [()],
         **_DEV,
+        label="1000",
     ),
     Row(
         "randperm",
@@ -162,6 +175,7 @@ ROWS = [
         lambda: _sorted(torch, torch.randperm(37, dtype=torch.int32)),
         [()],
         **_DEV,
+        label="37-int32",
     ),
     Row(
         "randperm",
@@ -169,6 +183,7 @@ ROWS = [
         lambda: torch.randperm(0),
         [()],
         **_DEV,
+        label="empty",
     ),
     Row(
         "dropout",
@@ -176,6 +191,7 @@ ROWS = [
         _keep_rate(torch, torch.nn.functional, 0.3),
         [()],
         **_DEV,
+        label="keep-rate-0.3",
     ),
     # Reseeded dropout vs x * mask / (1 - p): values, gradients and (in float64) gradcheck.
     Row(
@@ -183,19 +199,28 @@ ROWS = [
         _mt_dropout(0.5),
         _torch_dropout(0.5),
         [((4, 5),), ((),), ((0, 3),), ((3, 7, 9),), ((257, 301),)],
+        label="p0.5",
     ),
-    Row("dropout", _mt_dropout(0.1), _torch_dropout(0.1), [((6, 7),), ((70000,),)]),
+    Row(
+        "dropout",
+        _mt_dropout(0.1),
+        _torch_dropout(0.1),
+        [((6, 7),), ((70000,),)],
+        label="p0.1",
+    ),
     Row(
         "dropout",
         lambda x: mt.nn.functional.dropout(x, 0.0),
         lambda x: torch.nn.functional.dropout(x, 0.0),
         [((3, 4),), ((),)],
+        label="p0.0",
     ),
     Row(
         "dropout",
         lambda x: mt.nn.functional.dropout(x, 1.0),
         lambda x: torch.nn.functional.dropout(x, 1.0),
         [((3, 4),), ((5,),)],
+        label="p1.0",
     ),
     Row(
         "dropout",
@@ -203,5 +228,82 @@ ROWS = [
         lambda x: torch.nn.functional.dropout(x, 0.5, training=False),
         [((3, 4),)],
         grad=(),
+        label="p0.5-eval",
+    ),
+]
+
+# Bad calls: a typed exception naming the op and the bad argument (literal message fragments).
+ERRORS = [
+    ErrorRow(
+        "rand-int64",
+        lambda d: mt.rand(2, 3, dtype=mt.int64, device=d),
+        mt.DTypeError,
+        re.escape("[rand] dtype must be float32"),
+    ),
+    ErrorRow(
+        "randn-bool",
+        lambda d: mt.randn(2, dtype=mt.bool, device=d),
+        mt.DTypeError,
+        re.escape("[randn] dtype must be float32"),
+    ),
+    ErrorRow(
+        "rand-negative-dim",
+        lambda d: mt.rand(-1, 3, device=d),
+        mt.ShapeError,
+        re.escape("[rand] negative dimension"),
+    ),
+    ErrorRow(
+        "randint-empty-range",
+        lambda d: mt.randint(5, 5, (2,), device=d),
+        ValueError,
+        re.escape("[randint] expected low < high, got low=5"),
+    ),
+    ErrorRow(
+        "randint-high-beyond-dtype",
+        lambda d: mt.randint(0, 300, (2,), dtype=mt.uint8, device=d),
+        ValueError,
+        re.escape("does not fit dtype uint8"),
+    ),
+    ErrorRow(
+        "randint-bool",
+        lambda d: mt.randint(0, 2, (2,), dtype=mt.bool, device=d),
+        mt.DTypeError,
+        re.escape("[randint] dtype bool"),
+    ),
+    ErrorRow(
+        "randperm-negative-n",
+        lambda d: mt.randperm(-3, device=d),
+        ValueError,
+        re.escape("[randperm] n must be non-negative, got -3"),
+    ),
+    ErrorRow(
+        "randperm-n-beyond-dtype",
+        lambda d: mt.randperm(300, dtype=mt.uint8, device=d),
+        ValueError,
+        re.escape("[randperm] n=300 is too large"),
+    ),
+    ErrorRow(
+        "dropout-native-p-above-1",
+        lambda d: mt._C.dropout(ones_on(d, 3)._impl, 1.5),
+        ValueError,
+        re.escape("[dropout] expected a probability"),
+    ),
+    ErrorRow(
+        "dropout-negative-p",
+        lambda d: mt.nn.functional.dropout(ones_on(d, 3), -0.1),
+        ValueError,
+        re.escape("[dropout] expected a probability p in"),
+    ),
+    ErrorRow(
+        "dropout-int-p-above-1",
+        lambda d: mt.nn.functional.dropout(ones_on(d, 3), 2),
+        ValueError,
+        re.escape("got 2"),
+    ),
+    ErrorRow(
+        "dropout-int64-input",
+        lambda d: mt.nn.functional.dropout(ones_on(d, 3, dtype=mt.int64), 0.5),
+        mt.DTypeError,
+        re.escape("[dropout] input must be float32 or float64, got int64"),
     ),
 ]

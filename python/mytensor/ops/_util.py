@@ -123,6 +123,15 @@ def as_tensor(value, ref, op: str = "scalar", wrap_ints: bool = False):
     if kind is int or kind is float or isinstance(value, (numbers.Number, np.bool_)):
         dtype = scalar_dtype(value, ref)
         v = scalar_value(value, op)
+        if (
+            wrap_ints
+            and type(v) is float
+            and isinstance(value, numbers.Integral)
+            and not dtype.is_floating_point
+        ):
+            # An int in [2^63, 2^64) next to an integer tensor wraps to int64 first (PyTorch
+            # holds it as a uint64 Scalar): int32_tensor - 2**63 subtracts 0.
+            v = int(value) - 2**64
         if wrap_ints and type(v) is int and dtype in (_dt.uint8, _dt.int32):
             v = _wrap_int(v, dtype)
         device = ref._impl.device

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from mytensor import _C
 from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
@@ -259,7 +261,9 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = sum_to(g * b * a ** (b - 1.0), a.shape)
+            # b * a^(b-1), 0 where b == 0 (not 0 * 0^-1 = NaN), as PyTorch's pow_backward_self
+            zero_exp = b == _zero(b)
+            ga = sum_to(g * where(zero_exp, 0.0, b * a ** (b - 1.0)), a.shape)
         if ctx.needs_input_grad[1]:
             # d/db a^b = a^b log a, masked as PyTorch's pow_backward_exponent: 0 where a == 0 and
             # b >= 0; where a == 0 and b < 0 it is inf * log(0) = -inf. The base is taken in the
@@ -421,25 +425,47 @@ def _bool_dtype():
 
 def _times_alpha(a, b, alpha, op):
     """b * alpha for add/sub. As in PyTorch alpha takes no part in type promotion: with two
-    bool operands it is cast to bool, so bool + bool * 0 stays bool."""
-    if alpha == 1:
+    bool operands it is cast to bool, so bool + bool * 0 stays bool; a float alpha needs a
+    floating result and a bool alpha a bool result (PyTorch raises otherwise)."""
+    if type(alpha) is int and alpha == 1:
         return b
     ta, tb = _pair(a, b, op)
-    if ta.dtype is tb.dtype is _bool_dtype():
+    result = check_alpha(ta, tb, alpha, op)
+    if alpha == 1:
+        return b
+    if result is _bool_dtype():
         return tb if alpha else mul(tb, False)
     return mul(tb, alpha)
 
 
+def check_alpha(ta, tb, alpha, op):
+    """The result dtype of ``ta (op) tb``, after checking that `alpha` suits it (add/sub)."""
+    from mytensor._dtype import from_c
+
+    result = from_c(_C.result_type(ta._impl, tb._impl))
+    if isinstance(alpha, (bool, np.bool_)):
+        if result is not _bool_dtype():
+            raise RuntimeError(
+                f"[{op}] Boolean alpha only supported for Boolean results, got {result}"
+            )
+    elif not isinstance(alpha, numbers.Integral) and not result.is_floating_point:
+        raise RuntimeError(
+            f"[{op}] For integral input tensors, argument alpha must not be a floating point "
+            f"number (alpha={alpha!r}, result dtype {result})"
+        )
+    return result
+
+
 def add(a, b, alpha=1):
     """``a + alpha * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
-    if alpha != 1:
+    if type(alpha) is not int or alpha != 1:  # alpha=1.0 or True is still checked
         b = _times_alpha(a, b, alpha, "add")
     return _binary(Add, "add", a, b)
 
 
 def sub(a, b, alpha=1):
     """``a - alpha * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
-    if alpha != 1:
+    if type(alpha) is not int or alpha != 1:  # alpha=1.0 or True is still checked
         b = _times_alpha(a, b, alpha, "sub")
     return _binary(Sub, "sub", a, b)
 
@@ -450,8 +476,20 @@ def mul(a, b):
 
 
 def div(a, b):
-    """True division ``a / b`` with broadcasting (integer inputs give a float result)."""
+    """True division ``a / b`` with broadcasting (integer inputs give a float result). An int
+    scalar next to an integer or bool tensor enters as a float, never wrapped to the tensor's
+    dtype: ``2**40 / int32_tensor`` is exact to float32, as in PyTorch."""
+    if isinstance(a, Tensor) and not a.dtype.is_floating_point:
+        b = _int_scalar_as_float(b)
+    elif isinstance(b, Tensor) and not b.dtype.is_floating_point:
+        a = _int_scalar_as_float(a)
     return _binary(Div, "div", a, b)
+
+
+def _int_scalar_as_float(v):
+    if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+        return float(scalar_value(v, "div"))
+    return v
 
 
 def pow(a, b):  # noqa: A001
@@ -471,12 +509,33 @@ def minimum(a, b):
     return _binary(Minimum, "minimum", a, b)
 
 
+def _default_float():
+    from mytensor._dtype import get_default_dtype
+
+    return get_default_dtype()
+
+
+def _clamp_bound(x, value, name: str):
+    """A clamp bound as an exact Scalar, rejected as PyTorch rejects it: an int beyond int64 on an
+    integer tensor, a finite float beyond the range of a float result (``clamp(max=1e308)`` of
+    float32)."""
+    if value is None:
+        return None
+    v = scalar_value(value, "clamp")
+    if type(v) is float:
+        floating = x.dtype.is_floating_point
+        if not floating and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            raise RuntimeError(
+                f"[clamp] {name} {int(value)} is outside the range of {x.dtype.name}"
+            )
+        _C.check_convertible(v, (x.dtype if floating else _default_float())._c, "clamp")
+    return v
+
+
 def clamp(x, min=None, max=None):  # noqa: A002
     """Elementwise ``min(max(x, min), max)``; either bound may be None. The gradient passes
     only where min < x < max."""
-    lo = None if min is None else scalar_value(min, "clamp")
-    hi = None if max is None else scalar_value(max, "clamp")
-    return Clamp.apply(x, lo, hi)
+    return Clamp.apply(x, _clamp_bound(x, min, "min"), _clamp_bound(x, max, "max"))
 
 
 def where(cond, a, b):

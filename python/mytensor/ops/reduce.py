@@ -244,12 +244,28 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return Var.apply(input, dims, c, keepdim)
 
 
+class _SqrtOfVar(Function):
+    """sqrt of a variance, whose gradient is 0 (not g / 0 * 0 = NaN) where the deviation is 0,
+    as PyTorch's std_backward."""
+
+    @staticmethod
+    def forward(ctx, v):
+        y = _C.sqrt(v)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        from mytensor.ops.elementwise import where
+
+        (y,) = ctx.saved_tensors
+        return where(y == 0, 0.0, g / (y * 2.0))
+
+
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Standard deviation: sqrt of :func:`var`, with the same arguments."""
-    from mytensor.ops.elementwise import sqrt
-
     dims, c = _correction("std", dim, unbiased, correction)
-    return sqrt(Var.apply(input, dims, c, keepdim))
+    return _SqrtOfVar.apply(Var.apply(input, dims, c, keepdim))
 
 
 # ---- logsumexp, softmax ----------------------------------------------------------------------

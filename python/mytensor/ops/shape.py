@@ -3,11 +3,13 @@ device/dtype conversion."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from mytensor import _C
+from mytensor._dtype import from_c
 from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
 from mytensor.ops._util import dims_arg, native, sum_to
@@ -144,13 +146,20 @@ class Cat(Function):
         out = _C.cat(list(xs), dim)  # validates dim and shapes first
         ctx.dim = dim
         ctx.sizes = [x.shape[dim] if x.ndim else 1 for x in xs]
+        # Mixed inputs are promoted: their grads go back cast.
+        ctx.dtypes = [from_c(x.dtype) for x in xs]
         return out
 
     @staticmethod
     def backward(ctx, g):
         grads, at = [], 0
-        for size in ctx.sizes:
-            grads.append(native(_C.slice, g, ctx.dim, at, at + size, 1))
+        for k, size in enumerate(ctx.sizes):
+            gk = None
+            if ctx.needs_input_grad[k + 1]:
+                gk = native(_C.slice, g, ctx.dim, at, at + size, 1)
+                if gk.dtype is not ctx.dtypes[k]:
+                    gk = gk.to(ctx.dtypes[k])
+            grads.append(gk)
             at += size
         return (None, *grads)
 
@@ -429,7 +438,21 @@ def getitem(x, index):
             f"[getitem] tensors used as indices must be integer or bool, got {idx.dtype}"
         )
     flat_idx = _wrap_negative(reshape(idx, -1), view.shape[dim])
-    out = index_select(view, dim, flat_idx)
+    shape = view.shape
+    if (
+        idx.ndim
+        and flat_idx.numel()
+        and shape[dim]
+        and math.prod(shape[:dim] + shape[dim + 1 :]) == 0
+    ):
+        # The result is empty: nothing is read, and PyTorch checks no index value then (but a
+        # 0-d index is an integer index, and an indexed dim of size 0 has no valid index).
+        out = reshape(
+            index_select(view, dim, flat_idx[:0]),
+            (*shape[:dim], flat_idx.numel(), *shape[dim + 1 :]),
+        )
+    else:
+        out = index_select(view, dim, flat_idx)
     if idx.ndim != 1:
         shape = view.shape
         out = reshape(out, (*shape[:dim], *idx.shape, *shape[dim + 1 :]))

@@ -52,7 +52,9 @@ Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device)
 namespace {
 // arange's values on the host (a few values, then copied: arange is never on a hot path).
 // Integer bounds count in int64 so that values beyond 2^53 stay exact.
-Tensor arange_host(const Scalar& start, const Scalar& end, const Scalar& step) {
+// `integral`: the values go to an integer dtype; float bounds then count the length in double
+// but the values are trunc(start) + i * trunc(step), as PyTorch computes them.
+Tensor arange_host(const Scalar& start, const Scalar& end, const Scalar& step, bool integral) {
   if (!start.is_floating() && !end.is_floating() && !step.is_floating()) {
     int64_t a = start.to<int64_t>(), b = end.to<int64_t>(), s = step.to<int64_t>();
     MT_CHECK(s != 0, std::invalid_argument, "[arange] step must be nonzero");
@@ -85,6 +87,17 @@ Tensor arange_host(const Scalar& start, const Scalar& end, const Scalar& step) {
   MT_CHECK(len < 9223372036854775808.0, ShapeError, "[arange] the length ", len, " of arange(",
            start.str(), ", ", end.str(), ", ", step.str(), ") is too large for a tensor");
   int64_t n = static_cast<int64_t>(len);
+  if (integral) {
+    MT_CHECK(std::fabs(a) < 9223372036854775808.0 && std::fabs(s) < 9223372036854775808.0,
+             std::invalid_argument, "[arange] start ", start.str(), " and step ", step.str(),
+             " must fit in int64 for an integer dtype");
+    const uint64_t ai = static_cast<uint64_t>(static_cast<int64_t>(a));
+    const uint64_t si = static_cast<uint64_t>(static_cast<int64_t>(s));
+    Tensor host = Tensor::empty({n}, DType::Int64, Device{}, "arange");
+    int64_t* p = host.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<int64_t>(ai + static_cast<uint64_t>(i) * si);
+    return host;
+  }
   Tensor host = Tensor::empty({n}, DType::Float64, Device{}, "arange");
   double* p = host.data<double>();
   for (int64_t i = 0; i < n; ++i) p[i] = a + static_cast<double>(i) * s;
@@ -95,7 +108,7 @@ Tensor arange_host(const Scalar& start, const Scalar& end, const Scalar& step) {
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType dtype,
               Device device) {
   check_device_exists(device, "arange");
-  return to_device(to_dtype(arange_host(start, end, step), dtype), device);
+  return to_device(to_dtype(arange_host(start, end, step, !is_floating(dtype)), dtype), device);
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {

@@ -206,7 +206,7 @@ std::tuple<Tensor, Tensor> dropout(const Tensor& x, double p) {
     return {out, mask};
   }
   if (p == 1.0) {
-    fill_(out, 0.0);
+    out = mul(x, full({}, 0.0, x.dtype(), x.device()));  // x * 0, as PyTorch: NaN stays NaN
     fill_(mask, 0.0);
     return {out, mask};
   }
