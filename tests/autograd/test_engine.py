@@ -222,3 +222,15 @@ def test_forward_sees_impls_and_apply_wraps_them():
 
     with pytest.raises(TypeError, match=r"\[ReturnsTensor\] forward must return a TensorImpl"):
         ReturnsTensor.apply(x)
+
+
+@pytest.mark.parametrize("detached_first", [False, True])
+def test_saved_inputs_map_back_by_position_when_two_tensors_share_storage(detached_first):
+    # x and x.detach() hold one native impl: forward must still save each as itself, or a
+    # create_graph backward would differentiate through the detached operand (issue #11).
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    xd = x.detach()
+    y = xd * x if detached_first else x * xd
+    y.sum().backward(create_graph=True)
+    assert x.grad.tolist() == [1.0, 2.0]
+    assert not x.grad.requires_grad  # d/dx (x * const) = const: no graph behind it

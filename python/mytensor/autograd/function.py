@@ -154,6 +154,8 @@ class Function:
             else:
                 raw.append(a)
                 needs.append(False)
+        if any_need and len(raw) > 1:
+            _separate_shared_impls(args, raw, tensor_cls)
         ctx = Context(tuple(needs))
         result = cls.forward(ctx, *raw, **kwargs)
         make = tensor_cls._make
@@ -167,8 +169,22 @@ class Function:
             raise _bad_output(cls, result)
         if not (any_need and grad_mode.is_grad_enabled()):
             return outs[0] if single else outs
-        _record(cls, ctx, args, needs, outs)
+        _record(cls, ctx, args, raw, needs, outs)
         return outs[0] if single else outs
+
+
+def _separate_shared_impls(args: tuple, raw: list, tensor_cls) -> None:
+    """Two different Tensors can hold one impl object (x and x.detach()): the later one's is
+    replaced by an alias (same storage and version counter), so that each impl forward saves
+    maps back to the Tensor it came from."""
+    if len(raw) == 2:  # the common binary op: one comparison
+        if raw[0] is raw[1] and args[0] is not args[1] and isinstance(args[1], tensor_cls):
+            raw[1] = _C.expand(raw[1], raw[1].shape)
+        return
+    owners: dict[int, object] = {}
+    for i, a in enumerate(args):
+        if isinstance(a, tensor_cls) and owners.setdefault(id(raw[i]), a) is not a:
+            raw[i] = _C.expand(raw[i], raw[i].shape)
 
 
 def _check_impl(fn, value):
@@ -184,7 +200,7 @@ def _bad_output(fn, value) -> TypeError:
     )
 
 
-def _record(fn, ctx: Context, args: tuple, needs: list[bool], outs: tuple) -> None:
+def _record(fn, ctx: Context, args: tuple, raw: list, needs: list[bool], outs: tuple) -> None:
     """Makes a Node for this call of fn and hangs it on the outputs."""
     ctx._fn_name = fn.__name__
     edges: list[tuple[object, int] | None] = []
@@ -213,19 +229,19 @@ def _record(fn, ctx: Context, args: tuple, needs: list[bool], outs: tuple) -> No
             o.grad_fn = node
             o._output_nr = i
     if ctx._saved:
-        ctx._saved = tuple(_saved_tensor(s, args, outs) for s in ctx._saved)
+        ctx._saved = tuple(_saved_tensor(s, args, raw, outs) for s in ctx._saved)
         ctx._versions = tuple(None if t is None else t._impl.version for t in ctx._saved)
 
 
-def _saved_tensor(impl, args: tuple, outs: tuple):
-    """The Tensor for an impl that forward saved: the input it came from (so that its graph
+def _saved_tensor(impl, args: tuple, raw: list, outs: tuple):
+    """The Tensor for an impl that forward saved: the input it was passed as (so that its graph
     stays reachable), a detached alias of an output (which would otherwise point back at its own
     node), or a new Tensor for an intermediate."""
     if impl is None:
         return None
     tensor_cls = _Tensor or _tensor_class()
-    for a in args:
-        if isinstance(a, tensor_cls) and a._impl is impl:
+    for a, r in zip(args, raw):
+        if r is impl and isinstance(a, tensor_cls):
             return a
     for o in outs:
         if o is not None and o._impl is impl:
