@@ -53,3 +53,39 @@ def test_all_lists_only_existing_names():
         module = importlib.import_module(name)
         for attr in getattr(module, "__all__", []):
             assert hasattr(module, attr), f"{name}.__all__ names {attr!r}, which does not exist"
+
+
+def test_no_module_is_shadowed_by_an_attribute():
+    # mytensor.dtype used to be both a module and the dtype class on the package, so that
+    # `import mytensor.dtype` gave the module and `mytensor.dtype` the class (issue #11); the
+    # module is now mytensor._dtype.
+    shadowed = []
+    for info in pkgutil.walk_packages(mytensor.__path__, "mytensor."):
+        module = importlib.import_module(info.name)
+        parent, _, leaf = info.name.rpartition(".")
+        value = getattr(importlib.import_module(parent), leaf, module)
+        if value is not module:
+            shadowed.append(f"{info.name} (shadowed by {type(value).__name__})")
+    assert not shadowed, f"modules hidden by a package attribute of the same name: {shadowed}"
+
+
+def test_tensor_methods_are_defined_in_its_class_body():
+    # Editors and type checkers read Tensor's methods from the source (issue #11): none may be
+    # attached at import time with setattr.
+    import ast
+    import inspect
+
+    from mytensor._tensor import Tensor
+
+    source = ast.parse(inspect.getsource(Tensor))
+    (cls,) = source.body
+    in_body = set()
+    for stmt in cls.body:
+        if isinstance(stmt, ast.FunctionDef):
+            in_body.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            in_body.update(t.id for t in targets if isinstance(t, ast.Name))
+    attached = sorted(set(vars(Tensor)) - in_body - {"__module__", "__qualname__", "__doc__"})
+    attached = [name for name in attached if not name.startswith("__") or name in vars(object)]
+    assert not attached, f"Tensor attributes not defined in its class body: {attached}"

@@ -9,6 +9,26 @@ from mytensor._C import (
     OutOfMemoryError,
     ShapeError,
 )
+from mytensor._device import device
+from mytensor._dtype import (
+    bfloat16,
+    bool_,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int32,
+    int64,
+    long,
+    promote_types,
+    uint8,
+)
+from mytensor._dtype import dtype as dtype
+from mytensor._tensor import Tensor
 from mytensor.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from mytensor.creation import (
     arange,
@@ -35,25 +55,6 @@ from mytensor.creation import (
     zeros,
     zeros_like,
 )
-from mytensor.device import device
-from mytensor.dtype import (
-    bfloat16,
-    bool_,
-    double,
-    float,
-    float16,
-    float32,
-    float64,
-    get_default_dtype,
-    half,
-    int,
-    int32,
-    int64,
-    long,
-    promote_types,
-    uint8,
-)
-from mytensor.dtype import dtype as dtype
 from mytensor.ops.elementwise import (
     abs,
     add,
@@ -114,9 +115,7 @@ from mytensor.ops.shape import (
     unsqueeze,
 )
 from mytensor.serialization import load, save
-from mytensor.tensor import Tensor, _install_methods
 
 bool = bool_  # noqa: A001  (mt.bool, as torch.bool)
-_install_methods()
 
 __version__ = "0.1.0"

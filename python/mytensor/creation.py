@@ -4,19 +4,16 @@ counter-based generator that ``manual_seed`` seeds)."""
 
 from __future__ import annotations
 
-import importlib
 import numbers
 import operator
 
 import numpy as np
 
 from mytensor import _C
-from mytensor.device import as_device
+from mytensor import _dtype as _dt
+from mytensor._device import as_device
+from mytensor._tensor import Tensor
 from mytensor.ops._util import scalar_value
-from mytensor.tensor import Tensor
-
-# mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
-_dt = importlib.import_module("mytensor.dtype")
 
 
 def _shape(size, op: str) -> list[int]:
@@ -187,6 +184,7 @@ def _check_values_fit(array: np.ndarray, dtype) -> None:
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size with unspecified values (``empty(2, 3)`` or ``empty((2, 3))``)."""
     impl = _C.empty(_shape(size, "empty"), _default(dtype)._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
@@ -209,11 +207,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of the given size (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
     shape = _shape(size, "zeros")
     return full(shape, 0.0, dtype=_default(dtype), device=device, requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of the given size (``ones(2, 3)`` or ``ones((2, 3))``)."""
     shape = _shape(size, "ones")
     return full(shape, 1.0, dtype=_default(dtype), device=device, requires_grad=requires_grad)
 
@@ -223,11 +223,13 @@ def _like(x: Tensor, dtype, device):
 
 
 def zeros_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``x``'s shape (and dtype and device unless given)."""
     dtype, device = _like(x, dtype, device)
     return full(x.shape, 0.0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Ones of ``x``'s shape (and dtype and device unless given)."""
     dtype, device = _like(x, dtype, device)
     return full(x.shape, 1.0, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -235,11 +237,13 @@ def ones_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -
 def full_like(
     x: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
+    """A tensor of ``x``'s shape (and dtype and device unless given) filled with ``fill_value``."""
     dtype, device = _like(x, dtype, device)
     return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(x: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of ``x``'s shape (and dtype and device unless given)."""
     dtype, device = _like(x, dtype, device)
     return empty(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -259,6 +263,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
 def eye(
     n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
+    """An ``n`` x ``m`` (``m`` defaults to ``n``) matrix with ones on the diagonal."""
     impl = _C.eye(int(n), int(n if m is None else m), _default(dtype)._c, as_device(device)._c)
     return _finish(impl, requires_grad)
 
@@ -276,6 +281,7 @@ def get_rng_state() -> tuple[int, int]:
 
 
 def set_rng_state(state) -> None:
+    """Restores the generator state ``(seed, offset)`` returned by :func:`get_rng_state`."""
     seed, offset = state
     _C.set_rng_state(int(seed), int(offset))
 
@@ -309,10 +315,12 @@ def randperm(n: int, dtype=None, device=None) -> Tensor:
 
 
 def rand_like(x: Tensor, dtype=None, device=None) -> Tensor:
+    """Uniform values in [0, 1) of ``x``'s shape (and dtype and device unless given)."""
     dtype, device = _like(x, dtype, device)
     return rand(x.shape, dtype=dtype, device=device)
 
 
 def randn_like(x: Tensor, dtype=None, device=None) -> Tensor:
+    """Standard normal values of ``x``'s shape (and dtype and device unless given)."""
     dtype, device = _like(x, dtype, device)
     return randn(x.shape, dtype=dtype, device=device)

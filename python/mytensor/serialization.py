@@ -17,7 +17,7 @@ import tempfile
 import numpy as np
 
 from mytensor import _C
-from mytensor.tensor import Tensor
+from mytensor._tensor import Tensor
 
 __all__ = ["save", "load"]
 
@@ -208,7 +208,7 @@ def save(obj, f) -> None:
             out.write(struct.pack("<Q", len(blob)))
             out.write(blob)
             for array in tensors.values():
-                out.write(memoryview(array.reshape(-1)).cast("B") if array.size else b"")
+                out.write(array.reshape(-1).data.cast("B") if array.size else b"")
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -286,8 +286,8 @@ def load(f, map_location=None):
         spans.append(tuple(entry["data_offsets"]))
         tensors[key] = array
     _check_coverage(name, spans, len(buffer))
+    from mytensor._device import as_device
     from mytensor.creation import from_numpy
-    from mytensor.device import as_device
 
     device = as_device(map_location)
     out = {}

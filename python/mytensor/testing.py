@@ -2,7 +2,7 @@
 
 import numpy as _np
 
-from mytensor.tensor import Tensor
+from mytensor._tensor import Tensor
 
 
 def gradcheck(

@@ -154,13 +154,12 @@ def test_integer_tensors_cannot_require_grad():
 
 def test_gradcheck_reports_a_wrong_gradient():
     from mytensor.autograd.function import Function
-    from mytensor.ops._util import wrap
 
     class BadSquare(Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return wrap(mt._C.mul(x._impl, x._impl))
+            return mt._C.mul(x, x)
 
         @staticmethod
         def backward(ctx, g):
@@ -174,12 +173,11 @@ def test_gradcheck_reports_a_wrong_gradient():
 
 def test_wrong_gradient_shape_from_a_function_is_reported():
     from mytensor.autograd.function import Function
-    from mytensor.ops._util import wrap
 
     class Broken(Function):
         @staticmethod
         def forward(ctx, x):
-            return wrap(mt._C.clone(x._impl))
+            return mt._C.clone(x)
 
         @staticmethod
         def backward(ctx, g):
@@ -188,3 +186,51 @@ def test_wrong_gradient_shape_from_a_function_is_reported():
     x = mt.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"\[BrokenBackward\] returned an invalid gradient"):
         Broken.apply(x).sum().backward()
+
+
+def test_forward_sees_impls_and_apply_wraps_them():
+    # Function.apply is the Tensor/impl boundary (issue #11): forward gets TensorImpls, and
+    # returning anything else raises, naming the Function.
+    from mytensor.autograd.function import Function
+
+    seen = []
+
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen.append(type(x))
+            ctx.save_for_backward(x)
+            return mt._C.add(x, x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            seen.append(type(x))
+            return g * 2.0
+
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = Twice.apply(x)
+    assert isinstance(y, mt.Tensor) and y.grad_fn is not None
+    y.sum().backward()
+    assert seen == [mt._C.TensorImpl, mt.Tensor]
+    assert x.grad.tolist() == [2.0, 2.0]
+
+    class ReturnsTensor(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return mt.Tensor._make(mt._C.clone(x))
+
+    with pytest.raises(TypeError, match=r"\[ReturnsTensor\] forward must return a TensorImpl"):
+        ReturnsTensor.apply(x)
+
+
+@pytest.mark.parametrize("detached_first", [False, True])
+def test_saved_inputs_map_back_by_position_when_two_tensors_share_storage(detached_first):
+    # x and x.detach() hold one native impl: forward must still save each as itself, or a
+    # create_graph backward would differentiate through the detached operand (issue #11).
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    xd = x.detach()
+    y = xd * x if detached_first else x * xd
+    y.sum().backward(create_graph=True)
+    assert x.grad.tolist() == [1.0, 2.0]
+    assert not x.grad.requires_grad  # d/dx (x * const) = const: no graph behind it

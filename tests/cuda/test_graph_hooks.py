@@ -11,10 +11,10 @@ from __future__ import annotations
 import mytensor as mt
 import mytensor.nn as nn
 import pytest
+from mytensor._tensor import Tensor
 from mytensor.cuda import graph_hooks
 from mytensor.optim import SGD, Adam
 from mytensor.optim.lr_scheduler import StepLR
-from mytensor.tensor import Tensor
 
 GraphCaptureError = mt.cuda.GraphCaptureError
 

@@ -18,42 +18,46 @@ def run_backward(roots, root_grads, retain_graph: bool = False, create_graph: bo
     Nodes run in dependency order (Kahn's algorithm, no recursion, so depth is unbounded); each
     node's incoming gradients are summed in a buffer that is dropped once the node has run.
     """
-    # Sinks and the nodes to start from.
+    # Sinks and the nodes to start from. Nodes hash and compare by identity.
     buffers: dict = {}
     start = []
+    seen = set()
     for t, g in zip(roots, root_grads):
-        node = t.grad_fn if t.grad_fn is not None else AccumulateGrad(t)
-        nr = t._output_nr if t.grad_fn is not None else 0
+        node = t.grad_fn
+        if node is None:
+            node, nr = AccumulateGrad(t), 0
+        else:
+            nr = t._output_nr
         _add_to_buffer(buffers, node, nr, g)
-        start.append(node)
+        if node not in seen:
+            seen.add(node)
+            start.append(node)
 
     # Count, for every reachable node, how many edges lead into it.
     deps: dict = {}
-    seen = set()
-    stack = []
-    for node in start:
-        if id(node) not in seen:
-            seen.add(id(node))
-            stack.append(node)
+    stack = list(start)
     while stack:
         node = stack.pop()
-        if isinstance(node, AccumulateGrad):
+        if type(node) is AccumulateGrad:
             continue
         for edge in node.edges:
             if edge is None:
                 continue
             nxt = edge[0]
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if id(nxt) not in seen:
-                seen.add(id(nxt))
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
 
-    ready = [n for n in _unique(start) if deps.get(n, 0) == 0]
+    ready = [n for n in start if n not in deps]
     with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if grads is not None:
                     _accumulate(node.leaf, grads[0])
                 continue
@@ -71,15 +75,6 @@ def _release_edges(node, deps, ready) -> None:
                 ready.append(edge[0])
 
 
-def _unique(nodes):
-    out, ids = [], set()
-    for n in nodes:
-        if id(n) not in ids:
-            ids.add(id(n))
-            out.append(n)
-    return out
-
-
 def _add_to_buffer(buffers, node, output_nr, grad) -> None:
     slot = buffers.get(node)
     if slot is None:
@@ -89,14 +84,13 @@ def _add_to_buffer(buffers, node, output_nr, grad) -> None:
 
 
 def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
-    from mytensor.creation import zeros
+    if any(g is None for g in grads):  # outputs that received no gradient contribute zeros
+        from mytensor.creation import zeros
 
-    name = node.name()
-    # Outputs that received no gradient contribute zeros.
-    grads = [
-        g if g is not None else zeros(shape, dtype=dtype, device=device)
-        for g, (shape, dtype, device) in zip(grads, node.output_meta)
-    ]
+        grads = [
+            g if g is not None else zeros(shape, dtype=dtype, device=device)
+            for g, (shape, dtype, device) in zip(grads, node.output_meta)
+        ]
     if node.retained:
         for nr, ref in node.retained.items():
             t = ref()
@@ -109,8 +103,8 @@ def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
         result = (result,)
     if len(result) < len(node.edges):
         raise RuntimeError(
-            f"[{name}] backward returned {len(result)} gradients, expected {len(node.edges)} "
-            "(one per positional input of forward)"
+            f"[{node.name()}] backward returned {len(result)} gradients, expected "
+            f"{len(node.edges)} (one per positional input of forward)"
         )
     for i, (edge, g) in enumerate(zip(node.edges, result)):
         if edge is None:
@@ -119,7 +113,7 @@ def _run_node(node, grads, retain_graph, buffers, deps, ready) -> None:
             shape, dtype, device = node.input_meta[i]
             if g.shape != shape or g.dtype is not dtype or g.device != device:
                 raise RuntimeError(
-                    f"[{name}] returned an invalid gradient for input {i}: got shape "
+                    f"[{node.name()}] returned an invalid gradient for input {i}: got shape "
                     f"{g.shape}, {g.dtype} on {g.device}, expected shape {shape}, {dtype} on "
                     f"{device}"
                 )

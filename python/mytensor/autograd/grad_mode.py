@@ -5,14 +5,21 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = True  # each thread starts with grad mode on; read without a getattr default
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    """True unless inside :func:`no_grad` (or ``set_grad_enabled(False)``)."""
+    return _state.enabled
 
 
 def set_grad_enabled(mode: bool) -> None:
+    """Turns gradient recording on (``mode=True``) or off for the current thread."""
     _state.enabled = bool(mode)
 
 

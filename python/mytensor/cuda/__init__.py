@@ -37,6 +37,7 @@ def is_compiled() -> bool:
 
 
 def device_count() -> int:
+    """The number of CUDA devices (0 in a CPU-only build)."""
     return _C.cuda_device_count()
 
 
@@ -51,6 +52,7 @@ def memory_allocated(device: int = 0) -> int:
 
 
 def max_memory_allocated(device: int = 0) -> int:
+    """Peak bytes held by tensors on ``device`` since the start or the last reset."""
     return _C.cuda_max_memory_allocated(_index(device))
 
 
@@ -60,6 +62,7 @@ def memory_reserved(device: int = 0) -> int:
 
 
 def reset_peak_memory_stats(device: int = 0) -> None:
+    """Restarts the peak that :func:`max_memory_allocated` reports."""
     _C.cuda_reset_peak_memory_stats(_index(device))
 
 
@@ -68,9 +71,9 @@ def empty_cache() -> None:
     _C.cuda_empty_cache()
 
 
-def _index(device) -> int:
+def _index(device) -> int | None:
     if isinstance(device, int):
         return device
-    from mytensor.device import as_device
+    from mytensor._device import as_device
 
     return as_device(device).index

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import inspect
 import time
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ __all__ = ["GraphedStep", "make_graphed_step"]
 
 
 def _tensor_type():
-    from mytensor.tensor import Tensor
+    from mytensor._tensor import Tensor
 
     return Tensor
 
@@ -81,7 +82,7 @@ class GraphedStep:
         except (TypeError, ValueError):
             self._names = []
         self._paths: list[str] = []
-        self._static: dict[int, object] = {}  # leaf position -> static input tensor
+        self._static: dict[int, Any] = {}  # leaf position -> static input tensor
         self._values: dict[int, object] = {}  # leaf position -> captured non-tensor value
         self._grad_enabled = True
         self._out = None

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -48,12 +50,12 @@ _U64 = (1 << 64) - 1
 def _device_index(device) -> int:
     if isinstance(device, int):
         return device
-    from mytensor.device import as_device
+    from mytensor._device import as_device
 
     d = as_device(device)
     if d.type != "cuda":
         raise GraphCaptureError(f"[graphs] CUDA graphs capture CUDA work; got device {d}")
-    return d.index
+    return 0 if d.index is None else d.index
 
 
 class CUDAGraph:
@@ -81,7 +83,7 @@ class CUDAGraph:
     def __init__(self) -> None:
         self._id: int | None = None
         self._device = 0
-        self._slots: list[tuple[int, object, bool]] = []  # (index, value function, is_float)
+        self._slots: list[tuple[int, Callable[[], Any], bool]] = []  # (index, value fn, is_float)
         self._slot_cache: dict = {}
         self._nslots = 0
         self._random_slot = -1
@@ -91,7 +93,7 @@ class CUDAGraph:
         self._hooks: list = []
         self._guards: list = []
         self._guard_keys: set = set()
-        self._modules: dict[int, object] = {}  # modules called during the capture, in order
+        self._modules: dict[int, Any] = {}  # modules called during the capture, in order
         self._grads_seen: dict[int, tuple] = {}  # id(param) -> (param, grad, grad version)
         self._dropped_grads: set[int] = set()
         self._optimizers: dict[int, object] = {}

@@ -10,8 +10,9 @@ import numbers
 import numpy as np
 
 from mytensor import _C
+from mytensor._device import device as _device
+from mytensor._tensor import Tensor
 from mytensor.data.dataset import Dataset, TensorDataset
-from mytensor.tensor import Tensor
 
 
 def default_collate(samples: list):
@@ -190,9 +191,9 @@ class DeviceImageLoader:
         dtype=None,
         channels_last: bool = False,
     ) -> None:
+        from mytensor._device import as_device
+        from mytensor._dtype import float32
         from mytensor.creation import from_numpy, tensor
-        from mytensor.device import as_device
-        from mytensor.dtype import float32
 
         device = as_device(device)
         if isinstance(images, Tensor):
@@ -229,17 +230,18 @@ class DeviceImageLoader:
                 f"[DeviceImageLoader] padding must be a non-negative int, got {padding!r}"
             )
         dtype = dtype or float32
-        self.batch_size = _check_batch_size(batch_size, "DeviceImageLoader")
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.padding = int(padding)
-        self.flip = bool(flip)
-        self.device = device
-        self.images = from_numpy(np.ascontiguousarray(images)).to(device)
-        self.labels = from_numpy(labels.astype(np.int64)).to(device)
-        self.mean = tensor(mean, dtype=dtype, device=device)
-        self.std = tensor(std, dtype=dtype, device=device)
-        self._plan = None  # (order int64 (N), params int32 (N, 3)) on the device, or None
+        self.batch_size: int = _check_batch_size(batch_size, "DeviceImageLoader")
+        self.shuffle: bool = bool(shuffle)
+        self.drop_last: bool = bool(drop_last)
+        self.padding: int = int(padding)
+        self.flip: bool = bool(flip)
+        self.device: _device = device
+        self.images: Tensor = from_numpy(np.ascontiguousarray(images)).to(device)
+        self.labels: Tensor = from_numpy(labels.astype(np.int64)).to(device)
+        self.mean: Tensor = tensor(mean, dtype=dtype, device=device)
+        self.std: Tensor = tensor(std, dtype=dtype, device=device)
+        # (order int64 (N), params int32 (N, 3) or None) on the device, or None
+        self._plan: tuple[Tensor, Tensor | None] | None = None
 
     def set_epoch_plan(self, order, params=None) -> None:
         """Fixes the sample order and, optionally, every crop and flip of the following passes.
@@ -308,10 +310,10 @@ class DeviceImageLoader:
             if not self.flip and params[:, 2].any():
                 raise ValueError(f"[{cls}] the plan flips samples but the loader has flip=False")
             packed[:, 1:] = params
-        packed = from_numpy(packed).to(self.device)
+        on_device = from_numpy(packed).to(self.device)
         self._plan = (
-            packed[:, 0].contiguous(),
-            None if params is None else packed[:, 1:].int().contiguous(),
+            on_device[:, 0].contiguous(),
+            None if params is None else on_device[:, 1:].int().contiguous(),
         )
 
     def __len__(self) -> int:
@@ -320,7 +322,7 @@ class DeviceImageLoader:
 
     def __iter__(self):
         from mytensor.creation import arange, get_rng_state, randperm, set_rng_state
-        from mytensor.ops._util import wrap
+        from mytensor.ops._util import native
 
         n = self.images.shape[0]
         if self._plan is not None:
@@ -334,31 +336,31 @@ class DeviceImageLoader:
             start, stop = b * self.batch_size, min(n, (b + 1) * self.batch_size)
             idx = order[start:stop]
             if params is not None:  # rows of a contiguous (N, 3) tensor: a contiguous view
-                x, y = _C.augment_images(
-                    self.images._impl,
-                    self.labels._impl,
-                    idx._impl,
-                    self.mean._impl,
-                    self.std._impl,
+                yield native(
+                    _C.augment_images,
+                    self.images,
+                    self.labels,
+                    idx,
+                    self.mean,
+                    self.std,
                     self.padding,
                     self.flip,
                     0,
                     0,
-                    params[start:stop]._impl,
+                    params[start:stop],
                 )
-                yield wrap(x), wrap(y)
                 continue
             seed, offset = get_rng_state()
             set_rng_state((seed, offset + idx.shape[0]))  # sample i draws counter offset + i
-            x, y = _C.augment_images(
-                self.images._impl,
-                self.labels._impl,
-                idx._impl,
-                self.mean._impl,
-                self.std._impl,
+            yield native(
+                _C.augment_images,
+                self.images,
+                self.labels,
+                idx,
+                self.mean,
+                self.std,
                 self.padding,
                 self.flip,
                 seed,
                 offset,
             )
-            yield wrap(x), wrap(y)

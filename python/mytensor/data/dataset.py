@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mytensor.tensor import Tensor
+from mytensor._tensor import Tensor
 
 
 class Dataset:

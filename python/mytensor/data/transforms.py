@@ -10,7 +10,7 @@ import numbers as _numbers
 
 import numpy as _np
 
-from mytensor.tensor import Tensor
+from mytensor._tensor import Tensor
 
 __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numbers
 
 from mytensor import _C
+from mytensor._dtype import int64
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.creation import ones, tensor, zeros
-from mytensor.dtype import int64
 from mytensor.nn import functional as F
 from mytensor.nn.module import Module
 from mytensor.nn.parameter import Parameter
@@ -44,12 +44,14 @@ class _BatchNorm(Module):
             not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0
         ):
             raise ValueError(f"[{name}] momentum must be in [0, 1] or None, got {momentum!r}")
-        self.num_features = int(num_features)
-        self.eps = float(eps)
-        self.momentum = momentum
-        self.affine = affine
-        self.use_bias = bool(affine and bias)
-        self.track_running_stats = track_running_stats
+        self.num_features: int = int(num_features)
+        self.eps: float = float(eps)
+        self.momentum: float | None = momentum
+        self.affine: bool = affine
+        self.use_bias: bool = bool(affine and bias)
+        self.track_running_stats: bool = track_running_stats
+        self.weight: Parameter | None
+        self.bias: Parameter | None
         if affine:
             self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
         else:

@@ -117,6 +117,7 @@ class Conv2d(Module):
         return value
 
     def reset_parameters(self) -> None:
+        """Re-draws weight and bias as PyTorch's Conv2d initialises them (Kaiming uniform)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]

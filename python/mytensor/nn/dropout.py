@@ -23,8 +23,8 @@ class Dropout(Module):
             raise ValueError(
                 f"[Dropout] dropout probability has to be between 0 and 1, but got {p!r}"
             )
-        self.p = float(p)
-        self.inplace = inplace
+        self.p: float = float(p)
+        self.inplace: bool = inplace
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)

@@ -3,8 +3,8 @@ drawing from mytensor's seeded generator (``mt.manual_seed``)."""
 
 import math as _math
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.tensor import Tensor
 
 __all__ = [
     "calculate_gain",
@@ -109,6 +109,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fills ``tensor`` with ``val`` in place (not recorded by autograd); returns it."""
     _check(tensor, "constant_")
     with no_grad():
         tensor.fill_(val)
@@ -116,10 +117,12 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fills ``tensor`` with ones in place (not recorded by autograd); returns it."""
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fills ``tensor`` with zeros in place (not recorded by autograd); returns it."""
     return constant_(tensor, 0.0)
 
 

@@ -54,6 +54,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         # kaiming_uniform_(a=sqrt(5)) is PyTorch's default: a bound of 1/sqrt(fan_in).
+        """Re-draws weight and bias as PyTorch's Linear initialises them (Kaiming uniform)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features)

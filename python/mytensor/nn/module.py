@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from typing import Any
 
 import numpy as np
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
 from mytensor.cuda.graph_hooks import current_capture
 from mytensor.nn.parameter import Parameter
-from mytensor.tensor import Tensor
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+# PyTorch's repr name, under a private module name.
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -51,6 +53,13 @@ class Module:
     it. Subclasses call ``super().__init__()`` first and define :meth:`forward`.
     """
 
+    # Set through object.__setattr__ in __init__ (Module's own __setattr__ registers values).
+    training: bool
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent_buffers: set[str]
+    _modules: OrderedDict[str, Module | None]
+
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -59,6 +68,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args, **kwargs):
+        """The computation of the module; call the module itself (``m(x)``), not ``forward``."""
         raise NotImplementedError(
             f"[{type(self).__name__}] Module subclasses must define forward()"
         )
@@ -78,6 +88,7 @@ class Module:
             )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Registers ``param`` (a Parameter, or None) under ``name``."""
         self._check_init("parameters")
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
@@ -103,6 +114,7 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Registers ``module`` (or None) as the child ``name``, as ``setattr`` does."""
         self._check_init("child modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -124,7 +136,7 @@ class Module:
         if isinstance(value, Parameter):
             self._check_init("parameters")
             self._remove_from(name, keep="_parameters")
-            params[name] = value
+            self._parameters[name] = value
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
@@ -160,7 +172,7 @@ class Module:
                 self.__dict__[store].pop(name, None)
         self._non_persistent_buffers.discard(name)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
             if store in d and name in d[store]:
@@ -197,10 +209,12 @@ class Module:
             yield from module.named_modules(memo, sub, remove_duplicate)
 
     def modules(self):
+        """Iterates over self and every submodule, depth first."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """Iterates over ``(name, module)`` pairs of the direct submodules."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -208,6 +222,7 @@ class Module:
                 yield name, module
 
     def children(self):
+        """Iterates over the direct submodules."""
         for _, m in self.named_children():
             yield m
 
@@ -228,24 +243,29 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
+        """Iterates over the parameters (of the submodules too when ``recurse``), each once."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """Iterates over ``(dotted name, buffer)`` pairs."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
+        """Iterates over the buffers (of the submodules too when ``recurse``)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` (``'features.0'``); raises AttributeError."""
         module = self
         for part in target.split(".") if target else []:
-            if part not in module._modules or module._modules[part] is None:
+            child = module._modules.get(part)
+            if child is None:
                 raise AttributeError(
                     f"{type(module).__name__} has no submodule '{part}' (looking up '{target}')"
                 )
-            module = module._modules[part]
+            module = child
         return module
 
     def apply(self, fn) -> Module:
@@ -257,6 +277,7 @@ class Module:
 
     # ---- modes and devices ----------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
+        """Sets training mode (``mode=True``) or inference mode on self and every submodule."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         for module in self.modules():
@@ -264,9 +285,11 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """``train(False)``: layers such as Dropout and BatchNorm switch to inference."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Sets ``requires_grad`` of every parameter; returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -293,8 +316,8 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """``to(device)``, ``to(dtype)`` (floating tensors only) or both; in place, returns self."""
-        from mytensor.device import as_device
-        from mytensor.dtype import dtype as dtype_cls
+        from mytensor._device import as_device
+        from mytensor._dtype import dtype as dtype_cls
 
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
@@ -320,18 +343,22 @@ class Module:
         return self._apply(convert)
 
     def cpu(self) -> Module:
+        """Moves every parameter and buffer to the CPU, in place; returns self."""
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
+        """Moves every parameter and buffer to a CUDA device, in place; returns self."""
         return self.to("cuda" if device is None else device)
 
     def float(self) -> Module:
-        from mytensor.dtype import float32
+        """Casts the floating parameters and buffers to float32, in place; returns self."""
+        from mytensor._dtype import float32
 
         return self.to(float32)
 
     def double(self) -> Module:
-        from mytensor.dtype import float64
+        """Casts the floating parameters and buffers to float64, in place; returns self."""
+        from mytensor._dtype import float64
 
         return self.to(float64)
 
@@ -409,6 +436,7 @@ class Module:
 
     # ---- printing -------------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The layer's settings, shown inside its ``repr`` (empty by default)."""
         return ""
 
     def _get_name(self) -> str:

@@ -129,6 +129,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size) -> None:
         super().__init__()
+        self.output_size: int | tuple
         if isinstance(output_size, (tuple, list)):
             if len(output_size) != 2 or not all(
                 v is None or (isinstance(v, int) and v > 0) for v in output_size

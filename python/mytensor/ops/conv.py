@@ -5,8 +5,9 @@ from __future__ import annotations
 import numbers
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import wrap
+from mytensor.ops._util import native
 
 
 def _pair(value, op: str, name: str) -> list[int]:
@@ -30,8 +31,7 @@ class Conv2d(Function):
         ctx.x_shape, ctx.w_shape = x.shape, weight.shape
         # The input gradient needs only the weight, the weight gradient only the input.
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)
-        b = None if bias is None else bias._impl
-        return wrap(_C.conv2d(x._impl, weight._impl, b, stride, padding, dilation, groups))
+        return _C.conv2d(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, g):
@@ -39,13 +39,9 @@ class Conv2d(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_x = wrap(
-                _C.conv2d_backward_input(g._impl, weight._impl, list(ctx.x_shape), *ctx.params)
-            )
+            grad_x = native(_C.conv2d_backward_input, g, weight, list(ctx.x_shape), *ctx.params)
         if need_w:
-            grad_w = wrap(
-                _C.conv2d_backward_weight(g._impl, x._impl, list(ctx.w_shape), *ctx.params)
-            )
+            grad_w = native(_C.conv2d_backward_weight, g, x, list(ctx.w_shape), *ctx.params)
         if need_b:
             # Sum over every dim but the channels: (N, H, W), or (H, W) for a 3-D input.
             grad_b = g.sum((0, 2, 3) if g.ndim == 4 else (1, 2))
@@ -83,8 +79,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     Returns:
         (N, C_out, H_out, W_out) with H_out = (H + 2*pad - dilation*(kH-1) - 1) // stride + 1.
     """
-    from mytensor.tensor import Tensor
-
     for name, value in (("input", input), ("weight", weight)):
         if not isinstance(value, Tensor):
             raise TypeError(f"[conv2d] {name} must be a Tensor, got {type(value).__name__}")

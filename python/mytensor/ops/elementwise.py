@@ -7,8 +7,9 @@ import numbers
 import numpy as np
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import as_tensor, scalar_value, sum_to, wrap
+from mytensor.ops._util import as_tensor, native, scalar_value, sum_to
 
 _as_tensor = as_tensor
 
@@ -19,8 +20,6 @@ def _pair(a, b, op: str, wrap_ints: bool = True):
     Arithmetic and comparisons wrap an int scalar modulo an integer dtype, as PyTorch does;
     `wrap_ints=False` (where, masked_fill) raises for a value the dtype cannot hold.
     """
-    from mytensor.tensor import Tensor
-
     if isinstance(a, Tensor):
         return a, as_tensor(b, a, op, wrap_ints)
     if isinstance(b, Tensor):
@@ -32,7 +31,7 @@ def _pair(a, b, op: str, wrap_ints: bool = True):
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
-        return wrap(_C.neg(x._impl))
+        return _C.neg(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -42,7 +41,7 @@ class Neg(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.exp(x._impl))
+        y = _C.exp(x)
         ctx.save_for_backward(y)
         return y
 
@@ -56,7 +55,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(_C.log(x._impl))
+        return _C.log(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -67,7 +66,7 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.sqrt(x._impl))
+        y = _C.sqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -80,7 +79,7 @@ class Sqrt(Function):
 class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.rsqrt(x._impl))
+        y = _C.rsqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -95,67 +94,65 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(_C.abs(x._impl))
+        return _C.abs(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        dt = x._impl.dtype
-        pos = _C.to_dtype(_C.gt(x._impl, _zero(x)._impl), dt)
-        neg = _C.to_dtype(_C.lt(x._impl, _zero(x)._impl), dt)
-        return g * wrap(_C.sub(pos, neg))
+        zero = _zero(x)
+        return g * ((x > zero).to(x.dtype) - (x < zero).to(x.dtype))
 
 
 class Relu(Function):
     # NOTE: relu'(0) = 0, as in PyTorch.
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.relu(x._impl))
+        y = _C.relu(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return wrap(_C.relu_backward(g._impl, y._impl))
+        return native(_C.relu_backward, g, y)
 
 
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.sigmoid(x._impl))
+        y = _C.sigmoid(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return wrap(_C.sigmoid_backward(g._impl, y._impl))
+        return native(_C.sigmoid_backward, g, y)
 
 
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        y = wrap(_C.tanh(x._impl))
+        y = _C.tanh(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return wrap(_C.tanh_backward(g._impl, y._impl))
+        return native(_C.tanh_backward, g, y)
 
 
 class Gelu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(_C.gelu(x._impl))
+        return _C.gelu(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return wrap(_C.gelu_backward(g._impl, x._impl))
+        return native(_C.gelu_backward, g, x)
 
 
 class PowScalar(Function):
@@ -163,7 +160,7 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return wrap(_C.pow_scalar(x._impl, exponent))
+        return _C.pow_scalar(x, exponent)
 
     @staticmethod
     def backward(ctx, g):
@@ -181,7 +178,7 @@ class Clamp(Function):
     def forward(ctx, x, min, max):
         ctx.save_for_backward(x)
         ctx.bounds = (min, max)
-        return wrap(_C.clamp(x._impl, min, max))
+        return _C.clamp(x, min, max)
 
     @staticmethod
     def backward(ctx, g):
@@ -192,7 +189,7 @@ class Clamp(Function):
             mask = x > lo
         if hi is not None:
             upper = x < hi
-            mask = upper if mask is None else wrap(_C.mul(mask._impl, upper._impl))
+            mask = upper if mask is None else native(_C.mul, mask, upper)
         return where(mask, g, 0.0), None, None
 
 
@@ -200,8 +197,9 @@ class Clamp(Function):
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, b.shape)
-        return wrap(_C.add(a._impl, b._impl))
+        if True in ctx.needs_input_grad:  # (the shapes cost more than the add of small tensors)
+            ctx.shapes = (a.shape, b.shape)
+        return _C.add(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -212,8 +210,9 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, b.shape)
-        return wrap(_C.sub(a._impl, b._impl))
+        if True in ctx.needs_input_grad:
+            ctx.shapes = (a.shape, b.shape)
+        return _C.sub(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -226,7 +225,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.mul(a._impl, b._impl))
+        return _C.mul(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -240,7 +239,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.div(a._impl, b._impl))
+        return _C.div(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -253,7 +252,7 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        y = wrap(_C.pow(a._impl, b._impl))
+        y = _C.pow(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -263,15 +262,15 @@ class Pow(Function):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             # b * a^(b-1), 0 where b == 0 (not 0 * 0^-1 = NaN), as PyTorch's pow_backward_self
-            zero_exp = wrap(_C.eq(b._impl, _zero(b)._impl))
+            zero_exp = b == _zero(b)
             ga = sum_to(g * where(zero_exp, 0.0, b * a ** (b - 1.0)), a.shape)
         if ctx.needs_input_grad[1]:
             # d/db a^b = a^b log a, masked as PyTorch's pow_backward_exponent: 0 where a == 0 and
             # b >= 0; where a == 0 and b < 0 it is inf * log(0) = -inf. The base is taken in the
             # result's dtype (a bool or integer base too).
             base = a if a.dtype is y.dtype else a.to(y.dtype)
-            zero_base = _C.mul(_C.eq(a._impl, _zero(a)._impl), _C.ge(b._impl, _zero(b)._impl))
-            gb = sum_to(g * where(wrap(zero_base), 0.0, y * log(base)), b.shape)
+            zero_base = native(_C.mul, a == _zero(a), b >= _zero(b))
+            gb = sum_to(g * where(zero_base, 0.0, y * log(base)), b.shape)
         return ga, gb
 
 
@@ -280,7 +279,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.maximum(a._impl, b._impl))
+        return _C.maximum(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -292,7 +291,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_C.minimum(a._impl, b._impl))
+        return _C.minimum(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -305,32 +304,20 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
         ctx.shapes = (a.shape, b.shape)
-        return wrap(_C.where(cond._impl, a._impl, b._impl))
+        return _C.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
         sa, sb = ctx.shapes
         zero = _zero(g)
-        ga = (
-            sum_to(wrap(_C.where(cond._impl, g._impl, zero._impl)), sa)
-            if ctx.needs_input_grad[1]
-            else None
-        )
-        gb = (
-            sum_to(wrap(_C.where(cond._impl, zero._impl, g._impl)), sb)
-            if ctx.needs_input_grad[2]
-            else None
-        )
+        ga = sum_to(native(_C.where, cond, g, zero), sa) if ctx.needs_input_grad[1] else None
+        gb = sum_to(native(_C.where, cond, zero, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 
 def _zero(ref):
-    return wrap(_C.full([], 0.0, ref._impl.dtype, ref._impl.device))
-
-
-def _one(ref):
-    return wrap(_C.full([], 1.0, ref._impl.dtype, ref._impl.device))
+    return native(_C.full, [], 0.0, ref.dtype._c, ref.device._c)
 
 
 def _promote_for_scalar(x, value):
@@ -342,8 +329,8 @@ def _promote_for_scalar(x, value):
 
 
 def _minmax_grads(ctx, g, a, b, strictly):
-    wins_a = wrap(strictly(a._impl, b._impl)).to(g.dtype)
-    ties = wrap(_C.eq(a._impl, b._impl)).to(g.dtype)
+    wins_a = native(strictly, a, b).to(g.dtype)
+    ties = (a == b).to(g.dtype)
     share_a = wins_a + ties * 0.5
     ga = sum_to(g * share_a, a.shape) if ctx.needs_input_grad[0] else None
     gb = sum_to(g * (1.0 - share_a), b.shape) if ctx.needs_input_grad[1] else None
@@ -355,39 +342,47 @@ def _promoted(a, b, op: str, wrap_ints: bool = True):
     """Both operands as tensors of the result dtype, so each gradient matches its input's dtype
     (the cast is recorded by autograd)."""
     a, b = _pair(a, b, op, wrap_ints)
-    if a.dtype is not b.dtype and (a.requires_grad or b.requires_grad):
-        from mytensor.dtype import from_c
+    if (a.requires_grad or b.requires_grad) and a.dtype is not b.dtype:
+        from mytensor._dtype import from_c
 
         common = from_c(_C.result_type(a._impl, b._impl))
         a, b = a.to(common), b.to(common)
     return a, b
 
 
-def _binary(fn, a, b):
-    return fn.apply(*_promoted(a, b, fn.__name__.lower()))
+def _binary(fn, op: str, a, b):
+    if type(a) is Tensor and type(b) is Tensor and not (a.requires_grad or b.requires_grad):
+        return fn.apply(a, b)  # the common case: nothing to convert or cast for autograd
+    return fn.apply(*_promoted(a, b, op))
 
 
 def neg(x):
+    """``-x``, elementwise."""
     return Neg.apply(x)
 
 
 def exp(x):
+    """``e ** x``, elementwise."""
     return Exp.apply(x)
 
 
 def log(x):
+    """Natural logarithm, elementwise."""
     return Log.apply(x)
 
 
 def sqrt(x):
+    """Square root, elementwise."""
     return Sqrt.apply(x)
 
 
 def rsqrt(x):
+    """``1 / sqrt(x)``, elementwise."""
     return Rsqrt.apply(x)
 
 
 def abs(x):  # noqa: A001
+    """Absolute value, elementwise (its gradient at 0 is 0)."""
     return Abs.apply(x)
 
 
@@ -399,14 +394,17 @@ def relu(x, inplace: bool = False):
 
 
 def sigmoid(x):
+    """``1 / (1 + exp(-x))``, elementwise."""
     return Sigmoid.apply(x)
 
 
 def tanh(x):
+    """Hyperbolic tangent, elementwise."""
     return Tanh.apply(x)
 
 
 def gelu(x, approximate: str = "none"):
+    """GELU, ``x * Phi(x)`` with the exact normal CDF; only ``approximate='none'``."""
     if approximate != "none":
         raise ValueError(f"[gelu] only approximate='none' is supported, got {approximate!r}")
     return Gelu.apply(x)
@@ -414,12 +412,13 @@ def gelu(x, approximate: str = "none"):
 
 def square(x):
     # The dtype of x ** 2 (bool becomes int64, as in PyTorch), computed as x * x.
+    """``x * x`` (a bool tensor gives int64, as in PyTorch)."""
     x = _promote_for_scalar(x, 2)
     return Mul.apply(x, x)
 
 
 def _bool_dtype():
-    from mytensor.dtype import bool_
+    from mytensor._dtype import bool_
 
     return bool_
 
@@ -441,7 +440,7 @@ def _times_alpha(a, b, alpha, op):
 
 def check_alpha(ta, tb, alpha, op):
     """The result dtype of ``ta (op) tb``, after checking that `alpha` suits it (add/sub)."""
-    from mytensor.dtype import from_c
+    from mytensor._dtype import from_c
 
     result = from_c(_C.result_type(ta._impl, tb._impl))
     if isinstance(alpha, (bool, np.bool_)):
@@ -458,28 +457,33 @@ def check_alpha(ta, tb, alpha, op):
 
 
 def add(a, b, alpha=1):
-    return _binary(Add, a, _times_alpha(a, b, alpha, "add"))
+    """``a + alpha * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
+    if type(alpha) is not int or alpha != 1:  # alpha=1.0 or True is still checked
+        b = _times_alpha(a, b, alpha, "add")
+    return _binary(Add, "add", a, b)
 
 
 def sub(a, b, alpha=1):
-    return _binary(Sub, a, _times_alpha(a, b, alpha, "sub"))
+    """``a - alpha * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
+    if type(alpha) is not int or alpha != 1:  # alpha=1.0 or True is still checked
+        b = _times_alpha(a, b, alpha, "sub")
+    return _binary(Sub, "sub", a, b)
 
 
 def mul(a, b):
-    return _binary(Mul, a, b)
+    """``a * b``, with broadcasting and PyTorch's type promotion (scalars included)."""
+    return _binary(Mul, "mul", a, b)
 
 
 def div(a, b):
-    """True division. An int scalar next to an integer or bool tensor enters as a float (the
-    result is floating), never wrapped to the tensor's dtype: ``2**40 / int32_tensor`` is exact
-    to float32, as in PyTorch."""
-    from mytensor.tensor import Tensor
-
+    """True division ``a / b`` with broadcasting (integer inputs give a float result). An int
+    scalar next to an integer or bool tensor enters as a float, never wrapped to the tensor's
+    dtype: ``2**40 / int32_tensor`` is exact to float32, as in PyTorch."""
     if isinstance(a, Tensor) and not a.dtype.is_floating_point:
         b = _int_scalar_as_float(b)
     elif isinstance(b, Tensor) and not b.dtype.is_floating_point:
         a = _int_scalar_as_float(a)
-    return _binary(Div, a, b)
+    return _binary(Div, "div", a, b)
 
 
 def _int_scalar_as_float(v):
@@ -489,23 +493,24 @@ def _int_scalar_as_float(v):
 
 
 def pow(a, b):  # noqa: A001
-    from mytensor.tensor import Tensor
-
+    """``a ** b`` with broadcasting; a number exponent takes a faster path."""
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
         return PowScalar.apply(a, scalar_value(b, "pow"))
-    return _binary(Pow, a, b)
+    return _binary(Pow, "pow", a, b)
 
 
 def maximum(a, b):
-    return _binary(Maximum, a, b)
+    """Elementwise maximum of ``a`` and ``b`` (ties split the gradient evenly)."""
+    return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(a, b):
-    return _binary(Minimum, a, b)
+    """Elementwise minimum of ``a`` and ``b`` (ties split the gradient evenly)."""
+    return _binary(Minimum, "minimum", a, b)
 
 
 def _default_float():
-    from mytensor.dtype import get_default_dtype
+    from mytensor._dtype import get_default_dtype
 
     return get_default_dtype()
 
@@ -532,6 +537,8 @@ def _clamp_bound(x, value, name: str, floating: bool):
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
+    """Elementwise ``min(max(x, min), max)``; either bound may be None. The gradient passes
+    only where min < x < max."""
     floating = x.dtype.is_floating_point or _is_float_bound(min) or _is_float_bound(max)
     return Clamp.apply(
         x, _clamp_bound(x, min, "min", floating), _clamp_bound(x, max, "max", floating)
@@ -539,14 +546,13 @@ def clamp(x, min=None, max=None):  # noqa: A002
 
 
 def where(cond, a, b):
+    """``a`` where ``cond`` is True, else ``b`` (broadcast together; either may be a number)."""
     return Where.apply(cond, *_promoted(a, b, "where", wrap_ints=False))
 
 
 def masked_fill(x, mask, value):
     """x with `value` where `mask` is True; the result keeps x's dtype (a float value into an
     integer tensor truncates, NaN or an out-of-range value raises), as in PyTorch."""
-    from mytensor.tensor import Tensor
-
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
@@ -555,35 +561,41 @@ def masked_fill(x, mask, value):
         fill = value.to(x.dtype)
     else:
         v = scalar_value(value, "masked_fill")
-        _C.check_convertible(v, x._impl.dtype, "masked_fill")
-        fill = wrap(_C.full([], v, x._impl.dtype, x._impl.device))
+        _C.check_convertible(v, x.dtype._c, "masked_fill")
+        fill = native(_C.full, [], v, x.dtype._c, x.device._c)
     return Where.apply(mask, fill, x)
 
 
 def _compare(c_fn, a, b):
     a, b = _pair(a, b, c_fn.__name__)
-    return wrap(c_fn(a._impl, b._impl))
+    return native(c_fn, a, b)
 
 
 def eq(a, b):
+    """``a == b``, elementwise, as a bool tensor."""
     return _compare(_C.eq, a, b)
 
 
 def ne(a, b):
+    """``a != b``, elementwise, as a bool tensor."""
     return _compare(_C.ne, a, b)
 
 
 def lt(a, b):
+    """``a < b``, elementwise, as a bool tensor."""
     return _compare(_C.lt, a, b)
 
 
 def le(a, b):
+    """``a <= b``, elementwise, as a bool tensor."""
     return _compare(_C.le, a, b)
 
 
 def gt(a, b):
+    """``a > b``, elementwise, as a bool tensor."""
     return _compare(_C.gt, a, b)
 
 
 def ge(a, b):
+    """``a >= b``, elementwise, as a bool tensor."""
     return _compare(_C.ge, a, b)

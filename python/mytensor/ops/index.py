@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import wrap
+from mytensor.ops._util import native
 
 
 class IndexSelect(Function):
@@ -13,13 +14,12 @@ class IndexSelect(Function):
         ctx.in_shape = list(x.shape)
         ctx.dim = dim
         ctx.save_for_backward(index)
-        return wrap(_C.index_select(x._impl, dim, index._impl))
+        return _C.index_select(x, dim, index)
 
     @staticmethod
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
-        grad = _C.index_select_backward(g._impl, ctx.in_shape, ctx.dim, index._impl)
-        return wrap(grad), None, None
+        return native(_C.index_select_backward, g, ctx.in_shape, ctx.dim, index), None, None
 
 
 class Gather(Function):
@@ -28,18 +28,15 @@ class Gather(Function):
         ctx.in_shape = list(x.shape)
         ctx.dim = dim
         ctx.save_for_backward(index)
-        return wrap(_C.gather(x._impl, dim, index._impl))
+        return _C.gather(x, dim, index)
 
     @staticmethod
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
-        grad = _C.gather_backward(g._impl, ctx.in_shape, ctx.dim, index._impl)
-        return wrap(grad), None, None
+        return native(_C.gather_backward, g, ctx.in_shape, ctx.dim, index), None, None
 
 
 def _check_index(index, op: str) -> None:
-    from mytensor.tensor import Tensor
-
     if not isinstance(index, Tensor):
         raise TypeError(f"[{op}] index must be a Tensor, got {type(index).__name__}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mytensor import _C
 from mytensor.autograd.function import Function
-from mytensor.ops._util import wrap
+from mytensor.ops._util import native
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -12,18 +12,16 @@ _REDUCTIONS = ("mean", "sum", "none")
 class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target, reduction, ignore_index, label_smoothing):
-        loss, lse = _C.cross_entropy(
-            logits._impl, target._impl, reduction, ignore_index, label_smoothing
-        )
+        loss, lse = _C.cross_entropy(logits, target, reduction, ignore_index, label_smoothing)
         ctx.args = (reduction, ignore_index, label_smoothing)
-        ctx.save_for_backward(logits, target, wrap(lse))
-        return wrap(loss)
+        ctx.save_for_backward(logits, target, lse)
+        return loss
 
     @staticmethod
     def backward(ctx, g):
         logits, target, lse = ctx.saved_tensors
-        grad = _C.cross_entropy_backward(g._impl, logits._impl, target._impl, lse._impl, *ctx.args)
-        return wrap(grad), None, None, None, None
+        grad = native(_C.cross_entropy_backward, g, logits, target, lse, *ctx.args)
+        return grad, None, None, None, None
 
 
 class NllLoss(Function):
@@ -31,13 +29,12 @@ class NllLoss(Function):
     def forward(ctx, logp, target, reduction, ignore_index):
         ctx.args = (reduction, ignore_index)
         ctx.save_for_backward(logp, target)
-        return wrap(_C.nll_loss(logp._impl, target._impl, reduction, ignore_index))
+        return _C.nll_loss(logp, target, reduction, ignore_index)
 
     @staticmethod
     def backward(ctx, g):
         logp, target = ctx.saved_tensors
-        grad = _C.nll_loss_backward(g._impl, logp._impl, target._impl, *ctx.args)
-        return wrap(grad), None, None, None
+        return native(_C.nll_loss_backward, g, logp, target, *ctx.args), None, None, None
 
 
 def _check_common(name, weight, reduction, size_average, reduce):

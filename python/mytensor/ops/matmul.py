@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import sum_to, wrap
+from mytensor.ops._util import sum_to
 
 
 def _check_tensor(value, op: str, name: str) -> None:
-    from mytensor.tensor import Tensor
-
     if not isinstance(value, Tensor):
         raise TypeError(f"[{op}] {name} must be a Tensor, got {type(value).__name__}")
 
@@ -26,11 +25,13 @@ def _rows(shape) -> int:
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
+        out = _C.matmul(a, b)
         need_a, need_b = ctx.needs_input_grad
-        ctx.a_shape, ctx.b_shape = a.shape, b.shape
-        # Each gradient needs only the other operand.
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return wrap(_C.matmul(a._impl, b._impl))
+        if need_a or need_b:
+            ctx.a_shape, ctx.b_shape = a.shape, b.shape
+            # Each gradient needs only the other operand.
+            ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -68,7 +69,7 @@ class Linear(Function):
         need_x, need_w, _ = ctx.needs_input_grad
         ctx.x_shape = x.shape
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)
-        return wrap(_C.linear(x._impl, weight._impl, None if bias is None else bias._impl))
+        return _C.linear(x, weight, bias)
 
     @staticmethod
     def backward(ctx, g):

@@ -6,45 +6,30 @@ import numbers
 
 from mytensor import _C
 from mytensor.autograd.function import Function
-from mytensor.ops._util import wrap
-
-
-def _impl(t):
-    return None if t is None else t._impl
+from mytensor.ops._util import native
 
 
 class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         y, save_mean, save_invstd = _C.batch_norm(
-            x._impl,
-            _impl(weight),
-            _impl(bias),
-            _impl(running_mean),
-            _impl(running_var),
-            training,
-            momentum,
-            eps,
+            x, weight, bias, running_mean, running_var, training, momentum, eps
         )
         ctx.training = training
         ctx.has_bias = bias is not None
-        ctx.save_for_backward(x, weight, wrap(save_mean), wrap(save_invstd))
-        return wrap(y)
+        ctx.save_for_backward(x, weight, save_mean, save_invstd)
+        return y
 
     @staticmethod
     def backward(ctx, g):
         x, weight, mean, invstd = ctx.saved_tensors
-        gx, gw, gb = _C.batch_norm_backward(
-            g._impl, x._impl, _impl(weight), mean._impl, invstd._impl, ctx.training
-        )
-        gx = wrap(gx)
-        gw = None if gw is None or not ctx.needs_input_grad[1] else wrap(gw)
-        if gb is not None:
-            gb = wrap(gb)
-        elif ctx.has_bias and ctx.needs_input_grad[2]:
+        gx, gw, gb = native(_C.batch_norm_backward, g, x, weight, mean, invstd, ctx.training)
+        if not ctx.needs_input_grad[1]:
+            gw = None
+        if gb is None and ctx.has_bias and ctx.needs_input_grad[2]:
             # No weight: the kernel skips the per-channel sums, so grad_bias = sum of g over
             # every dim but the channel dim.
-            gb = wrap(_C.sum(g._impl, [d for d in range(g.ndim) if d != 1], False))
+            gb = native(_C.sum, g, [d for d in range(g.ndim) if d != 1], False)
         if not ctx.needs_input_grad[2]:
             gb = None
         return gx, gw, gb, None, None, None, None, None

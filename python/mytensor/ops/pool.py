@@ -5,14 +5,13 @@ from __future__ import annotations
 import numbers
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import wrap
+from mytensor.ops._util import native
 from mytensor.ops.conv import _pair
 
 
 def _check_input(input, op: str) -> None:
-    from mytensor.tensor import Tensor
-
     if not isinstance(input, Tensor):
         raise TypeError(f"[{op}] input must be a Tensor, got {type(input).__name__}")
 
@@ -27,8 +26,7 @@ def _stride(stride, op: str) -> list[int]:
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
-        out, indices = _C.max_pool2d(x._impl, kernel_size, stride, padding)
-        out, indices = wrap(out), wrap(indices)
+        out, indices = _C.max_pool2d(x, kernel_size, stride, padding)
         ctx.x_shape = x.shape
         ctx.save_for_backward(indices)
         return out, indices
@@ -36,30 +34,29 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, g, _g_indices):
         (indices,) = ctx.saved_tensors
-        grad = _C.max_pool2d_backward(g._impl, indices._impl, list(ctx.x_shape))
-        return wrap(grad), None, None, None
+        return native(_C.max_pool2d_backward, g, indices, list(ctx.x_shape)), None, None, None
 
 
 class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, count_include_pad):
         ctx.args = (list(x.shape), kernel_size, stride, padding, count_include_pad)
-        return wrap(_C.avg_pool2d(x._impl, kernel_size, stride, padding, count_include_pad))
+        return _C.avg_pool2d(x, kernel_size, stride, padding, count_include_pad)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.avg_pool2d_backward(g._impl, *ctx.args)), None, None, None, None
+        return native(_C.avg_pool2d_backward, g, *ctx.args), None, None, None, None
 
 
 class AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, output_size):
         ctx.x_shape = x.shape
-        return wrap(_C.adaptive_avg_pool2d(x._impl, output_size))
+        return _C.adaptive_avg_pool2d(x, output_size)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.adaptive_avg_pool2d_backward(g._impl, list(ctx.x_shape))), None
+        return native(_C.adaptive_avg_pool2d_backward, g, list(ctx.x_shape)), None
 
 
 def max_pool2d(

@@ -6,17 +6,16 @@ import numbers
 
 from mytensor import _C
 from mytensor.autograd.function import Function
-from mytensor.ops._util import wrap
 
 
 class Dropout(Function):
     @staticmethod
     def forward(ctx, x, p):
-        out, mask = _C.dropout(x._impl, p)
+        out, mask = _C.dropout(x, p)
         # backward = grad * mask / (1 - p); p = 1 keeps nothing, so its gradient is all zeros.
         ctx.scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-        ctx.save_for_backward(wrap(mask))
-        return wrap(out)
+        ctx.save_for_backward(mask)
+        return out
 
     @staticmethod
     def backward(ctx, g):

@@ -7,12 +7,13 @@ import collections
 import warnings
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import dims_arg, wrap
+from mytensor.ops._util import dims_arg, native
 
 # The (values, indices) results of max/min along a dim, as torch.return_types.max / min.
-max_result = collections.namedtuple("max", ["values", "indices"])
-min_result = collections.namedtuple("min", ["values", "indices"])
+max_result = collections.namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
+min_result = collections.namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _kept_shape(shape, dims):
@@ -27,28 +28,36 @@ def _kept_shape(shape, dims):
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.in_shape = x.shape
-        ctx.kept = _kept_shape(x.shape, dims)
-        return wrap(_C.sum(x._impl, dims, keepdim))
+        out = _C.sum(x, dims, keepdim)
+        if True in ctx.needs_input_grad:  # only backward reads the shapes
+            ctx.in_shape = x.shape
+            ctx.kept = _kept_shape(ctx.in_shape, dims)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        g = wrap(_C.reshape(g._impl, ctx.kept))
-        return wrap(_C.contiguous(_C.expand(g._impl, list(ctx.in_shape)))), None, None
+        return _expand_back(g, ctx.kept, ctx.in_shape), None, None
 
 
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.in_shape = x.shape
-        ctx.kept = _kept_shape(x.shape, dims)
-        ctx.count = x.numel() // builtins.max(1, _prod(ctx.kept))
-        return wrap(_C.mean(x._impl, dims, keepdim))
+        out = _C.mean(x, dims, keepdim)
+        if True in ctx.needs_input_grad:  # only backward reads the shapes
+            ctx.in_shape = x.shape
+            ctx.kept = _kept_shape(ctx.in_shape, dims)
+            ctx.count = x.numel() // builtins.max(1, _prod(ctx.kept))
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        g = wrap(_C.reshape(g._impl, ctx.kept)) * (1.0 / builtins.max(ctx.count, 1))
-        return wrap(_C.contiguous(_C.expand(g._impl, list(ctx.in_shape)))), None, None
+        g = native(_C.reshape, g, ctx.kept) * (1.0 / builtins.max(ctx.count, 1))
+        return _expand_back(g, ctx.kept, ctx.in_shape), None, None
+
+
+def _expand_back(g, kept, in_shape):
+    """A reduction's gradient g, reshaped to the kept dims and broadcast back to the input."""
+    return native(lambda g: _C.contiguous(_C.expand(_C.reshape(g, kept), list(in_shape))), g)
 
 
 def _prod(shape) -> int:
@@ -59,12 +68,14 @@ def _prod(shape) -> int:
 
 
 def sum(x, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001
+    """Sum over ``dim`` (an int or a tuple; all dims when None), computed in ``dtype`` if given."""
     if dtype is not None:
         x = x.to(dtype)
     return Sum.apply(x, dims_arg(dim), keepdim)
 
 
 def mean(x, dim=None, keepdim: bool = False, dtype=None):
+    """Mean over ``dim`` (an int or a tuple; all dims when None), computed in ``dtype`` if given."""
     if dtype is not None:
         x = x.to(dtype)
     return Mean.apply(x, dims_arg(dim), keepdim)
@@ -77,7 +88,7 @@ def _reshape(t, shape):
 
 
 def _zero_like_scalar(ref):
-    return wrap(_C.full([], 0.0, ref.dtype._c, ref._impl.device))
+    return native(_C.full, [], 0.0, ref.dtype._c, ref.device._c)
 
 
 # ---- max / min -------------------------------------------------------------------------------
@@ -87,13 +98,12 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
         fn = _C.max_dim if is_max else _C.min_dim
-        values, indices = fn(x._impl, dim, keepdim)
+        values, indices = fn(x, dim, keepdim)
         ctx.in_shape = x.shape
         ctx.dim = dim % builtins.max(x.ndim, 1)
         ctx.kept = _kept_shape(x.shape, [dim])
-        indices = wrap(indices)
         ctx.save_for_backward(indices)
-        return wrap(values), indices
+        return values, indices
 
     @staticmethod
     def backward(ctx, g, _g_indices):
@@ -122,7 +132,7 @@ class Amax(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, is_max, nan_ties=False):
-        out = wrap((_C.amax if is_max else _C.amin)(x._impl, dims, keepdim))
+        out = (_C.amax if is_max else _C.amin)(x, dims, keepdim)
         ctx.dims = dims
         ctx.kept = _kept_shape(x.shape, dims)
         ctx.nan_ties = nan_ties
@@ -133,18 +143,16 @@ class Amax(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         out = _reshape(out, ctx.kept)
-        hit = _C.eq(x._impl, out._impl)
+        hit = x == out
         if ctx.nan_ties:  # or both NaN (bool add is a logical or, mul a logical and)
-            both_nan = _C.mul(_C.ne(x._impl, x._impl), _C.ne(out._impl, out._impl))
-            hit = _C.add(hit, both_nan)
-        mask = wrap(hit).to(g.dtype)
+            hit = native(_C.add, hit, native(_C.mul, x != x, out != out))
+        mask = hit.to(g.dtype)
         count = sum(mask, ctx.dims or None, keepdim=True)
         return _reshape(g, ctx.kept) / count * mask, None, None, None, None
 
 
 def _extreme(x, dim, keepdim, other, is_max, name):
     from mytensor.ops.elementwise import maximum, minimum
-    from mytensor.tensor import Tensor
 
     if isinstance(dim, Tensor):  # x.max(other): the elementwise maximum
         other, dim = dim, None
@@ -178,20 +186,23 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
 
 
 def amax(input, dim=(), keepdim: bool = False):
+    """Max over ``dim`` (an int or a tuple; all dims when empty); ties share the gradient evenly."""
     return Amax.apply(input, dims_arg(dim), keepdim, True)
 
 
 def amin(input, dim=(), keepdim: bool = False):
+    """Min over ``dim`` (an int or a tuple; all dims when empty); ties share the gradient evenly."""
     return Amax.apply(input, dims_arg(dim), keepdim, False)
 
 
 def argmax(input, dim=None, keepdim: bool = False):
     """Index of the max along ``dim`` (the first on ties), or into the flattened tensor."""
-    return wrap(_C.argmax(input._impl, dim, keepdim))
+    return native(_C.argmax, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim: bool = False):
-    return wrap(_C.argmin(input._impl, dim, keepdim))
+    """Index of the min along ``dim`` (the first on ties), or into the flattened tensor."""
+    return native(_C.argmin, input, dim, keepdim)
 
 
 # ---- var / std -------------------------------------------------------------------------------
@@ -202,7 +213,7 @@ class Var(Function):
         ctx.kept = _kept_shape(x.shape, dims)
         ctx.dof = x.numel() // builtins.max(1, _prod(ctx.kept)) - correction
         ctx.save_for_backward(x)
-        return wrap(_C.var(x._impl, dims, correction, keepdim))
+        return _C.var(x, dims, correction, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -239,7 +250,7 @@ class _SqrtOfVar(Function):
 
     @staticmethod
     def forward(ctx, v):
-        y = wrap(_C.sqrt(v._impl))
+        y = _C.sqrt(v)
         ctx.save_for_backward(y)
         return y
 
@@ -261,7 +272,7 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        out = wrap(_C.logsumexp(x._impl, dims, keepdim))
+        out = _C.logsumexp(x, dims, keepdim)
         ctx.kept = _kept_shape(x.shape, dims)
         ctx.save_for_backward(x, out)
         return out
@@ -282,7 +293,7 @@ def logsumexp(input, dim=None, keepdim: bool = False):
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim, log):
-        out = wrap((_C.log_softmax if log else _C.softmax)(x._impl, dim))
+        out = (_C.log_softmax if log else _C.softmax)(x, dim)
         ctx.dim, ctx.log = dim, log
         ctx.save_for_backward(out)
         return out
@@ -301,7 +312,7 @@ class SoftmaxBackward(Function):
         fn = _C.log_softmax_backward if log else _C.softmax_backward
         ctx.dim, ctx.log = dim, log
         ctx.save_for_backward(g, out)
-        return wrap(fn(g._impl, out._impl, dim))
+        return fn(g, out, dim)
 
     @staticmethod
     def backward(ctx, h):
@@ -348,13 +359,11 @@ def log_softmax(input, dim=None, dtype=None):
 # ---- all / any: bool reductions through sum --------------------------------------------------
 def all(input, dim=None, keepdim: bool = False):  # noqa: A001
     """True where every element along ``dim`` (all dims when None) is non-zero."""
-    zero = wrap(_C.full([], 0.0, input.dtype._c, input._impl.device))
-    zeros = wrap(_C.sum(_C.eq(input._impl, zero._impl), dims_arg(dim), keepdim))
+    zeros = native(_C.sum, input == _zero_like_scalar(input), dims_arg(dim), keepdim)
     return zeros == 0
 
 
 def any(input, dim=None, keepdim: bool = False):  # noqa: A001
     """True where some element along ``dim`` (all dims when None) is non-zero."""
-    zero = wrap(_C.full([], 0.0, input.dtype._c, input._impl.device))
-    nonzeros = wrap(_C.sum(_C.ne(input._impl, zero._impl), dims_arg(dim), keepdim))
+    nonzeros = native(_C.sum, input != _zero_like_scalar(input), dims_arg(dim), keepdim)
     return nonzeros > 0

@@ -9,13 +9,15 @@ import numbers
 import numpy as np
 
 from mytensor import _C
+from mytensor._dtype import from_c
+from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
-from mytensor.ops._util import dims_arg, sum_to, wrap
+from mytensor.ops._util import dims_arg, native, sum_to
 
 
 def _shape_arg(shape) -> list[int]:
     """Accepts f(2, 3) and f((2, 3)) as PyTorch does."""
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+    if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], numbers.Integral):
         return [int(s) for s in shape[0]]
     return [int(s) for s in shape]
 
@@ -24,45 +26,45 @@ def _shape_arg(shape) -> list[int]:
 class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape, view_only):
-        ctx.in_shape = x.shape
-        fn = _C.view if view_only else _C.reshape
-        return wrap(fn(x._impl, shape))
+        if True in ctx.needs_input_grad:
+            ctx.in_shape = x.shape
+        return (_C.view if view_only else _C.reshape)(x, shape)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.reshape(g._impl, list(ctx.in_shape))), None, None
+        return native(_C.reshape, g, list(ctx.in_shape)), None, None
 
 
 class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return wrap(_C.permute(x._impl, dims))
+        return _C.permute(x, dims)
 
     @staticmethod
     def backward(ctx, g):
         inverse = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inverse[d % len(ctx.dims)] = i
-        return wrap(_C.permute(g._impl, inverse)), None
+        return native(_C.permute, g, inverse), None
 
 
 class Transpose(Function):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return wrap(_C.transpose(x._impl, dim0, dim1))
+        return _C.transpose(x, dim0, dim1)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.transpose(g._impl, *ctx.dims)), None, None
+        return native(_C.transpose, g, *ctx.dims), None, None
 
 
 class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return wrap(_C.expand(x._impl, shape))
+        return _C.expand(x, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -73,39 +75,39 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.in_shape = x.shape
-        return wrap(_C.squeeze(x._impl, dims))
+        return _C.squeeze(x, dims)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.reshape(g._impl, list(ctx.in_shape))), None
+        return native(_C.reshape, g, list(ctx.in_shape)), None
 
 
 class Unsqueeze(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return wrap(_C.unsqueeze(x._impl, dim))
+        return _C.unsqueeze(x, dim)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.squeeze(g._impl, [ctx.dim])), None
+        return native(_C.squeeze, g, [ctx.dim]), None
 
 
 class Flip(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return wrap(_C.flip(x._impl, dims))
+        return _C.flip(x, dims)
 
     @staticmethod
     def backward(ctx, g):
-        return wrap(_C.flip(g._impl, ctx.dims)), None
+        return native(_C.flip, g, ctx.dims), None
 
 
 class Contiguous(Function):
     @staticmethod
     def forward(ctx, x):
-        return wrap(_C.contiguous(x._impl))
+        return _C.contiguous(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -115,7 +117,7 @@ class Contiguous(Function):
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
-        return wrap(_C.clone(x._impl))
+        return _C.clone(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -125,27 +127,27 @@ class Clone(Function):
 class To(Function):
     @staticmethod
     def forward(ctx, x, device, dtype):
-        ctx.src = (x._impl.device, x._impl.dtype)
-        impl = x._impl
+        ctx.src = (x.device, x.dtype)
         if dtype is not None:
-            impl = _C.to_dtype(impl, dtype._c)
+            x = _C.to_dtype(x, dtype._c)
         if device is not None:
-            impl = _C.to_device(impl, device._c)
-        return wrap(impl)
+            x = _C.to_device(x, device._c)
+        return x
 
     @staticmethod
     def backward(ctx, g):
         device, dtype = ctx.src
-        return wrap(_C.to_device(_C.to_dtype(g._impl, dtype), device)), None, None
+        return native(_C.to_device, native(_C.to_dtype, g, dtype), device), None, None
 
 
 class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
-        out = wrap(_C.cat([x._impl for x in xs], dim))  # validates dim and shapes first
+        out = _C.cat(list(xs), dim)  # validates dim and shapes first
         ctx.dim = dim
         ctx.sizes = [x.shape[dim] if x.ndim else 1 for x in xs]
-        ctx.dtypes = [x.dtype for x in xs]  # mixed inputs are promoted: grads go back cast
+        # Mixed inputs are promoted: their grads go back cast.
+        ctx.dtypes = [from_c(x.dtype) for x in xs]
         return out
 
     @staticmethod
@@ -154,7 +156,7 @@ class Cat(Function):
         for k, size in enumerate(ctx.sizes):
             gk = None
             if ctx.needs_input_grad[k + 1]:
-                gk = wrap(_C.slice(g._impl, ctx.dim, at, at + size, 1))
+                gk = native(_C.slice, g, ctx.dim, at, at + size, 1)
                 if gk.dtype is not ctx.dtypes[k]:
                     gk = gk.to(ctx.dtypes[k])
             grads.append(gk)
@@ -166,12 +168,12 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, pads, value):
         ctx.pads = pads
-        return wrap(_C.pad(x._impl, pads, float(value)))
+        return _C.pad(x, pads, float(value))
 
     @staticmethod
     def backward(ctx, g):
         # Cropping by the negated padding undoes it (and zero-pads where the input was cropped).
-        return wrap(_C.pad(g._impl, [-p for p in ctx.pads], 0.0)), None, None
+        return native(_C.pad, g, [-p for p in ctx.pads], 0.0), None, None
 
 
 class BasicIndex(Function):
@@ -181,7 +183,7 @@ class BasicIndex(Function):
     def forward(ctx, x, index):
         ctx.in_shape = x.shape
         ctx.index = index
-        return wrap(_apply_basic(x._impl, index))
+        return _apply_basic(x, index)
 
     @staticmethod
     def backward(ctx, g):
@@ -194,6 +196,7 @@ class BasicIndex(Function):
 
 # ---- the functional forms --------------------------------------------------------------------
 def reshape(x, *shape):
+    """``x`` in a new shape (one dim may be -1): a view where the strides allow, else a copy."""
     return Reshape.apply(x, _shape_arg(shape), False)
 
 
@@ -210,10 +213,12 @@ def reshape_as(x, other):
 
 
 def permute(x, *dims):
+    """A view of ``x`` with its dims reordered (``permute(x, 2, 0, 1)`` or a tuple)."""
     return Permute.apply(x, _shape_arg(dims))
 
 
 def transpose(x, dim0: int, dim1: int):
+    """A view of ``x`` with dims ``dim0`` and ``dim1`` swapped."""
     return Transpose.apply(x, dim0, dim1)
 
 
@@ -232,14 +237,17 @@ def expand_as(x, other):
 
 
 def broadcast_to(x, shape):
+    """A broadcast view of ``x`` with shape ``shape`` (no memory is copied)."""
     return expand(x, tuple(shape))
 
 
 def squeeze(x, dim=None):
+    """A view of ``x`` without its size-1 dims (only those in ``dim``, if given)."""
     return Squeeze.apply(x, None if dim is None else dims_arg(dim))
 
 
 def unsqueeze(x, dim: int):
+    """A view of ``x`` with a new size-1 dim at position ``dim``."""
     return Unsqueeze.apply(x, dim)
 
 
@@ -254,6 +262,7 @@ def _wrap_dim(op: str, dim: int, ndim: int) -> int:
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """``x`` with the dims from ``start_dim`` to ``end_dim`` merged into one (a view if it can)."""
     if x.ndim == 0:  # dims 0 and -1 name a scalar's one dim, as in PyTorch
         for d in (start_dim, end_dim):
             if d not in (0, -1):
@@ -271,6 +280,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
 
 
 def flip(x, dims):
+    """A copy of ``x`` with the order of the elements along ``dims`` reversed."""
     return Flip.apply(x, dims_arg(dims))
 
 
@@ -296,6 +306,7 @@ def to(x, device=None, dtype=None):
 
 
 def cat(tensors, dim: int = 0):
+    """The tensors joined along the existing dim ``dim`` (same shape in every other dim)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("[cat] expected a non-empty list of tensors")
@@ -303,6 +314,7 @@ def cat(tensors, dim: int = 0):
 
 
 def stack(tensors, dim: int = 0):
+    """The tensors (all of one shape) joined along a new dim ``dim``."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("[stack] expected a non-empty list of tensors")
@@ -327,8 +339,6 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):
 # ---- indexing --------------------------------------------------------------------------------
 def _is_0d_bool(i) -> bool:
     """A 0-d bool tensor index: like None it adds a dim (of size 1 if True, 0 if False)."""
-    from mytensor.tensor import Tensor
-
     return isinstance(i, Tensor) and i.ndim == 0 and i.dtype.name == "bool"
 
 
@@ -378,8 +388,9 @@ def _is_basic(i) -> bool:
 
 
 def getitem(x, index):
+    if (type(index) is slice or type(index) is int) and x.ndim:
+        return BasicIndex.apply(x, (index,))  # x[i], x[a:b]: nothing to normalize
     from mytensor.ops.index import index_select
-    from mytensor.tensor import Tensor
 
     parts = _normalize_index(index, x.ndim)
     advanced = [k for k, i in enumerate(parts) if not _is_basic(i)]
@@ -461,7 +472,6 @@ def _wrap_negative(idx, size: int):
 
 def setitem(x, index, value) -> None:
     from mytensor.ops._util import scalar_value
-    from mytensor.tensor import Tensor
 
     parts = _normalize_index(index, x.ndim)
     if not all(_is_basic(i) for i in parts):
@@ -479,5 +489,5 @@ def setitem(x, index, value) -> None:
     # A Python number is written exactly, and NaN or an out-of-range value into an integer
     # tensor raises (a cast through a float 0-d tensor would wrap), as in PyTorch.
     v = scalar_value(value, "setitem")
-    _C.check_convertible(v, x._impl.dtype, "setitem")
+    _C.check_convertible(v, x.dtype._c, "setitem")
     _C.fill_(target, v)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 
+from mytensor._tensor import Tensor
 from mytensor.cuda import graph_hooks
 from mytensor.cuda.graph_hooks import GraphCaptureError
-from mytensor.tensor import Tensor
 
 
 def capture_group(opt, capture, group: dict, params: list, state_keys: tuple) -> dict:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mytensor import _C
+from mytensor._tensor import Tensor
 from mytensor.cuda.graph_hooks import current_capture
 from mytensor.optim.optimizer import Optimizer
-from mytensor.tensor import Tensor
 
 
 def _check_hyper(lr, betas, eps, weight_decay) -> None:
@@ -138,9 +138,9 @@ class Adam(Optimizer):
                 keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
                 slots = self._capture_group(graph, group, params, keys)
                 slots["step_slot"] = graph.add_slot(
-                    lambda p0=params[0]: float(self.state[p0]["step"] + 1)
+                    lambda p0=params[0]: float(self.state[p0]["step"] + 1)  # type: ignore[misc]
                 )
-                graph.add_hook(lambda params=params: self._advance_steps(params))
+                graph.add_hook(lambda params=params: self._advance_steps(params))  # type: ignore[misc]
             _C.adam_step(
                 ps,
                 gs,

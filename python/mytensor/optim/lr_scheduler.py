@@ -44,6 +44,7 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self) -> list[float]:
+        """The learning rate of each parameter group for the current epoch."""
         raise NotImplementedError
 
     def get_last_lr(self) -> list[float]:
@@ -78,6 +79,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restores the state returned by :meth:`state_dict`."""
         self.__dict__.update(state_dict)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numbers
 from collections import defaultdict
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.engine import zero_grads
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.tensor import Tensor
 
 
 class _Required:
@@ -149,7 +149,7 @@ class Optimizer:
     def state_dict(self) -> dict:
         """``{"state": {index: {name: value}}, "param_groups": [...]}``, where parameters are
         numbered in group order (PyTorch's layout); state tensors are shared, not copied."""
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
@@ -212,7 +212,7 @@ class Optimizer:
                 value = value.item()
             if not isinstance(value, numbers.Real):
                 raise TypeError(f"state 'step' must be a number, got {type(value).__name__}")
-            return int(value)
+            return int(value)  # type: ignore[call-overload]  # any Real: int, float, np.int64
         if isinstance(value, Tensor):
             if value.shape != p.shape:
                 raise ValueError(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from mytensor._tensor import Tensor
 from mytensor.autograd.grad_mode import no_grad
-from mytensor.tensor import Tensor
 
 
 def _grads(parameters) -> list[Tensor]:
@@ -52,11 +52,15 @@ def clip_grad_norm_(
             for n in norms[1:]:
                 total = total.maximum(n.to(total.device))
         else:
-            total = None
-            for g in grads:
-                part = (g.abs() ** norm_type).sum() if norm_type != 2.0 else (g * g).sum()
-                part = part.to(grads[0].device)
-                total = part if total is None else total + part
+            parts = [
+                ((g.abs() ** norm_type).sum() if norm_type != 2.0 else (g * g).sum()).to(
+                    grads[0].device
+                )
+                for g in grads
+            ]
+            total = parts[0]
+            for part in parts[1:]:
+                total = total + part
             total = total ** (1.0 / norm_type)
         if error_if_nonfinite and not math.isfinite(float(total.item())):
             raise RuntimeError(

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-import importlib
+import builtins
+from typing import Any
 
 import numpy as np
 
 from mytensor import _C
+from mytensor import _dtype as _dt
+from mytensor._device import as_device
+from mytensor._device import device as _device
 from mytensor.autograd import grad_mode
+from mytensor.autograd.engine import run_backward
 from mytensor.cuda import graph_hooks as _graph_hooks
-from mytensor.device import as_device
-from mytensor.device import device as _device
 
-# mytensor.dtype is shadowed by the dtype class on the package: load the module itself.
-_dt = importlib.import_module("mytensor.dtype")
+# Tensor has methods named bool, int and float (as torch.Tensor): annotations in its body name
+# the builtins through these aliases.
+_bool = builtins.bool
+_int = builtins.int
+_float = builtins.float
 
 
 class Tensor:
     """An n-dimensional array on a device, with reverse-mode autograd.
 
-    Create tensors with :func:`mytensor.tensor`, :func:`mytensor.zeros`, ... rather than this
+    Create tensors with :func:`mytensor._tensor`, :func:`mytensor.zeros`, ... rather than this
     class. ``requires_grad=True`` makes the ops that use a tensor record the graph that
     :meth:`backward` walks; ``grad`` then holds the gradient of a leaf.
     """
 
     __slots__ = ("_impl", "requires_grad", "grad", "grad_fn", "_output_nr", "__weakref__")
+    _impl: _C.TensorImpl
+    requires_grad: _bool
+    grad: Tensor | None
+    grad_fn: Any  # the Node that made this tensor; None for a leaf
+    _output_nr: _int
     __array_priority__ = 1000  # NumPy defers to our reflected operators
 
     def __init__(self, *args, **kwargs) -> None:
@@ -34,7 +45,7 @@ class Tensor:
         )
 
     @classmethod
-    def _make(cls, impl, requires_grad: bool = False) -> Tensor:
+    def _make(cls, impl, requires_grad: _bool = False) -> Tensor:
         t = object.__new__(cls)
         t._impl = impl
         t.requires_grad = requires_grad
@@ -48,10 +59,12 @@ class Tensor:
 
     # ---- metadata ----------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[_int, ...]:
+        """The size of each dim, as a tuple of ints."""
         return tuple(self._impl.shape)
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: _int | None = None):
+        """The shape, or the size of dim ``dim``."""
         shape = self.shape
         if dim is None:
             return shape
@@ -59,50 +72,63 @@ class Tensor:
 
     @property
     def dtype(self) -> _dt.dtype:
+        """The element type, a :class:`mytensor.dtype`."""
         return _dt.from_c(self._impl.dtype)
 
     @property
     def device(self) -> _device:
+        """The :class:`mytensor.device` that holds the values."""
         return _device.from_c(self._impl.device)
 
     @property
-    def is_cuda(self) -> bool:
+    def is_cuda(self) -> _bool:
+        """True for a tensor on a CUDA device."""
         return self._impl.device.type == _C.DeviceType.cuda
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> _int:
+        """The number of dims."""
         return self._impl.ndim
 
-    def dim(self) -> int:
+    def dim(self) -> _int:
+        """The number of dims (as :attr:`ndim`)."""
         return self._impl.ndim
 
-    def numel(self) -> int:
+    def numel(self) -> _int:
+        """The number of elements."""
         return self._impl.numel()
 
-    def stride(self, dim: int | None = None):
+    def stride(self, dim: _int | None = None):
+        """The stride of each dim in elements, or that of dim ``dim``."""
         strides = tuple(self._impl.strides)
         return strides if dim is None else strides[_C_wrap(dim, len(strides), "stride")]
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self) -> _bool:
+        """True when the elements lie in memory in row-major order without gaps."""
         return self._impl.is_contiguous()
 
-    def element_size(self) -> int:
+    def element_size(self) -> _int:
+        """Bytes per element."""
         return self.dtype.itemsize
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> _bool:
+        """True for float16, bfloat16, float32 and float64 tensors."""
         return self.dtype.is_floating_point
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> _bool:
+        """True for a tensor that no recorded op produced (``grad_fn`` is None)."""
         return self.grad_fn is None
 
     @property
     def T(self) -> Tensor:
+        """The tensor with all its dims reversed (a view)."""
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
         # A 0-d tensor is its own mT (PyTorch: identity, deprecated); transpose(-2, -1) refuses it.
+        """The transpose of the last two dims (a view)."""
         return self.transpose(0, 0) if self.ndim == 0 else self.transpose(-2, -1)
 
     @property
@@ -119,7 +145,7 @@ class Tensor:
         self,
         gradient: Tensor | None = None,
         retain_graph: bool | None = None,
-        create_graph: bool = False,
+        create_graph: _bool = False,
     ) -> None:
         """Accumulates d(self)/d(leaf) * gradient into every leaf's ``.grad``.
 
@@ -130,8 +156,6 @@ class Tensor:
                 create_graph).
             create_graph: record the backward pass itself, for higher-order gradients.
         """
-        from mytensor.autograd.engine import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 "[backward] this tensor does not require grad and has no grad_fn: nothing "
@@ -143,9 +167,8 @@ class Tensor:
                     f"[backward] grad can be implicitly created only for scalar outputs; this "
                     f"tensor has shape {self.shape}: pass gradient= of the same shape"
                 )
-            from mytensor.creation import ones_like
-
-            gradient = ones_like(self)
+            impl = self._impl
+            gradient = Tensor._make(_C.full(impl.shape, 1.0, impl.dtype, impl.device))
         elif not isinstance(gradient, Tensor):
             raise TypeError(f"[backward] gradient must be a Tensor, got {type(gradient).__name__}")
         elif gradient.shape != self.shape:
@@ -156,7 +179,10 @@ class Tensor:
         if retain_graph is None:
             retain_graph = create_graph
         run_backward(
-            [self], [gradient.detach()], retain_graph=retain_graph, create_graph=create_graph
+            [self],
+            [gradient._detached_alias()],
+            retain_graph=retain_graph,
+            create_graph=create_graph,
         )
 
     def detach(self) -> Tensor:
@@ -164,11 +190,13 @@ class Tensor:
         return self._detached_alias()
 
     def detach_(self) -> Tensor:
+        """Cuts self from the graph in place (it becomes a leaf that needs no grad)."""
         self.grad_fn = None
         self.requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
+        """Sets ``requires_grad`` of a leaf tensor (floating point only); returns self."""
         if not self.is_leaf:
             raise RuntimeError(
                 "[requires_grad_] can only change requires_grad of a leaf tensor; use "
@@ -204,10 +232,12 @@ class Tensor:
             )
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         self._refuse_host_read(".item()")
         return self._impl.item()
 
     def tolist(self):
+        """The values as (nested) Python lists of numbers."""
         self._refuse_host_read(".tolist()")
         return self.numpy().tolist()
 
@@ -240,14 +270,12 @@ class Tensor:
             _C.cuda_synchronize(self._impl.device.index)
         return self._impl.dlpack()
 
-    def __dlpack_device__(self) -> tuple[int, int]:
+    def __dlpack_device__(self) -> tuple[_int, _int]:
         # DLPack's device codes: kDLCPU = 1, kDLCUDA = 2.
         return (2, self._impl.device.index) if self.is_cuda else (1, 0)
 
     def to(self, *args, **kwargs) -> Tensor:
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; self if nothing changes."""
-        from mytensor.ops.shape import to
-
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
@@ -260,30 +288,38 @@ class Tensor:
                 device, dtype = a.device, a.dtype
             else:
                 device = a
-        return to(self, device=None if device is None else as_device(device), dtype=dtype)
+        return _shape.to(self, device=None if device is None else as_device(device), dtype=dtype)
 
     def cpu(self) -> Tensor:
+        """A copy in CPU memory (self if it is there already)."""
         return self.to("cpu")
 
-    def cuda(self, device: int | str | None = None) -> Tensor:
+    def cuda(self, device: _int | str | None = None) -> Tensor:
+        """A copy on a CUDA device (the current one when ``device`` is None)."""
         return self.to(as_device("cuda" if device is None else device))
 
     def float(self) -> Tensor:
+        """``self.to(mytensor.float32)``."""
         return self.to(_dt.float32)
 
     def double(self) -> Tensor:
+        """``self.to(mytensor.float64)``."""
         return self.to(_dt.float64)
 
     def long(self) -> Tensor:
+        """``self.to(mytensor.int64)``."""
         return self.to(_dt.int64)
 
     def int(self) -> Tensor:
+        """``self.to(mytensor.int32)``."""
         return self.to(_dt.int32)
 
     def bool(self) -> Tensor:
+        """``self.to(mytensor.bool)``."""
         return self.to(_dt.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """``self.to(other.dtype)``."""
         return self.to(other.dtype)
 
     # ---- printing and Python protocols -------------------------------------------------------
@@ -310,7 +346,7 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    def __len__(self) -> int:
+    def __len__(self) -> _int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
@@ -320,7 +356,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> _bool:
         if self.numel() != 1:
             raise RuntimeError(
                 f"[bool] the truth value of a tensor with {self.numel()} elements is ambiguous"
@@ -328,15 +364,15 @@ class Tensor:
         self._refuse_host_read("bool() (an `if` on a tensor)")
         return bool(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> _float:
         self._refuse_host_read("float()")
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> _int:
         self._refuse_host_read("int()")
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> _int:
         if self.dtype.is_floating_point or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
@@ -344,89 +380,322 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- operators ---------------------------------------------------------------------------
-    def __add__(self, other):
-        return _ew().add(self, other)
+    def __add__(self, other) -> Tensor:
+        return _ew.add(self, other)
 
-    def __radd__(self, other):
-        return _ew().add(other, self)
+    def __radd__(self, other) -> Tensor:
+        return _ew.add(other, self)
 
-    def __sub__(self, other):
-        return _ew().sub(self, other)
+    def __sub__(self, other) -> Tensor:
+        return _ew.sub(self, other)
 
-    def __rsub__(self, other):
-        return _ew().sub(other, self)
+    def __rsub__(self, other) -> Tensor:
+        return _ew.sub(other, self)
 
-    def __mul__(self, other):
-        return _ew().mul(self, other)
+    def __mul__(self, other) -> Tensor:
+        return _ew.mul(self, other)
 
-    def __rmul__(self, other):
-        return _ew().mul(other, self)
+    def __rmul__(self, other) -> Tensor:
+        return _ew.mul(other, self)
 
-    def __truediv__(self, other):
-        return _ew().div(self, other)
+    def __truediv__(self, other) -> Tensor:
+        return _ew.div(self, other)
 
-    def __rtruediv__(self, other):
-        return _ew().div(other, self)
+    def __rtruediv__(self, other) -> Tensor:
+        return _ew.div(other, self)
 
-    def __pow__(self, other):
-        return _ew().pow(self, other)
+    def __pow__(self, other) -> Tensor:
+        return _ew.pow(self, other)
 
-    def __rpow__(self, other):
-        return _ew().pow(other, self)
+    def __rpow__(self, other) -> Tensor:
+        return _ew.pow(other, self)
 
-    def __matmul__(self, other):
-        from mytensor.ops.matmul import matmul
+    def __matmul__(self, other) -> Tensor:
+        return _matmul.matmul(self, other)
 
-        return matmul(self, other)
+    def __rmatmul__(self, other) -> Tensor:
+        return _matmul.matmul(other, self)
 
-    def __rmatmul__(self, other):
-        from mytensor.ops.matmul import matmul
+    def __neg__(self) -> Tensor:
+        return _ew.neg(self)
 
-        return matmul(other, self)
-
-    def __neg__(self):
-        return _ew().neg(self)
-
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
-        return _ew().abs(self)
+    def __abs__(self) -> Tensor:
+        return _ew.abs(self)
 
-    def __eq__(self, other):  # type: ignore[override]
-        return _ew().eq(self, other)
+    def __eq__(self, other) -> Tensor:  # type: ignore[override]
+        return _ew.eq(self, other)
 
-    def __ne__(self, other):  # type: ignore[override]
-        return _ew().ne(self, other)
+    def __ne__(self, other) -> Tensor:  # type: ignore[override]
+        return _ew.ne(self, other)
 
-    def __lt__(self, other):
-        return _ew().lt(self, other)
+    def __lt__(self, other) -> Tensor:
+        return _ew.lt(self, other)
 
-    def __le__(self, other):
-        return _ew().le(self, other)
+    def __le__(self, other) -> Tensor:
+        return _ew.le(self, other)
 
-    def __gt__(self, other):
-        return _ew().gt(self, other)
+    def __gt__(self, other) -> Tensor:
+        return _ew.gt(self, other)
 
-    def __ge__(self, other):
-        return _ew().ge(self, other)
+    def __ge__(self, other) -> Tensor:
+        return _ew.ge(self, other)
 
-    def __getitem__(self, index):
-        from mytensor.ops.shape import getitem
-
-        return getitem(self, index)
+    def __getitem__(self, index) -> Tensor:
+        return _shape.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        from mytensor.ops.shape import setitem
+        _shape.setitem(self, index, value)
 
-        setitem(self, index, value)
+    # ---- math methods: thin calls of the functional ops (PyTorch names and arguments) ---------
+    def neg(self) -> Tensor:
+        """-self, elementwise."""
+        return _ew.neg(self)
+
+    def exp(self) -> Tensor:
+        """e ** self, elementwise."""
+        return _ew.exp(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm, elementwise."""
+        return _ew.log(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root, elementwise."""
+        return _ew.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(self), elementwise."""
+        return _ew.rsqrt(self)
+
+    def abs(self) -> Tensor:
+        """Absolute value, elementwise (its gradient at 0 is 0)."""
+        return _ew.abs(self)
+
+    def relu(self) -> Tensor:
+        """max(self, 0), elementwise; see :func:`mytensor.relu`."""
+        return _ew.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-self)), elementwise."""
+        return _ew.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent, elementwise."""
+        return _ew.tanh(self)
+
+    def square(self) -> Tensor:
+        """self * self (a bool tensor gives int64, as in PyTorch)."""
+        return _ew.square(self)
+
+    def pow(self, exponent) -> Tensor:
+        """self ** exponent, with broadcasting; see :func:`mytensor.pow`."""
+        return _ew.pow(self, exponent)
+
+    def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002
+        """Elementwise min(max(self, min), max); see :func:`mytensor.clamp`."""
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def add(self, other, alpha=1) -> Tensor:
+        """self + alpha * other, with broadcasting and type promotion."""
+        return _ew.add(self, other, alpha)
+
+    def sub(self, other, alpha=1) -> Tensor:
+        """self - alpha * other, with broadcasting and type promotion."""
+        return _ew.sub(self, other, alpha)
+
+    def mul(self, other) -> Tensor:
+        """self * other, with broadcasting and type promotion."""
+        return _ew.mul(self, other)
+
+    def div(self, other) -> Tensor:
+        """True division self / other (integer inputs give a float result)."""
+        return _ew.div(self, other)
+
+    def maximum(self, other) -> Tensor:
+        """Elementwise maximum of self and other (ties split the gradient evenly)."""
+        return _ew.maximum(self, other)
+
+    def minimum(self, other) -> Tensor:
+        """Elementwise minimum of self and other (ties split the gradient evenly)."""
+        return _ew.minimum(self, other)
+
+    def eq(self, other) -> Tensor:
+        """self == other, elementwise, as a bool tensor."""
+        return _ew.eq(self, other)
+
+    def ne(self, other) -> Tensor:
+        """self != other, elementwise, as a bool tensor."""
+        return _ew.ne(self, other)
+
+    def lt(self, other) -> Tensor:
+        """self < other, elementwise, as a bool tensor."""
+        return _ew.lt(self, other)
+
+    def le(self, other) -> Tensor:
+        """self <= other, elementwise, as a bool tensor."""
+        return _ew.le(self, other)
+
+    def gt(self, other) -> Tensor:
+        """self > other, elementwise, as a bool tensor."""
+        return _ew.gt(self, other)
+
+    def ge(self, other) -> Tensor:
+        """self >= other, elementwise, as a bool tensor."""
+        return _ew.ge(self, other)
+
+    def masked_fill(self, mask, value) -> Tensor:
+        """self with ``value`` where ``mask`` is True; the result keeps self's dtype."""
+        return _ew.masked_fill(self, mask, value)
+
+    # ---- shape methods -----------------------------------------------------------------------
+    def reshape(self, *shape) -> Tensor:
+        """The values in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; one -1 is inferred);
+        a view where the strides allow it, else a copy."""
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape) -> Tensor:
+        """A view in a new shape; raises where the strides do not allow one (use reshape)."""
+        return _shape.view(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """``self.view(other.shape)``."""
+        return _shape.view_as(self, other)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """``self.reshape(other.shape)``."""
+        return _shape.reshape_as(self, other)
+
+    def permute(self, *dims) -> Tensor:
+        """A view with the dims reordered: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
+        return _shape.permute(self, *dims)
+
+    def transpose(self, dim0: _int, dim1: _int) -> Tensor:
+        """A view with dims ``dim0`` and ``dim1`` swapped."""
+        return _shape.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dims (itself for 0 or 1 dims)."""
+        return _shape.t(self)
+
+    def expand(self, *sizes) -> Tensor:
+        """A broadcast view to ``sizes`` (-1 keeps a dim); no memory is copied."""
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """``self.expand(other.shape)``."""
+        return _shape.expand_as(self, other)
+
+    def squeeze(self, dim=None) -> Tensor:
+        """A view without the size-1 dims (only those in ``dim``, an int or a tuple, if given)."""
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: _int) -> Tensor:
+        """A view with a new size-1 dim at position ``dim``."""
+        return _shape.unsqueeze(self, dim)
+
+    def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
+        """The dims from ``start_dim`` to ``end_dim`` merged into one."""
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def flip(self, dims) -> Tensor:
+        """A copy with the order of the elements along ``dims`` reversed."""
+        return _shape.flip(self, dims)
+
+    def contiguous(self) -> Tensor:
+        """self if it is contiguous, else a contiguous copy."""
+        return _shape.contiguous(self)
+
+    def clone(self) -> Tensor:
+        """A copy in new memory, recorded by autograd (its gradient flows back to self)."""
+        return _shape.clone(self)
+
+    # ---- reductions --------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: _bool = False, dtype=None) -> Tensor:
+        """Sum over ``dim`` (an int or a tuple; all dims when None); see :func:`mytensor.sum`."""
+        return _reduce.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim: _bool = False, dtype=None) -> Tensor:
+        """Mean over ``dim`` (all dims when None)."""
+        return _reduce.mean(self, dim, keepdim, dtype)
+
+    def max(self, dim=None, keepdim: _bool = False, *, other=None):
+        """Max of every element; along ``dim``, a namedtuple (values, indices); see
+        :func:`mytensor.max`."""
+        return _reduce.max(self, dim, keepdim, other=other)
+
+    def min(self, dim=None, keepdim: _bool = False, *, other=None):
+        """Min of every element; along ``dim``, a namedtuple (values, indices); see
+        :func:`mytensor.min`."""
+        return _reduce.min(self, dim, keepdim, other=other)
+
+    def amax(self, dim=(), keepdim: _bool = False) -> Tensor:
+        """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
+        return _reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim: _bool = False) -> Tensor:
+        """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
+        return _reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """Index of the max along ``dim`` (the first on ties), or into the flattened tensor."""
+        return _reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """Index of the min along ``dim`` (the first on ties), or into the flattened tensor."""
+        return _reduce.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim: _bool = False, *, correction=None) -> Tensor:
+        """Variance over ``dim``, divided by N - correction (default 1)."""
+        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim: _bool = False, *, correction=None) -> Tensor:
+        """Standard deviation: sqrt of :meth:`var`, with the same arguments."""
+        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """log(sum(exp(self))) over ``dim``, computed stably."""
+        return _reduce.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim=None, dtype=None) -> Tensor:
+        """exp(self) / sum(exp(self)) along ``dim``, fused and stable."""
+        return _reduce.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim=None, dtype=None) -> Tensor:
+        """self - logsumexp(self) along ``dim``, fused."""
+        return _reduce.log_softmax(self, dim, dtype)
+
+    def all(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """True where every element along ``dim`` (all dims when None) is non-zero."""
+        return _reduce.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim: _bool = False) -> Tensor:
+        """True where some element along ``dim`` (all dims when None) is non-zero."""
+        return _reduce.any(self, dim, keepdim)
+
+    # ---- matmul and indexing -----------------------------------------------------------------
+    def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product with NumPy's rules; see :func:`mytensor.matmul`."""
+        return _matmul.matmul(self, other)
+
+    def index_select(self, dim: _int, index: Tensor) -> Tensor:
+        """The entries at positions ``index`` (1-D, int64/int32) along ``dim``."""
+        return _index.index_select(self, dim, index)
+
+    def gather(self, dim: _int, index: Tensor, *, sparse_grad: _bool = False) -> Tensor:
+        """Values along ``dim`` at ``index``; see :func:`mytensor.gather`."""
+        return _index.gather(self, dim, index, sparse_grad=sparse_grad)
 
     # ---- in-place ops ------------------------------------------------------------------------
     # PyTorch's rules: a leaf that requires grad may be written in place only under no_grad; a
     # write that autograd must record gives self the grad_fn of the op's result; the native side
     # refuses writes whose memory overlaps (core/overlap.h). Writes into a view of a tensor that
     # requires grad are refused: the base's graph would not see them (PyTorch's CopySlices).
-    def _inplace_records(self, op: str, *others) -> bool:
+    def _inplace_records(self, op: str, *others) -> _bool:
         """Raises where PyTorch refuses an in-place write under autograd; True when autograd must
         record it (self or another operand requires grad, in grad mode)."""
         if not grad_mode.is_grad_enabled():
@@ -469,15 +738,15 @@ class Tensor:
     def _inplace_operand(self, other, alpha, op: str):
         """`other * alpha` as a tensor for an in-place op (PyTorch's scalar dtype rules)."""
         if not (type(alpha) is int and alpha == 1):
-            _ew().check_alpha(self, _ew()._as_tensor(other, self, op, True), alpha, op)
+            _ew.check_alpha(self, _ew._as_tensor(other, self, op, True), alpha, op)
         if alpha != 1:
             if isinstance(other, Tensor):
-                return _ew().mul(other, alpha)
+                return _ew.mul(other, alpha)
             both_bool = isinstance(other, (bool, np.bool_)) and isinstance(alpha, (bool, np.bool_))
             other = bool(other and alpha) if both_bool else other * alpha
-        return _ew()._as_tensor(other, self, op, True)
+        return _ew._as_tensor(other, self, op, True)
 
-    def _inplace(self, op: str, fn, *args, snapshot: bool = True, cast_check: bool = True):
+    def _inplace(self, op: str, fn, *args, snapshot: _bool = True, cast_check: _bool = True):
         """Writes ``fn(self, *args)``, computed by out-of-place ops, into self, in place.
 
         Under autograd self takes the result's grad_fn; with ``snapshot`` fn reads a clone of self
@@ -505,46 +774,53 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
+        """In-place ``self += alpha * other``; returns self."""
         if self._inplace_records("add_", other):
-            return self._inplace("add_", lambda s, o: _ew().add(s, o, alpha), other, snapshot=False)
+            return self._inplace("add_", lambda s, o: _ew.add(s, o, alpha), other, snapshot=False)
         if alpha != 1 and isinstance(other, Tensor):
             _C._check_inplace_overlap(self._impl, [other._impl], "add_")  # before the scaling
         _C.add_(self._impl, self._inplace_operand(other, alpha, "add_")._impl)
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
+        """In-place ``self -= alpha * other``; returns self."""
         if self._inplace_records("sub_", other):
-            return self._inplace("sub_", lambda s, o: _ew().sub(s, o, alpha), other, snapshot=False)
+            return self._inplace("sub_", lambda s, o: _ew.sub(s, o, alpha), other, snapshot=False)
         if alpha != 1 and isinstance(other, Tensor):
             _C._check_inplace_overlap(self._impl, [other._impl], "sub_")  # before the scaling
         _C.sub_(self._impl, self._inplace_operand(other, alpha, "sub_")._impl)
         return self
 
     def mul_(self, other) -> Tensor:
+        """In-place ``self *= other``; returns self."""
         if self._inplace_records("mul_", other):
-            return self._inplace("mul_", _ew().mul, other)
+            return self._inplace("mul_", _ew.mul, other)
         _C.mul_(self._impl, self._inplace_operand(other, 1, "mul_")._impl)
         return self
 
     def div_(self, other) -> Tensor:
         # True division, never a multiply by 1/other (which overflows for tiny divisors and
         # raises ZeroDivisionError for 0); integer tensors raise, as in PyTorch.
+        """In-place true division ``self /= other`` (an integer self raises); returns self."""
         if self._inplace_records("div_", other):
-            return self._inplace("div_", _ew().div, other)
+            return self._inplace("div_", _ew.div, other)
         _C.div_(self._impl, self._inplace_operand(other, 1, "div_")._impl)
         return self
 
     def pow_(self, exponent) -> Tensor:
-        return self._inplace("pow_", _ew().pow, exponent)
+        """In-place ``self **= exponent``; returns self."""
+        return self._inplace("pow_", _ew.pow, exponent)
 
     def copy_(self, src) -> Tensor:
+        """Copies ``src`` (broadcast, cast to self's dtype and device) into self; returns self."""
         if self._inplace_records("copy_", src):
             return self._inplace("copy_", _copy_source, src, snapshot=False)
-        src = _ew()._as_tensor(src, self)
+        src = _ew._as_tensor(src, self)
         _C.copy_(self._impl, src._impl)
         return self
 
     def fill_(self, value) -> Tensor:
+        """Writes ``value`` (a number or a 0-d tensor) to every element; returns self."""
         from mytensor.ops._util import scalar_value
 
         # Writing one value to every location is well defined even for an expanded tensor:
@@ -559,36 +835,40 @@ class Tensor:
         return self
 
     def zero_(self) -> Tensor:
+        """Fills self with zeros; returns self."""
         return self.fill_(0.0)
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        return self._inplace("clamp_", _ew().clamp, min, max)
+        """In-place :meth:`clamp`; returns self."""
+        return self._inplace("clamp_", _ew.clamp, min, max)
 
     clip_ = clamp_
 
     def relu_(self) -> Tensor:
         # Relu saves its output, never its input: no snapshot needed.
-        return self._inplace("relu_", _ew().relu, snapshot=False)
+        """In-place :meth:`relu`; returns self."""
+        return self._inplace("relu_", _ew.relu, snapshot=False)
 
     def masked_fill_(self, mask, value) -> Tensor:
         # PyTorch casts the fill value to self's dtype (int.masked_fill_(m, 2.7) writes 2).
+        """In-place :meth:`masked_fill`; returns self."""
         return self._inplace(
-            "masked_fill_", _ew().masked_fill, mask, value, snapshot=False, cast_check=False
+            "masked_fill_", _ew.masked_fill, mask, value, snapshot=False, cast_check=False
         )
 
-    def __iadd__(self, other):
+    def __iadd__(self, other) -> Tensor:
         return self.add_(other)
 
-    def __isub__(self, other):
+    def __isub__(self, other) -> Tensor:
         return self.sub_(other)
 
-    def __imul__(self, other):
+    def __imul__(self, other) -> Tensor:
         return self.mul_(other)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other) -> Tensor:
         return self.div_(other)
 
-    def __ipow__(self, other):
+    def __ipow__(self, other) -> Tensor:
         return self.pow_(other)
 
 
@@ -600,14 +880,14 @@ _VIEW_FNS = frozenset(
 
 def _copy_source(dst: Tensor, src) -> Tensor:
     """copy_'s source as a recorded op: src converted to dst's device and dtype, broadcast."""
-    src = _ew()._as_tensor(src, dst)
+    src = _ew._as_tensor(src, dst)
     return src.to(device=dst.device, dtype=dst.dtype).expand(*dst.shape)
 
 
 def _filled(dst: Tensor, value) -> Tensor:
     """fill_ as a recorded op: every element becomes value, and dst's gradient is zero."""
     everywhere = Tensor._make(_C.full(list(dst.shape), 1.0, _dt.bool_._c, dst._impl.device))
-    return _ew().where(everywhere, value, dst)
+    return _ew.where(everywhere, value, dst)
 
 
 def _C_wrap(dim: int, ndim: int, op: str) -> int:
@@ -617,81 +897,10 @@ def _C_wrap(dim: int, ndim: int, op: str) -> int:
     return dim % n
 
 
-def _ew():
-    from mytensor.ops import elementwise
-
-    return elementwise
-
-
-def _install_methods() -> None:
-    """Tensor methods that are thin calls of the functional ops (PyTorch names and arguments)."""
-    from mytensor.ops import elementwise as ew
-    from mytensor.ops import index, matmul, reduce, shape
-
-    methods = {
-        # elementwise
-        "neg": ew.neg,
-        "exp": ew.exp,
-        "log": ew.log,
-        "sqrt": ew.sqrt,
-        "rsqrt": ew.rsqrt,
-        "abs": ew.abs,
-        "relu": ew.relu,
-        "sigmoid": ew.sigmoid,
-        "tanh": ew.tanh,
-        "pow": ew.pow,
-        "clamp": ew.clamp,
-        "clip": ew.clamp,
-        "add": ew.add,
-        "sub": ew.sub,
-        "mul": ew.mul,
-        "div": ew.div,
-        "maximum": ew.maximum,
-        "minimum": ew.minimum,
-        "eq": ew.eq,
-        "ne": ew.ne,
-        "lt": ew.lt,
-        "le": ew.le,
-        "gt": ew.gt,
-        "ge": ew.ge,
-        "square": ew.square,
-        "masked_fill": ew.masked_fill,
-        # shape
-        "reshape": shape.reshape,
-        "view": shape.view,
-        "permute": shape.permute,
-        "transpose": shape.transpose,
-        "t": shape.t,
-        "expand": shape.expand,
-        "expand_as": shape.expand_as,
-        "squeeze": shape.squeeze,
-        "unsqueeze": shape.unsqueeze,
-        "flatten": shape.flatten,
-        "flip": shape.flip,
-        "contiguous": shape.contiguous,
-        "clone": shape.clone,
-        "view_as": shape.view_as,
-        "reshape_as": shape.reshape_as,
-        # reductions
-        "sum": reduce.sum,
-        "mean": reduce.mean,
-        "max": reduce.max,
-        "min": reduce.min,
-        "amax": reduce.amax,
-        "amin": reduce.amin,
-        "argmax": reduce.argmax,
-        "argmin": reduce.argmin,
-        "var": reduce.var,
-        "std": reduce.std,
-        "logsumexp": reduce.logsumexp,
-        "softmax": reduce.softmax,
-        "log_softmax": reduce.log_softmax,
-        "all": reduce.all,
-        "any": reduce.any,
-        # matmul and indexing
-        "matmul": matmul.matmul,
-        "index_select": index.index_select,
-        "gather": index.gather,
-    }
-    for name, fn in methods.items():
-        setattr(Tensor, name, fn)
+# The op modules use Tensor, so they are imported once it exists; the methods above reach them
+# as module attributes at call time.
+from mytensor.ops import elementwise as _ew  # noqa: E402
+from mytensor.ops import index as _index  # noqa: E402
+from mytensor.ops import matmul as _matmul  # noqa: E402
+from mytensor.ops import reduce as _reduce  # noqa: E402
+from mytensor.ops import shape as _shape  # noqa: E402

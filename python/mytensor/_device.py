@@ -12,10 +12,13 @@ class device:
     """
 
     __slots__ = ("type", "index", "_c")
+    type: str
+    index: int | None
 
     def __init__(self, type: str | device, index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):
-            type, index = type.type, type.index
+            other = type
+            type, index = other.type, other.index
         if not isinstance(type, str):
             raise TypeError(f"[device] expected a string such as 'cpu' or 'cuda:0', got {type!r}")
         name = type.strip().lower()
@@ -42,11 +45,14 @@ class device:
 
     @staticmethod
     def from_c(c_device) -> device:
+        """The device of a native ``_C.Device``."""
         if c_device.type == _C.DeviceType.cpu:
             return _CPU
         return device("cuda", c_device.index)
 
     def __eq__(self, other: object) -> bool:
+        if other is self:  # the common case: both are the one cpu device
+            return True
         if isinstance(other, str):
             other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)

@@ -39,7 +39,9 @@ float64 = dtype("float64", _C.DType.float64, np.float64, True)
 long, int, float, double, half = int64, int32, float32, float64, float16
 
 _ALL = (bool_, uint8, int32, int64, float16, bfloat16, float32, float64)
-_BY_C = {d._c: d for d in _ALL}
+# Keyed by identity: the native enum members are singletons, and an Enum's hash is computed in
+# Python (this lookup runs for every Tensor.dtype).
+_BY_C_ID = {id(d._c): d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NUMPY = {d.numpy: d for d in _ALL if d.numpy is not None}
 
@@ -49,7 +51,8 @@ def _from_name(name: str) -> dtype:
 
 
 def from_c(c_dtype) -> dtype:
-    return _BY_C[c_dtype]
+    """The dtype of a native ``_C.DType``."""
+    return _BY_C_ID[id(c_dtype)]
 
 
 def from_numpy(np_dtype) -> dtype:
@@ -64,8 +67,10 @@ def from_numpy(np_dtype) -> dtype:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
+    """The dtype that an op on tensors of dtypes ``a`` and ``b`` gives (PyTorch's promotion)."""
     return from_c(_C.promote_types(a._c, b._c))
 
 
 def get_default_dtype() -> dtype:
+    """The dtype of tensors made from Python floats: float32 (it cannot be changed)."""
     return float32
