@@ -737,11 +737,13 @@ class Tensor:
 
     def _inplace_operand(self, other, alpha, op: str):
         """`other * alpha` as a tensor for an in-place op (PyTorch's scalar dtype rules)."""
+        result = None
         if not (type(alpha) is int and alpha == 1):
-            _ew.check_alpha(self, _ew._as_tensor(other, self, op, True), alpha, op)
+            result = _ew.check_alpha(self, _ew._as_tensor(other, self, op, True), alpha, op)
         if alpha != 1:
             if isinstance(other, Tensor):
-                return _ew.mul(other, alpha)
+                # scaled in the op's result dtype (a uint8 other * -2 would wrap)
+                return _ew.mul(other if other.dtype is result else other.to(result), alpha)
             both_bool = isinstance(other, (bool, np.bool_)) and isinstance(alpha, (bool, np.bool_))
             other = bool(other and alpha) if both_bool else other * alpha
         return _ew._as_tensor(other, self, op, True)

@@ -329,11 +329,20 @@ def _promote_for_scalar(x, value):
 
 
 def _minmax_grads(ctx, g, a, b, strictly):
-    wins_a = native(strictly, a, b).to(g.dtype)
-    ties = (a == b).to(g.dtype)
-    share_a = wins_a + ties * 0.5
-    ga = sum_to(g * share_a, a.shape) if ctx.needs_input_grad[0] else None
-    gb = sum_to(g * (1.0 - share_a), b.shape) if ctx.needs_input_grad[1] else None
+    """PyTorch's maximum/minimum backward: half of g to each side of a tie, all of it to the
+    winner, 0 to the loser (``strictly(a, b)``: a wins); where a comparison involves NaN neither
+    side loses, so both get g."""
+    half = where(a == b, g * 0.5, g)
+    ga = (
+        sum_to(where(native(strictly, b, a), 0.0, half), a.shape)
+        if ctx.needs_input_grad[0]
+        else None
+    )
+    gb = (
+        sum_to(where(native(strictly, a, b), 0.0, half), b.shape)
+        if ctx.needs_input_grad[1]
+        else None
+    )
     return ga, gb
 
 
@@ -435,7 +444,8 @@ def _times_alpha(a, b, alpha, op):
         return b
     if result is _bool_dtype():
         return tb if alpha else mul(tb, False)
-    return mul(tb, alpha)
+    # alpha scales b in the result's dtype: uint8 b * -2 would wrap before a float64 a - b * -2
+    return mul(tb if tb.dtype is result else tb.to(result), alpha)
 
 
 def check_alpha(ta, tb, alpha, op):
@@ -495,7 +505,11 @@ def _int_scalar_as_float(v):
 def pow(a, b):  # noqa: A001
     """``a ** b`` with broadcasting; a number exponent takes a faster path."""
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
-        return PowScalar.apply(a, scalar_value(b, "pow"))
+        e = scalar_value(b, "pow")
+        if isinstance(b, numbers.Integral) and not a.dtype.is_floating_point:
+            # an int exponent must fit the integer tensor's dtype (int32 ** 2**31 raises)
+            _C.check_convertible(e, a.dtype._c, "pow")
+        return PowScalar.apply(a, e)
     return _binary(Pow, "pow", a, b)
 
 

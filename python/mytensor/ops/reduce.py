@@ -211,7 +211,8 @@ class Var(Function):
     def forward(ctx, x, dims, correction, keepdim):
         ctx.dims = dims
         ctx.kept = _kept_shape(x.shape, dims)
-        ctx.dof = x.numel() // builtins.max(1, _prod(ctx.kept)) - correction
+        # N - correction, at least 0 as in PyTorch (the gradient is then inf * 0 = NaN)
+        ctx.dof = builtins.max(0.0, x.numel() // builtins.max(1, _prod(ctx.kept)) - correction)
         ctx.save_for_backward(x)
         return _C.var(x, dims, correction, keepdim)
 
