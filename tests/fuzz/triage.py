@@ -366,6 +366,18 @@ ALLOWED.append(
     )
 )
 
+ALLOWED.append(
+    (
+        "a timeout in torch that does not reproduce alone",
+        ("hang",),
+        lambda c, o: (
+            o.get("detail") == "hang in torch" and (o.get("rerun_alone") or {}).get("kind") == "ok"
+        ),
+        "PyTorch's side of the case passed the timeout once (a loaded machine: the sanitizer run "
+        "on 2 shared cores) and the case ran clean when re-run alone in a fresh worker",
+    )
+)
+
 # Known bugs being fixed on a branch: (name, kinds, predicate, reason). Empty on main, so that the
 # CI slice fails on any finding that is not ALLOWED with a reason.
 KNOWN: list = []
