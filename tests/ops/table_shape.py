@@ -193,6 +193,22 @@ ROWS = [
         [((3, 6),), ((2, 4, 3),), ((3, 0),)],
         label="unflatten",
     ),
+    # Fuzz findings while adding them (issue #14): the -1 of unflatten beside a size-0 dim, and
+    # roll of an empty tensor, which PyTorch returns without checking dims.
+    Row(
+        "view",
+        lambda x: x.unflatten(0, (1, -1)),
+        lambda x: x.unflatten(0, (1, -1)),
+        [((2, 0, 5),)],
+        label="unflatten_empty",
+    ),
+    Row(
+        "cat",
+        lambda x: mt.roll(x, (7, 2), (-2, -5)),
+        lambda x: torch.roll(x, (7, 2), (-2, -5)),
+        [((0, 3),)],
+        label="roll_empty",
+    ),
     Row(
         "view",
         lambda x, o: x.view_as(o),

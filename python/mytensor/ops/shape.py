@@ -644,6 +644,8 @@ def unflatten(input, dim: int, sizes):
             f"[unflatten] sizes {tuple(sizes)} don't multiply up to the size ({size}) of dim "
             f"{dim} of the input of shape {input.shape}"
         )
+    if -1 in sizes:  # inferred here: in the whole shape, a -1 beside a size-0 dim is ambiguous
+        sizes[sizes.index(-1)] = size // known
     shape = input.shape
     return view(input, (*shape[:d], *sizes, *shape[d + 1 :]))
 
@@ -690,6 +692,8 @@ def roll(input, shifts, dims=None):
             f"[roll] shifts {tuple(shift_list)} and dims {tuple(dim_list)} must align (the "
             "same non-zero number of each)"
         )
+    if input.numel() == 0:  # PyTorch checks no dim of an empty tensor
+        return clone(input)
     out = input
     for s, dim in zip(shift_list, dim_list):
         d = _dim_for("roll", input, dim)
