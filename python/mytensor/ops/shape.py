@@ -194,6 +194,37 @@ class BasicIndex(Function):
         return out, None
 
 
+class Split(Function):
+    """The pieces of x along ``dim`` (views): one node for all of them, so that backward is one
+    cat of their gradients rather than a full-size zeros per piece."""
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim = dim
+        out, at = [], 0
+        for s in sizes:
+            out.append(_C.slice(x, dim, at, at + s, 1))
+            at += s
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(list(grads), ctx.dim), None, None
+
+
+class Unbind(Function):
+    """The slices of x along ``dim`` (views, without that dim); backward stacks their grads."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return tuple(_C.select(x, dim, i) for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(list(grads), ctx.dim), None
+
+
 # ---- the functional forms --------------------------------------------------------------------
 def reshape(x, *shape):
     """``x`` in a new shape (one dim may be -1): a view where the strides allow, else a copy."""
@@ -536,7 +567,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
                     f"[split] split_size can only be 0 if dim {dim} has size 0, but it has size "
                     f"{size} (shape {tensor.shape})"
                 )
-            return (_slice_dim(tensor, d, 0, 0),)
+            return Split.apply(tensor, d, [0])
         sizes = [min(step, size - at) for at in range(0, size, step)] or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -545,11 +576,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
                 f"[split] split sizes {sizes} must be non-negative and sum exactly to {size}, the "
                 f"size of dim {dim} of the input of shape {tensor.shape}"
             )
-    out, at = [], 0
-    for s in sizes:
-        out.append(_slice_dim(tensor, d, at, at + s))
-        at += s
-    return tuple(out)
+    return Split.apply(tensor, d, sizes)
 
 
 def chunk(input, chunks: int, dim: int = 0):
@@ -577,8 +604,7 @@ def chunk(input, chunks: int, dim: int = 0):
 
 def unbind(input, dim: int = 0):
     """The slices of ``input`` along ``dim``, each without that dim, as a tuple of views."""
-    d = _dim_for("unbind", input, dim)
-    return tuple(BasicIndex.apply(input, (slice(None),) * d + (i,)) for i in range(input.shape[d]))
+    return Unbind.apply(input, _dim_for("unbind", input, dim))
 
 
 def narrow(input, dim: int, start: int, length: int):
