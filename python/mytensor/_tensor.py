@@ -606,6 +606,57 @@ class Tensor:
         """A copy with the order of the elements along ``dims`` reversed."""
         return _shape.flip(self, dims)
 
+    def split(self, split_size, dim: _int = 0) -> tuple[Tensor, ...]:
+        """Views along ``dim``: pieces of ``split_size`` (an int) or of the listed sizes; see
+        :func:`mytensor.split`."""
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
+        """At most ``chunks`` views of equal size along ``dim``; see :func:`mytensor.chunk`."""
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim`` (each without that dim), as a tuple of views."""
+        return _shape.unbind(self, dim)
+
+    def narrow(self, dim: _int, start: _int, length: _int) -> Tensor:
+        """A view of ``length`` elements of dim ``dim`` from ``start`` on."""
+        return _shape.narrow(self, dim, start, length)
+
+    def movedim(self, source, destination) -> Tensor:
+        """A view with the dims ``source`` moved to positions ``destination``."""
+        return _shape.movedim(self, source, destination)
+
+    def unflatten(self, dim: _int, sizes) -> Tensor:
+        """A view with dim ``dim`` split into the dims ``sizes`` (one may be -1)."""
+        return _shape.unflatten(self, dim, sizes)
+
+    def repeat(self, *sizes) -> Tensor:
+        """A copy repeated ``sizes[i]`` times along dim i (``repeat(2, 3)`` or a tuple)."""
+        return _shape.repeat(self, *sizes)
+
+    def tile(self, *dims) -> Tensor:
+        """A copy repeated ``dims[i]`` times along dim i; a short ``dims`` is padded with 1s in
+        front (``tile(2, 3)`` or a tuple)."""
+        return _shape.tile(self, _shape._shape_arg(dims))
+
+    def roll(self, shifts, dims=None) -> Tensor:
+        """A copy shifted by ``shifts`` along ``dims``, wrapping around (flattened when
+        ``dims`` is None)."""
+        return _shape.roll(self, shifts, dims)
+
+    def tril(self, diagonal: _int = 0) -> Tensor:
+        """The lower triangle of the last two dims (zeros above diagonal ``diagonal``)."""
+        return _shape.tril(self, diagonal)
+
+    def triu(self, diagonal: _int = 0) -> Tensor:
+        """The upper triangle of the last two dims (zeros below diagonal ``diagonal``)."""
+        return _shape.triu(self, diagonal)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product with the 1-d ``vec2`` (self is 1-d too)."""
+        return _shape.outer(self, vec2)
+
     def contiguous(self) -> Tensor:
         """self if it is contiguous, else a contiguous copy."""
         return _shape.contiguous(self)

@@ -492,6 +492,19 @@ SHAPE_NAMES = [
     "expand_as",
     "reshape_as",
     "view_as",
+    "split",
+    "chunk",
+    "unbind",
+    "narrow",
+    "movedim",
+    "unflatten",
+    "repeat",
+    "tile",
+    "roll",
+    "tril",
+    "triu",
+    "outer",
+    "meshgrid",
 ]
 
 
@@ -571,12 +584,98 @@ def shape_case(draw, name=None):
             )
         )
         return _case(name, "x0.flip(d)", [x], d=dims)
+    if name in ISSUE14_NAMES:
+        return draw(_issue14_case(name, x, shape))
     # pad: constant padding of the last dims, negative pads crop.
     pad = draw(st.lists(st.integers(-2, 3), min_size=0, max_size=6).map(tuple))
     if len(pad) % 2 and draw(st.integers(0, 3)):
         pad = pad[:-1]
     value = draw(st.one_of(st.just(0), small_scalars, st.sampled_from([NAN, 1e38, -INF])))
     return _case(name, "F.pad(x0, p, value=v)", [x], p=pad, v=value)
+
+
+ISSUE14_NAMES = (
+    "split",
+    "chunk",
+    "unbind",
+    "narrow",
+    "movedim",
+    "unflatten",
+    "repeat",
+    "tile",
+    "roll",
+    "tril",
+    "triu",
+    "outer",
+    "meshgrid",
+)
+
+
+@st.composite
+def _issue14_case(draw, name, x, shape):
+    """The shape functions of issue #14: mostly valid arguments, some out of range."""
+    nd = len(shape)
+    dim = draw(dim_arg(nd, none=False))
+    size = shape[dim] if -nd <= dim < nd else 3
+    small = st.integers(-1, 4)
+    if name == "split":
+        if draw(st.booleans()):
+            return _case(name, "x0.split(s, d)", [x], s=draw(small), d=dim)
+        sizes = draw(st.lists(st.integers(0, 3), max_size=4))
+        if draw(st.integers(0, 3)) and size >= sum(sizes):
+            sizes = sizes + [size - sum(sizes)]
+        return _case(name, "L.split(x0, s, d)", [x], s=sizes, d=dim)
+    if name == "chunk":
+        return _case(name, "x0.chunk(c, d)", [x], c=draw(st.integers(0, 5)), d=dim)
+    if name == "unbind":
+        return _case(name, "L.unbind(x0, d)", [x], d=dim)
+    if name == "narrow":
+        start = draw(st.integers(-size - 1, size + 1))
+        return _case(name, "x0.narrow(d, s, n)", [x], d=dim, s=start, n=draw(small))
+    if name == "movedim":
+        if draw(st.booleans()):
+            return _case(name, "L.movedim(x0, a, b)", [x], a=dim, b=draw(dim_arg(nd, none=False)))
+        src = draw(st.permutations(range(nd)))[: draw(st.integers(0, nd))]
+        dst = draw(st.permutations(range(nd)))[: len(src)]
+        return _case(name, "x0.movedim(a, b)", [x], a=tuple(src), b=tuple(dst))
+    if name == "unflatten":
+        sizes = draw(
+            st.one_of(
+                st.just((size,)),
+                st.just((1, -1)),
+                st.just((-1, 1, size)),
+                st.lists(st.integers(-1, 3), max_size=3).map(tuple),
+            )
+        )
+        return _case(name, "x0.unflatten(d, s)", [x], d=dim, s=sizes)
+    if name in ("repeat", "tile"):
+        reps = draw(st.lists(st.integers(0, 3), min_size=0, max_size=nd + 2).map(tuple))
+        if name == "repeat" and len(reps) < nd and draw(st.integers(0, 3)):
+            reps = (1,) * (nd - len(reps)) + reps
+        expr = "x0.repeat(r)" if name == "repeat" else "L.tile(x0, r)"
+        return _case(name, expr, [x], r=reps)
+    if name == "roll":
+        if draw(st.booleans()):
+            return _case(name, "x0.roll(s)", [x], s=draw(st.integers(-7, 7)))
+        n = draw(st.integers(1, 3))
+        shifts = tuple(draw(st.integers(-7, 7)) for _ in range(n))
+        dims = tuple(draw(dim_arg(nd, none=False)) for _ in range(n))
+        return _case(name, "L.roll(x0, s, d)", [x], s=shifts, d=dims)
+    if name in ("tril", "triu"):
+        return _case(name, f"x0.{name}(k)", [x], k=draw(st.integers(-4, 4)))
+    # outer and meshgrid take 1-d (meshgrid also 0-d) tensors; a bad rank now and then.
+    one_d = st.one_of(shapes(max_dims=1), shapes(max_dims=1), shapes(max_dims=2))
+    dtypes = draw(st.sampled_from([DTYPES, FLOATS]))
+    if name == "outer":
+        a = draw(tensors(draw(one_d), dtypes=dtypes, grad=True))
+        b = draw(tensors(draw(one_d), dtypes=dtypes, grad=True))
+        return _case(name, "L.outer(x0, x1)", [a, b])
+    dtype = draw(st.sampled_from(FLOATS))
+    n = draw(st.integers(1, 3))
+    inputs = [draw(tensors(draw(one_d), dtypes=(dtype,), grad=True)) for _ in range(n)]
+    xs = ", ".join(f"x{i}" for i in range(n))
+    indexing = draw(st.sampled_from(["ij", "xy"]))
+    return _case(name, f"L.meshgrid({xs}, indexing=i)", inputs, i=indexing)
 
 
 CAT_NAMES = ["cat", "stack"]
@@ -1244,6 +1343,19 @@ OPS = [
             "expand_as",
             "reshape_as",
             "view_as",
+            "split",
+            "chunk",
+            "unbind",
+            "narrow",
+            "movedim",
+            "unflatten",
+            "repeat",
+            "tile",
+            "roll",
+            "tril",
+            "triu",
+            "outer",
+            "meshgrid",
         ),
     ),
     Op("cat", cat_case, ("cat", "stack"), 2),

@@ -14,6 +14,19 @@ F = mt.nn.functional
 
 # (id, fn(lib, x)) where lib is mytensor or torch and x the 0-d tensor 1.5 of that library.
 ZERO_D_ROWS = [
+    # the shape functions of issue #14
+    ("split-0d", lambda m, x: x.split(1)[0]),
+    ("chunk-0d", lambda m, x: x.chunk(1)[0]),
+    ("unbind-0d", lambda m, x: x.unbind(0)[0]),
+    ("narrow-0d", lambda m, x: x.narrow(0, 0, 1)),
+    ("movedim-0d", lambda m, x: x.movedim(0, -1)),
+    ("movedim-0d-out-of-range", lambda m, x: x.movedim(1, 0)),
+    ("unflatten-0d", lambda m, x: x.unflatten(0, (1,))),
+    ("roll-0d-flat", lambda m, x: x.roll(3)),
+    ("roll-0d-dim", lambda m, x: x.roll(1, 0)),
+    ("repeat-0d", lambda m, x: x.repeat(2, 3)),
+    ("tile-0d", lambda m, x: x.tile((2,))),
+    ("tril-0d", lambda m, x: x.tril()),
     ("flip-0", lambda m, x: x.flip(0)),
     ("flip-neg1", lambda m, x: x.flip(-1)),
     ("flip-none", lambda m, x: x.flip(())),

@@ -194,6 +194,37 @@ class BasicIndex(Function):
         return out, None
 
 
+class Split(Function):
+    """The pieces of x along ``dim`` (views): one node for all of them, so that backward is one
+    cat of their gradients rather than a full-size zeros per piece."""
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim = dim
+        out, at = [], 0
+        for s in sizes:
+            out.append(_C.slice(x, dim, at, at + s, 1))
+            at += s
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(list(grads), ctx.dim), None, None
+
+
+class Unbind(Function):
+    """The slices of x along ``dim`` (views, without that dim); backward stacks their grads."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return tuple(_C.select(x, dim, i) for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(list(grads), ctx.dim), None
+
+
 # ---- the functional forms --------------------------------------------------------------------
 def reshape(x, *shape):
     """``x`` in a new shape (one dim may be -1): a view where the strides allow, else a copy."""
@@ -491,3 +522,292 @@ def setitem(x, index, value) -> None:
     v = scalar_value(value, "setitem")
     _C.check_convertible(v, x.dtype._c, "setitem")
     _C.fill_(target, v)
+
+
+# ---- split, chunk, narrow, movedim, repeat, roll, tril/triu, meshgrid (issue #14) ------------
+# Composed from the views and ops above, so that autograd and every backend come for free.
+def _dim_for(op: str, x, dim: int) -> int:
+    if x.ndim == 0:
+        raise IndexError(f"[{op}] dim {dim} is out of range for a 0-d tensor (it has no dims)")
+    return _wrap_dim(op, int(dim), x.ndim)
+
+
+def _slice_dim(x, dim: int, start: int, stop: int):
+    """A view of ``x[..., start:stop, ...]`` with the slice on dim ``dim`` (already wrapped)."""
+    return BasicIndex.apply(x, (slice(None),) * dim + (slice(start, stop),))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    """Splits ``tensor`` into views along ``dim``.
+
+    Args:
+        tensor: the tensor to split (at least 1-d).
+        split_size_or_sections: an int (each piece has that size along ``dim``, the last one
+            may be smaller) or a list of sizes that add up to ``tensor.size(dim)``.
+        dim: the dim to split along.
+
+    Returns:
+        A tuple of views of ``tensor``.
+    """
+    if tensor.ndim == 0:
+        raise ValueError("[split] expects at least a 1-dimensional tensor, got a 0-d tensor")
+    d = _wrap_dim("split", int(dim), tensor.ndim)
+    size = tensor.shape[d]
+    if _is_int(split_size_or_sections):
+        step = int(split_size_or_sections)
+        if step < 0:
+            raise ValueError(f"[split] split_size must be non-negative, got {step}")
+        if step == 0:
+            if size != 0:
+                raise ValueError(
+                    f"[split] split_size can only be 0 if dim {dim} has size 0, but it has size "
+                    f"{size} (shape {tensor.shape})"
+                )
+            return Split.apply(tensor, d, [0])
+        sizes = [min(step, size - at) for at in range(0, size, step)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes) or sum(sizes) != size:
+            raise _C.ShapeError(
+                f"[split] split sizes {sizes} must be non-negative and sum exactly to {size}, the "
+                f"size of dim {dim} of the input of shape {tensor.shape}"
+            )
+    return Split.apply(tensor, d, sizes)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    """Splits ``input`` into ``chunks`` views along ``dim`` (fewer where the size does not allow
+    that many): each of size ``ceil(size / chunks)``, the last one maybe smaller.
+
+    Args:
+        input: the tensor to split (at least 1-d).
+        chunks: the number of pieces, at least 1.
+        dim: the dim to split along.
+
+    Returns:
+        A tuple of views of ``input``.
+    """
+    chunks = int(chunks)
+    if chunks <= 0:
+        raise ValueError(f"[chunk] chunks must be greater than 0, got {chunks}")
+    if input.ndim == 0:
+        raise ValueError("[chunk] expects at least a 1-dimensional tensor, got a 0-d tensor")
+    size = input.shape[_wrap_dim("chunk", int(dim), input.ndim)]
+    if size == 0:  # as PyTorch: `chunks` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-size // chunks), dim)
+
+
+def unbind(input, dim: int = 0):
+    """The slices of ``input`` along ``dim``, each without that dim, as a tuple of views."""
+    return Unbind.apply(input, _dim_for("unbind", input, dim))
+
+
+def narrow(input, dim: int, start: int, length: int):
+    """A view of ``input`` holding ``length`` elements of dim ``dim`` from ``start`` on
+    (``start`` may be negative, counted from the end)."""
+    d = _dim_for("narrow", input, dim)
+    size = input.shape[d]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(
+            f"[narrow] start {start} is out of range for dim {dim} of size {size} (expected "
+            f"a start in [{-size}, {size}])"
+        )
+    if start < 0:
+        start += size
+    if length < 0:
+        raise ValueError(f"[narrow] length must be non-negative, got {length}")
+    if start + length > size:
+        raise ValueError(
+            f"[narrow] start ({start}) + length ({length}) exceeds the size ({size}) of dim "
+            f"{dim} of the input of shape {input.shape}"
+        )
+    return _slice_dim(input, d, start, start + length)
+
+
+def movedim(input, source, destination):
+    """A view of ``input`` with the dims in ``source`` moved to the positions in
+    ``destination`` (ints or tuples of one length); the other dims keep their order."""
+    src = [int(source)] if _is_int(source) else [int(s) for s in source]
+    dst = [int(destination)] if _is_int(destination) else [int(s) for s in destination]
+    if len(src) != len(dst):
+        raise ValueError(
+            f"[movedim] source {tuple(src)} and destination {tuple(dst)} must name the same "
+            "number of dims"
+        )
+    nd = max(input.ndim, 1)  # a 0-d tensor's one dim may be named 0 or -1, as in PyTorch
+    src = [_wrap_dim("movedim", s, nd) for s in src]
+    dst = [_wrap_dim("movedim", s, nd) for s in dst]
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"[movedim] repeated dim in {name}: {tuple(dims)}")
+    if input.ndim == 0:
+        return input.view(())
+    order: list[int | None] = [None] * nd
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(d for d in range(nd) if d not in src)
+    return permute(input, [next(rest) if o is None else o for o in order])
+
+
+def unflatten(input, dim: int, sizes):
+    """A view of ``input`` with dim ``dim`` split into the dims ``sizes`` (one may be -1)."""
+    d = _dim_for("unflatten", input, dim)
+    sizes = [int(s) for s in sizes]
+    if not sizes:
+        raise ValueError("[unflatten] sizes must be non-empty")
+    size = input.shape[d]
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1 or (
+        known != size if -1 not in sizes else (known == 0 or size % known != 0)
+    ):
+        raise _C.ShapeError(
+            f"[unflatten] sizes {tuple(sizes)} don't multiply up to the size ({size}) of dim "
+            f"{dim} of the input of shape {input.shape}"
+        )
+    if -1 in sizes:  # inferred here: in the whole shape, a -1 beside a size-0 dim is ambiguous
+        sizes[sizes.index(-1)] = size // known
+    shape = input.shape
+    return view(input, (*shape[:d], *sizes, *shape[d + 1 :]))
+
+
+def repeat(input, *sizes):
+    """``input`` repeated ``sizes[i]`` times along dim i (a copy); ``sizes`` may have more dims
+    than ``input``, which then gets leading size-1 dims first."""
+    reps = _shape_arg(sizes)
+    if len(reps) < input.ndim:
+        raise ValueError(
+            f"[repeat] the number of repeats {len(reps)} can not be smaller than the number of "
+            f"dims of the input of shape {input.shape}"
+        )
+    if any(r < 0 for r in reps):
+        raise ValueError(f"[repeat] repeats must be non-negative, got {tuple(reps)}")
+    shape = (1,) * (len(reps) - input.ndim) + input.shape
+    # (s0, s1) -> (1, s0, 1, s1) -> expand (r0, s0, r1, s1) -> reshape (r0*s0, r1*s1).
+    interleaved = [v for s in shape for v in (1, s)]
+    grown = [v for r, s in zip(reps, shape) for v in (r, s)]
+    x = reshape(input, interleaved)
+    return reshape(expand(x, grown), [r * s for r, s in zip(reps, shape)])
+
+
+def tile(input, dims):
+    """``input`` repeated ``dims[i]`` times along dim i; a shorter ``dims`` is padded with 1s
+    in front (unlike :meth:`Tensor.repeat`)."""
+    reps = [int(dims)] if _is_int(dims) else [int(r) for r in dims]
+    return repeat(input, [1] * (input.ndim - len(reps)) + reps)
+
+
+def roll(input, shifts, dims=None):
+    """``input`` with its elements shifted by ``shifts`` along ``dims`` (ints or tuples of one
+    length), wrapping around; with ``dims=None`` the tensor is rolled as if flattened."""
+    shift_list = [int(shifts)] if _is_int(shifts) else [int(s) for s in shifts]
+    if dims is None:
+        if len(shift_list) != 1:
+            raise ValueError(
+                f"[roll] with dims=None expects a single shift, got shifts {tuple(shift_list)}"
+            )
+        return reshape(roll(flatten(input), shift_list[0], 0), input.shape)
+    dim_list = [int(dims)] if _is_int(dims) else [int(d) for d in dims]
+    if len(shift_list) != len(dim_list) or not dim_list:
+        raise ValueError(
+            f"[roll] shifts {tuple(shift_list)} and dims {tuple(dim_list)} must align (the "
+            "same non-zero number of each)"
+        )
+    if input.numel() == 0:  # PyTorch checks no dim of an empty tensor
+        return clone(input)
+    out = input
+    for s, dim in zip(shift_list, dim_list):
+        d = _dim_for("roll", input, dim)
+        n = input.shape[d]
+        s = s % n if n else 0
+        if s:
+            out = cat([_slice_dim(out, d, n - s, n), _slice_dim(out, d, 0, n - s)], d)
+    return out if out is not input else clone(input)
+
+
+def _triangle(op: str, input, diagonal: int, keep_upper: bool):
+    if input.ndim < 2:
+        raise ValueError(
+            f"[{op}] input tensor must have at least 2 dimensions, got shape {input.shape}"
+        )
+    from mytensor.creation import arange
+    from mytensor.ops.elementwise import masked_fill
+
+    rows, cols = input.shape[-2:]
+    # offset[i, j] = j - i: the diagonal that element (i, j) lies on.
+    offset = reshape(arange(cols, device=input.device), 1, cols) - reshape(
+        arange(rows, device=input.device), rows, 1
+    )
+    drop = offset < int(diagonal) if keep_upper else offset > int(diagonal)
+    return masked_fill(input, drop, 0)
+
+
+def tril(input, diagonal: int = 0):
+    """The lower triangle of the matrices in the last two dims of ``input`` (batched): the
+    elements above diagonal ``diagonal`` (0 = main, > 0 above, < 0 below) are set to 0."""
+    return _triangle("tril", input, diagonal, keep_upper=False)
+
+
+def triu(input, diagonal: int = 0):
+    """The upper triangle of the matrices in the last two dims of ``input`` (batched): the
+    elements below diagonal ``diagonal`` (0 = main, > 0 above, < 0 below) are set to 0."""
+    return _triangle("triu", input, diagonal, keep_upper=True)
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    """Coordinate grids from 1-d (or 0-d) tensors, as broadcast views.
+
+    Args:
+        tensors: N tensors of sizes s0, ..., sN-1 (or one list of them), of one dtype and device.
+        indexing: ``"ij"`` gives grids of shape (s0, s1, ...); ``"xy"`` (Cartesian, as NumPy's
+            default) swaps the first two: (s1, s0, ...).
+
+    Returns:
+        A tuple of N tensors; grid i holds tensors[i] broadcast along the other dims.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"[meshgrid] indexing must be one of 'xy' or 'ij', got {indexing!r}")
+    if not tensors:
+        raise ValueError("[meshgrid] expects a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"[meshgrid] expects tensors, got {type(t).__name__} at entry {i}")
+        if t.ndim > 1:
+            raise _C.ShapeError(
+                f"[meshgrid] expects 0-d or 1-d tensors, got shape {t.shape} at entry {i}"
+            )
+        if t.dtype is not tensors[0].dtype or t.device != tensors[0].device:
+            raise TypeError(
+                f"[meshgrid] expects all tensors to have one dtype and device, got "
+                f"{tensors[0].dtype} on {tensors[0].device} at entry 0 and {t.dtype} on "
+                f"{t.device} at entry {i}"
+            )
+    swap = indexing == "xy" and len(tensors) >= 2
+    ts = list(tensors)
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    sizes = [t.numel() for t in ts]
+    n = len(ts)
+    grids = [
+        expand(reshape(t, [-1 if k == i else 1 for k in range(n)]), sizes) for i, t in enumerate(ts)
+    ]
+    if swap:  # the grids of the swapped inputs, back in the order of the inputs
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def outer(input, vec2):
+    """The outer product of two 1-d tensors: ``out[i, j] = input[i] * vec2[j]``."""
+    from mytensor.ops.elementwise import mul
+
+    for name, v in (("input", input), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise _C.ShapeError(f"[outer] expects a 1-d {name}, got shape {v.shape}")
+    return mul(reshape(input, -1, 1), vec2)
