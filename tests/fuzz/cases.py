@@ -249,6 +249,30 @@ def unary_case(draw, name=None):
     return _case(name, form.format(n=name), [x])
 
 
+# Activations composed from other ops (issue #14), on float inputs with their keyword arguments.
+ACTIVATION = {
+    "silu": ["", ", inplace=False"],
+    "leaky_relu": ["", ", negative_slope=0.2", ", 0.0"],
+    "elu": ["", ", alpha=0.5"],
+    "selu": [""],
+    "softplus": ["", ", beta=2.0", ", beta=0.5, threshold=3.0"],
+    "mish": [""],
+    "hardswish": [""],
+    "hardsigmoid": [""],
+}
+
+
+ACTIVATION_NAMES = sorted(ACTIVATION)
+
+
+@st.composite
+def activation_case(draw, name=None):
+    name = name or draw(st.sampled_from(ACTIVATION_NAMES))
+    x = draw(tensors(dtypes=FLOATS, grad=True))
+    kw = draw(st.sampled_from(ACTIVATION[name]))
+    return _case(name, f"F.{name}(x0{kw})", [x])
+
+
 BINARY = {
     "add": "+",
     "sub": "-",
@@ -991,6 +1015,14 @@ MODULE_NAMES = [
     "Dropout",
     "CrossEntropyLoss",
     "Sequential",
+    "SiLU",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "Softplus",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
 ]
 
 
@@ -1325,8 +1357,17 @@ OPS = [
             "Dropout",
             "CrossEntropyLoss",
             "Sequential",
+            "SiLU",
+            "LeakyReLU",
+            "ELU",
+            "SELU",
+            "Softplus",
+            "Mish",
+            "Hardswish",
+            "Hardsigmoid",
         ),
     ),
+    Op("activation", activation_case, tuple(ACTIVATION)),
     Op("optim", optim_case, ("SGD", "Adam", "AdamW")),
     Op("row", row_case, (), 25),
 ]
