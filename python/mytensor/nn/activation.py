@@ -164,7 +164,8 @@ class Mish(Module):
 
 
 class Hardswish(Module):
-    """``x * relu6(x + 3) / 6``. ``inplace=True`` writes the result into the input."""
+    """``x * relu6(x + 3) / 6``. ``inplace=True`` writes the result into the input
+    (PyTorch's repr does not show it, nor does this one)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -173,12 +174,10 @@ class Hardswish(Module):
     def forward(self, x):
         return F.hardswish(x, self.inplace)
 
-    def extra_repr(self) -> str:
-        return _inplace_repr(self.inplace)
-
 
 class Hardsigmoid(Module):
-    """``relu6(x + 3) / 6``. ``inplace=True`` writes the result into the input."""
+    """``relu6(x + 3) / 6``. ``inplace=True`` writes the result into the input
+    (PyTorch's repr does not show it, nor does this one)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -186,9 +185,6 @@ class Hardsigmoid(Module):
 
     def forward(self, x):
         return F.hardsigmoid(x, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_repr(self.inplace)
 
 
 class PReLU(Module):

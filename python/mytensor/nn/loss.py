@@ -151,7 +151,7 @@ class BCELoss(_Loss):
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
-        self.weight = weight
+        self.register_buffer("weight", weight)  # a buffer, as in PyTorch: saved, moved by to()
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
@@ -171,8 +171,9 @@ class BCEWithLogitsLoss(_Loss):
         self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None
     ) -> None:
         super().__init__(size_average, reduce, reduction)
-        self.weight = weight
-        self.pos_weight = pos_weight
+        # Buffers, as in PyTorch: saved in the state dict and moved by to().
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(
