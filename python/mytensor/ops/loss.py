@@ -145,8 +145,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     """Mean squared error, ``(input - target) ** 2`` reduced.
 
     Args:
-        input, target: floating-point tensors of the same shape (a mismatch raises ShapeError;
-            PyTorch would broadcast with a warning).
+        input: a floating-point tensor.
+        target: of input's shape (a mismatch raises ShapeError; PyTorch would broadcast with a
+            warning).
         reduction: "mean", "sum" or "none" (elementwise losses, input's shape).
     """
     _deprecated_args("mse_loss", size_average, reduce)
@@ -160,7 +161,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     """Mean absolute error, ``|input - target|`` reduced (gradient 0 where they are equal).
 
     Args:
-        input, target: floating-point tensors of the same shape (a mismatch raises ShapeError).
+        input: a floating-point tensor.
+        target: of input's shape (a mismatch raises ShapeError).
         reduction: "mean", "sum" or "none".
     """
     _deprecated_args("l1_loss", size_average, reduce)
@@ -176,7 +178,8 @@ def smooth_l1_loss(
     ``d - 0.5 * beta``; ``beta = 0`` is the L1 loss.
 
     Args:
-        input, target: floating-point tensors of the same shape (a mismatch raises ShapeError).
+        input: a floating-point tensor.
+        target: of input's shape (a mismatch raises ShapeError).
         reduction: "mean", "sum" or "none".
         beta: the switch point, >= 0.
     """
@@ -200,7 +203,8 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     ``delta * (d - 0.5 * delta)``.
 
     Args:
-        input, target: floating-point tensors of the same shape (a mismatch raises ShapeError).
+        input: a floating-point tensor.
+        target: of input's shape (a mismatch raises ShapeError).
         reduction: "mean", "sum" or "none".
         delta: the switch point, > 0.
     """
@@ -241,7 +245,8 @@ def binary_cross_entropy(
     or 1 gives a finite loss). Input values outside [0, 1] are not checked (PyTorch raises).
 
     Args:
-        input, target: floating-point tensors of the same shape (a mismatch raises ShapeError).
+        input: a floating-point tensor.
+        target: of input's shape (a mismatch raises ShapeError).
         weight: optional, broadcast to input's shape, multiplies each element's loss.
         reduction: "mean", "sum" or "none".
     """
@@ -272,8 +277,8 @@ def binary_cross_entropy_with_logits(
     ``(1 - t) * x + (1 + (p - 1) * t) * softplus(-x)`` (no overflow for large ``|x|``).
 
     Args:
-        input: logits; target: values in [0, 1] of the same shape (a mismatch raises
-            ShapeError).
+        input: logits, a floating-point tensor.
+        target: values in [0, 1] of input's shape (a mismatch raises ShapeError).
         weight: optional, broadcast to input's shape, multiplies each element's loss.
         reduction: "mean", "sum" or "none".
         pos_weight: optional weight of the positive term, broadcast along the last dim (one
@@ -307,7 +312,8 @@ def kl_div(
     input)`` with ``log_target=True``.
 
     Args:
-        input, target: floating-point tensors of the same shape (a mismatch raises ShapeError).
+        input: a floating-point tensor.
+        target: of input's shape (a mismatch raises ShapeError).
         reduction: "mean" (over all elements, as PyTorch's — not the true KL divergence),
             "batchmean" (sum / input.size(0), the divergence per sample), "sum" or "none".
         log_target: whether target holds log-probabilities.
@@ -343,8 +349,9 @@ def margin_ranking_loss(
     """``max(0, -target * (input1 - input2) + margin)``, target in {1, -1}.
 
     Args:
-        input1, input2, target: floating-point tensors of one shape (a mismatch raises
-            ShapeError).
+        input1: a floating-point tensor.
+        input2: of input1's shape.
+        target: +-1 of input1's shape (a mismatch raises ShapeError).
         margin: the margin.
         reduction: "mean", "sum" or "none".
     """
@@ -376,7 +383,8 @@ def cosine_embedding_loss(
     (0 for other target values), cos taken along the last dim.
 
     Args:
-        input1, input2: floating-point tensors of shape (N, D) or (D), the same shape.
+        input1: a floating-point tensor of shape (N, D) or (D).
+        input2: of input1's shape.
         target: shape (N) or () (a mismatch raises ShapeError).
         margin: in [-1, 1].
         reduction: "mean", "sum" or "none" (losses of target's shape).
