@@ -613,7 +613,7 @@ ERRORS = [
             ones_on(d, 2, 3), ones_on(d, 2, 3), pos_weight=ones_on(d, 4)
         ),
         mt.ShapeError,
-        r"\[binary_cross_entropy_with_logits\] weight of shape \(4,\) does not broadcast",
+        r"\[binary_cross_entropy_with_logits\] pos_weight of shape \(4,\) does not broadcast",
     ),
     ErrorRow(
         "binary_cross_entropy_with_logits-int-input",

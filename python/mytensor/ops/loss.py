@@ -220,7 +220,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     return _reduce(loss, reduction, "huber_loss")
 
 
-def _weighted(loss, weight, name: str):
+def _weighted(loss, weight, name: str, what: str = "weight"):
     if weight is None:
         return loss
     from mytensor._C import broadcast_shapes
@@ -231,7 +231,7 @@ def _weighted(loss, weight, name: str):
         shape = None
     if shape != tuple(loss.shape):
         raise _C.ShapeError(
-            f"[{name}] weight of shape {tuple(weight.shape)} does not broadcast to the loss of "
+            f"[{name}] {what} of shape {tuple(weight.shape)} does not broadcast to the loss of "
             f"shape {tuple(loss.shape)}"
         )
     return loss * weight
@@ -292,7 +292,7 @@ def binary_cross_entropy_with_logits(
 
     sp = _softplus(-input)  # -log(sigmoid(x)), stable
     if pos_weight is not None:
-        lw = _weighted(target, pos_weight, name)  # p * t, checked to broadcast
+        lw = _weighted(target, pos_weight, name, "pos_weight")  # p * t, checked to broadcast
         loss = (1.0 - target) * input + (1.0 + lw - target) * sp
     else:
         loss = (1.0 - target) * input + sp
