@@ -271,6 +271,12 @@ def _kl_target_zeros(shapes, rng, dtype):
     return [x, t.astype(dtype)]
 
 
+def _kl_signed_targets(shapes, rng, dtype):
+    x = rng.uniform(-4, 0, shapes[0]).astype(dtype)
+    t = np.resize([0.0, -0.5, 0.3, np.nan, 1.0, -0.0], shapes[1])
+    return [x, t.astype(dtype)]
+
+
 def _weights(shapes, rng, dtype):
     return [
         rng.uniform(-5, 5, shapes[0]).astype(dtype),
@@ -340,6 +346,16 @@ ROWS += [
         [((4, 10), (4, 10)), ((3, 5, 4), (3, 5, 4))],
         make=_kl_target_zeros,
         label="target-zeros",
+    ),
+    # xlogy(t, t): 0 at t = 0, NaN for a negative or NaN target, as PyTorch.
+    Row(
+        "kl_div",
+        lambda x, t: F.kl_div(x, t, reduction="none"),
+        lambda x, t: TF.kl_div(x, t, reduction="none"),
+        [((2, 6), (2, 6)), ((7,), (7,))],
+        make=_kl_signed_targets,
+        gradcheck=False,
+        label="signed-targets",
     ),
     Row(
         "margin_ranking_loss",

@@ -308,8 +308,8 @@ def kl_div(
     log_target: bool = False,
 ):
     """Kullback-Leibler divergence, with ``input`` as log-probabilities:
-    ``target * (log(target) - input)`` (0 where target is 0), or ``exp(target) * (target -
-    input)`` with ``log_target=True``.
+    ``target * (log(target) - input)`` (0 where target is 0, NaN where it is negative), or
+    ``exp(target) * (target - input)`` with ``log_target=True``.
 
     Args:
         input: a floating-point tensor.
@@ -326,11 +326,12 @@ def kl_div(
     if log_target:
         loss = exp(target) * (target - input)
     else:
-        pos = target > 0
-        # log sees 1 where target <= 0, so the unused branch has no -inf (no NaN in the
-        # target's gradient); PyTorch's xlogy gives 0 there too (NaN target stays NaN).
-        safe = where(pos, target, 1.0)
-        loss = where(pos, target * log(safe), target * 0.0) - target * input
+        zero = target == 0
+        # xlogy(t, t) as PyTorch: 0 where t is 0, t * log(t) elsewhere (NaN for t < 0 or NaN).
+        # log sees 1 where t is 0, so the unused branch has no -inf (no NaN in the target's
+        # gradient there; PyTorch's is NaN at 0).
+        safe = where(zero, 1.0, target)
+        loss = where(zero, target * 0.0, target * log(safe)) - target * input
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
