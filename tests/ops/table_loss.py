@@ -236,6 +236,31 @@ for _name, _kw in _REGRESSION:
                 label=kwargs_label(_args),
             )
         )
+# Every pair of edge values (NaN, +-inf, huge, tiny, the kink at beta/delta = 1): values and
+# both gradients as PyTorch's, whose backward sends NaN through the quadratic piece.
+_EDGE = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, 1e30, -1e30, 1e-30, 3.0]
+
+
+def _edge_pairs(shapes, rng, dtype):
+    a, b = np.meshgrid(_EDGE, _EDGE)
+    n = int(np.prod(shapes[0]))
+    return [np.resize(v.ravel(), n).reshape(shapes[0]).astype(dtype) for v in (a, b)]
+
+
+for _name, _kw in _REGRESSION:
+    _args = dict(_kw, reduction="none")
+    ROWS.append(
+        Row(
+            _name,
+            _loss(_name, _args, "mt"),
+            _loss(_name, _args, "torch"),
+            [((12, 12), (12, 12)), ((144,), (144,))],
+            grad=(0, 1),
+            make=_edge_pairs,
+            gradcheck=False,
+            label=kwargs_label(_args) + "-edges",
+        )
+    )
 for _name, _kw, _make in _BINARY:
     for _red in ("mean", "sum", "none") + (("batchmean",) if _name == "kl_div" else ()):
         _args = dict(_kw, reduction=_red)

@@ -194,7 +194,12 @@ def smooth_l1_loss(
         return _reduce(d, reduction, "smooth_l1_loss")
     from mytensor.ops.elementwise import where
 
-    loss = where(d < beta, (0.5 / beta) * d * d, d - 0.5 * beta)
+    # The quadratic piece sees only its own values, so an infinite d leaves no NaN in the masked
+    # gradient (PyTorch's is +-1 there); a NaN d takes the quadratic piece, whose gradient is
+    # NaN, as PyTorch's.
+    big = d >= beta
+    dq = where(big, 0.0, d)
+    loss = where(big, d - 0.5 * beta, (0.5 / beta) * dq * dq)
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -216,7 +221,9 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     from mytensor.ops.elementwise import where
 
     d = (input - target).abs()
-    loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    big = d >= delta  # the pieces see their own values, as in smooth_l1_loss
+    dq = where(big, 0.0, d)
+    loss = where(big, delta * (d - 0.5 * delta), 0.5 * dq * dq)
     return _reduce(loss, reduction, "huber_loss")
 
 
