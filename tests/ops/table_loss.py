@@ -642,6 +642,19 @@ ERRORS = [
         r"\[binary_cross_entropy\] input and target must have the same shape",
     ),
     ErrorRow(
+        "binary_cross_entropy-input-above-1",
+        lambda d: F.binary_cross_entropy(tensor_on(d, [0.5, 1.5]), ones_on(d, 2)),
+        RuntimeError,
+        r"\[binary_cross_entropy\] all elements of input should be between 0 and 1, got 1 "
+        r"outside",
+    ),
+    ErrorRow(
+        "binary_cross_entropy-input-nan",
+        lambda d: F.binary_cross_entropy(tensor_on(d, [np.nan, 0.5, -0.1]), ones_on(d, 3)),
+        RuntimeError,
+        r"\[binary_cross_entropy\] all elements of input should be between 0 and 1, got 2 ",
+    ),
+    ErrorRow(
         "binary_cross_entropy-weight-shape",
         lambda d: F.binary_cross_entropy(ones_on(d, 2, 3), ones_on(d, 2, 3), weight=ones_on(d, 2)),
         mt.ShapeError,

@@ -118,13 +118,13 @@ def _check_reduction(name: str, reduction: str, extra: tuple = ()) -> None:
         raise ValueError(f"[{name}] reduction must be one of {allowed}, got {reduction!r}")
 
 
-def _check_pair(name: str, input, target, what: str = "target") -> None:
+def _check_pair(name: str, input, target, what: str = "target", floating: bool = True) -> None:
     from mytensor._tensor import Tensor
 
     for label, t in (("input", input), (what, target)):
         if not isinstance(t, Tensor):
             raise TypeError(f"[{name}] {label} must be a Tensor, got {type(t).__name__}")
-    if not input.dtype.is_floating_point:
+    if floating and not input.dtype.is_floating_point:
         raise _C.DTypeError(f"[{name}] input must be floating point, got {input.dtype.name}")
     if tuple(input.shape) != tuple(target.shape):
         raise _C.ShapeError(
@@ -167,7 +167,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     """
     _deprecated_args("l1_loss", size_average, reduce)
     _check_reduction("l1_loss", reduction)
-    _check_pair("l1_loss", input, target)
+    # Integer tensors are accepted for "none" and "sum", as in PyTorch ("mean" of them raises).
+    _check_pair("l1_loss", input, target, floating=False)
     return _reduce((input - target).abs(), reduction, "l1_loss")
 
 
@@ -249,7 +250,8 @@ def binary_cross_entropy(
 ):
     """Binary cross entropy between probabilities ``input`` and ``target`` in [0, 1]:
     ``-(t * log(x) + (1 - t) * log(1 - x))``, each log clamped at -100 as in PyTorch (so x = 0
-    or 1 gives a finite loss). Input values outside [0, 1] are not checked (PyTorch raises).
+    or 1 gives a finite loss). An input value outside [0, 1], or NaN, raises RuntimeError, as in
+    PyTorch (the check synchronises with the device).
 
     Args:
         input: a floating-point tensor.
@@ -261,6 +263,14 @@ def binary_cross_entropy(
     _check_reduction("binary_cross_entropy", reduction)
     _check_pair("binary_cross_entropy", input, target)
     from mytensor.ops.elementwise import clamp, log
+
+    # PyTorch checks the range (NaN fails it too); this costs one device synchronisation.
+    inside = ((input >= 0.0) * (input <= 1.0)).sum().item()
+    if inside != input.numel():
+        raise RuntimeError(
+            "[binary_cross_entropy] all elements of input should be between 0 and 1, got "
+            f"{input.numel() - inside} outside [0, 1] (or NaN)"
+        )
 
     log_x = clamp(log(input), min=-100.0)
     log_1mx = clamp(log(1.0 - input), min=-100.0)
