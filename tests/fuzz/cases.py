@@ -249,6 +249,30 @@ def unary_case(draw, name=None):
     return _case(name, form.format(n=name), [x])
 
 
+# Activations composed from other ops (issue #14), on float inputs with their keyword arguments.
+ACTIVATION = {
+    "silu": ["", ", inplace=False"],
+    "leaky_relu": ["", ", negative_slope=0.2", ", 0.0"],
+    "elu": ["", ", alpha=0.5"],
+    "selu": [""],
+    "softplus": ["", ", beta=2.0", ", beta=0.5, threshold=3.0"],
+    "mish": [""],
+    "hardswish": [""],
+    "hardsigmoid": [""],
+}
+
+
+ACTIVATION_NAMES = sorted(ACTIVATION)
+
+
+@st.composite
+def activation_case(draw, name=None):
+    name = name or draw(st.sampled_from(ACTIVATION_NAMES))
+    x = draw(tensors(dtypes=FLOATS, grad=True))
+    kw = draw(st.sampled_from(ACTIVATION[name]))
+    return _case(name, f"F.{name}(x0{kw})", [x])
+
+
 BINARY = {
     "add": "+",
     "sub": "-",
@@ -997,6 +1021,37 @@ def pool_case(draw, name=None):
     )
 
 
+# Losses composed from other ops (issue #14): same-shape float pairs, as their functional and
+# as their module. Target gradients only where PyTorch's are defined at edge values (not kl_div,
+# whose target gradient PyTorch makes NaN at 0).
+COMPOSED_LOSS = {
+    "mse_loss": ("MSELoss", [""]),
+    "l1_loss": ("L1Loss", [""]),
+    "smooth_l1_loss": ("SmoothL1Loss", ["", ", beta=0.5", ", beta=0.0"]),
+    "huber_loss": ("HuberLoss", ["", ", delta=2.0"]),
+    "binary_cross_entropy_with_logits": ("BCEWithLogitsLoss", [""]),
+    "kl_div": ("KLDivLoss", ["", ", log_target=True"]),
+}
+
+
+COMPOSED_LOSS_NAMES = sorted(COMPOSED_LOSS)
+
+
+@st.composite
+def composed_loss_case(draw, name=None):
+    name = name or draw(st.sampled_from(COMPOSED_LOSS_NAMES))
+    module, kws = COMPOSED_LOSS[name]
+    shape = draw(shapes(max_dims=3))
+    dts = (draw(st.sampled_from(FLOATS)),)
+    x = draw(tensors(shape, dtypes=dts, grad=True))
+    t = draw(tensors(shape, dtypes=dts, grad=name in ("mse_loss", "l1_loss", "smooth_l1_loss")))
+    reds = ["mean", "sum", "none"] + (["batchmean"] if name == "kl_div" else [])
+    kw = draw(st.sampled_from(kws)) + ", reduction=r"
+    if draw(st.booleans()):
+        return _case(name, f"F.{name}(x0, x1{kw})", [x, t], r=draw(st.sampled_from(reds)))
+    return _case(module, f"nn.{module}({kw[2:]})(x0, x1)", [x, t], r=draw(st.sampled_from(reds)))
+
+
 LOSS_NAMES = ["cross_entropy", "nll_loss"]
 
 
@@ -1091,6 +1146,14 @@ MODULE_NAMES = [
     "Dropout",
     "CrossEntropyLoss",
     "Sequential",
+    "SiLU",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "Softplus",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
 ]
 
 
@@ -1416,6 +1479,12 @@ OPS = [
     Op("conv2d", conv_case, ("conv2d",), 6),
     Op("pool", pool_case, ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"), 2),
     Op("loss", loss_case, ("cross_entropy", "nll_loss"), 2),
+    Op(
+        "composed_loss",
+        composed_loss_case,
+        tuple(COMPOSED_LOSS) + tuple(m for m, _ in COMPOSED_LOSS.values()),
+        2,
+    ),
     Op("batch_norm", batch_norm_case, ("batch_norm",), 3),
     Op("dropout", dropout_case, ("dropout",), 2),
     Op(
@@ -1438,8 +1507,17 @@ OPS = [
             "Dropout",
             "CrossEntropyLoss",
             "Sequential",
+            "SiLU",
+            "LeakyReLU",
+            "ELU",
+            "SELU",
+            "Softplus",
+            "Mish",
+            "Hardswish",
+            "Hardsigmoid",
         ),
     ),
+    Op("activation", activation_case, tuple(ACTIVATION)),
     Op("optim", optim_case, ("SGD", "Adam", "AdamW")),
     Op("row", row_case, (), 25),
 ]

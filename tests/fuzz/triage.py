@@ -3,6 +3,8 @@ being fixed (KNOWN). Each entry is (name, kinds, predicate(case, outcome), reaso
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def _op(case) -> str:
     return case["op"]
@@ -74,6 +76,38 @@ FLOAT_ONLY = (
 )
 
 # Deliberate differences: each with its reason. They never fail a run.
+# Issue #14's losses and activations are composed from elementwise ops and reductions where
+# PyTorch runs one fused kernel: with huge inputs the two orders of rounding may part.
+_COMPOSED_ISSUE_14 = tuple(
+    prefix + name
+    for name in (
+        "mse_loss",
+        "l1_loss",
+        "smooth_l1_loss",
+        "huber_loss",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+        "kl_div",
+        "margin_ranking_loss",
+        "cosine_embedding_loss",
+        "MSELoss",
+        "L1Loss",
+        "SmoothL1Loss",
+        "HuberLoss",
+        "BCEWithLogitsLoss",
+        "KLDivLoss",
+        "silu",
+        "elu",
+        "selu",
+        "softplus",
+        "mish",
+        "hardswish",
+        "prelu",
+    )
+    for prefix in ("", "row:")
+)
+
+
 ALLOWED: list = [
     (
         "feature not implemented",
@@ -245,6 +279,7 @@ ALLOWED: list = [
                 "row:logsumexp",
                 "logsumexp",
             )
+            + _COMPOSED_ISSUE_14
         ),
         "inputs at |x| >= 1e15, inf or nan: the order of a sum or a fused formula decides between "
         "inf, nan and a large finite value (both frameworks are right to IEEE rounding)",
@@ -282,6 +317,23 @@ ALLOWED += [
         lambda c, o: _has(o, "[cpu allocator] out of memory") and _has(o, "GiB)"),
         "a CPU worker may hold 4 GiB above its start-up size and the case's torch result is still "
         "alive: a GiB-sized tensor then gets a clean OutOfMemoryError naming the size",
+    ),
+    (
+        "NumPy allocation above the fuzz worker's memory cap",
+        ("bad_error",),
+        lambda c, o: (
+            o.get("mt_exc") == "MemoryError"
+            and _has(o, "Unable to allocate")
+            and any(
+                isinstance(v, (tuple, list))
+                and v
+                and all(isinstance(n, int) for n in v)
+                and int(np.prod(v, dtype=np.float64)) >= 1 << 30
+                for v in c.get("args", {}).values()
+            )
+        ),
+        "as above, when mytensor's GiB-sized result fits and NumPy's small buffer for comparing "
+        "it then crosses the 4 GiB cap (seen once a merge of issue #14 shifted the slice's cases)",
     ),
 ]
 
@@ -380,6 +432,21 @@ ALLOWED.append(
 
 # Known bugs being fixed on a branch: (name, kinds, predicate, reason). Empty on main, so that the
 # CI slice fails on any finding that is not ALLOWED with a reason.
+ALLOWED.append(
+    (
+        "hardswish gradient at NaN",
+        ("differ",),
+        lambda c, o: (
+            _op(c) in ("hardswish", "Hardswish", "row:hardswish")
+            and "grad" in str(o.get("detail", ""))
+            and any(s["data"].dtype.kind == "f" and np.isnan(s["data"]).any() for s in c["inputs"])
+        ),
+        "PyTorch's hardswish backward at a NaN input gives NaN on its vectorised CPU path and the "
+        "upstream gradient on its scalar path (strided inputs); mytensor gives NaN (issue #14)",
+    )
+)
+
+
 KNOWN: list = []
 
 # New findings reported to the lead and not fixed yet; empty on main for the same reason.

@@ -223,6 +223,94 @@ ROWS = [
     ),
 ]
 
+# Activations composed from other ops in Python (issue #14): rows named after the functional
+# (tests/test_op_coverage.py COMPOSED). Random inputs keep off the kinks (away_from_zero, and
+# hardswish/hardsigmoid are sampled on (-5, 5) where +-3 has probability 0); the "edges" rows put
+# NaN, +-inf, huge values and the kinks themselves (0, +-3, softplus's threshold) through forward
+# and backward, against PyTorch's values there.
+EDGES = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 100.0, -100.0, 30.0, -30.0, 20.0, 20.5]
+EDGES += [-20.0, 3.0, -3.0, 1e-8, -1e-8, 0.5, -0.5, 2.9, -2.9, 88.0, -88.0, 710.0, -710.0]
+
+
+def edge_values(shapes, rng, dtype):
+    out = []
+    for s in shapes:
+        n = int(np.prod(s))
+        out.append(np.resize(np.asarray(EDGES), n).reshape(s).astype(dtype))
+    return out
+
+
+TF = torch.nn.functional
+ACT_SHAPES = [((3, 4),), ((),), ((1, 5),), ((0, 3),), ((2, 3, 5),), ((7, 129),), ((70000,),)]
+_ACTIVATIONS = [
+    ("silu", {}, {}),
+    ("leaky_relu", {}, {"make": away_from_zero}),
+    ("leaky_relu", {"negative_slope": 0.2}, {"make": away_from_zero}),
+    ("elu", {}, {"make": away_from_zero}),
+    ("elu", {"alpha": 0.5}, {"make": away_from_zero}),
+    ("selu", {}, {"make": away_from_zero}),
+    ("softplus", {}, {"low": -30.0, "high": 30.0}),
+    ("softplus", {"beta": 2.0, "threshold": 5.0}, {"make": away_from_zero}),
+    ("mish", {}, {"low": -6.0, "high": 6.0}),
+    ("hardswish", {}, {"low": -5.0, "high": 5.0}),
+    # PyTorch's float64 hardsigmoid backward scales by a float32 1/6 (relative error 3e-8).
+    ("hardsigmoid", {}, {"low": -5.0, "high": 5.0, "rtol64": 1e-7}),
+]
+
+
+def _act(name, kw, lib):
+    fn = getattr(mt.nn.functional if lib == "mt" else TF, name)
+    return lambda x: fn(x, **kw)
+
+
+for _name, _kw, _opts in _ACTIVATIONS:
+    _label = "-".join(f"{k}{v}" for k, v in _kw.items())
+    ROWS.append(
+        Row(
+            _name,
+            _act(_name, _kw, "mt"),
+            _act(_name, _kw, "torch"),
+            ACT_SHAPES,
+            label=_label,
+            **_opts,
+        )
+    )
+    ROWS.append(
+        Row(
+            _name,
+            _act(_name, _kw, "mt"),
+            _act(_name, _kw, "torch"),
+            [((2, 13),), ((26,),)],
+            make=edge_values,
+            gradcheck=False,
+            **{k: v for k, v in _opts.items() if k.startswith(("atol", "rtol"))},
+            label="-".join(p for p in (_label, "edges") if p),
+        )
+    )
+
+# PReLU's functional, with one slope and one per channel (dim 1), both inputs differentiated.
+ROWS += [
+    Row(
+        "prelu",
+        lambda x, w: mt.nn.functional.prelu(x, w),
+        TF.prelu,
+        [
+            ((2, 3, 4), (3,)),
+            ((2, 3), (1,)),
+            ((5, 3, 2, 2), (3,)),
+            ((4,), (1,)),
+            ((), (1,)),
+            ((7, 129), (129,)),
+        ],
+        grad=(0, 1),
+        make=lambda shapes, rng, dtype: [
+            away_from_zero(shapes[:1], rng, dtype)[0],
+            rng.uniform(-0.5, 0.5, shapes[1]).astype(dtype),
+        ],
+    ),
+]
+
+
 # Bad calls: a typed exception naming the op and the offending shapes or dtypes.
 ERRORS = [
     ErrorRow(
@@ -279,5 +367,36 @@ ERRORS = [
         lambda d: tensor_on(d, [1, 2]).add_(1.5),
         RuntimeError,
         r"\[add_\] result type float32 can't be cast to the desired output type int64",
+    ),
+    # issue #14: the composed activations check their input themselves.
+    ErrorRow(
+        "silu-int64",
+        lambda d: mt.nn.functional.silu(tensor_on(d, [1, 2])),
+        mt.DTypeError,
+        r"\[silu\] expected a floating-point input, got int64",
+    ),
+    ErrorRow(
+        "softplus-bool",
+        lambda d: mt.nn.functional.softplus(tensor_on(d, [True])),
+        mt.DTypeError,
+        r"\[softplus\] expected a floating-point input, got bool",
+    ),
+    ErrorRow(
+        "leaky_relu-not-a-tensor",
+        lambda d: mt.nn.functional.leaky_relu([1.0, 2.0]),
+        TypeError,
+        r"\[leaky_relu\] expected a Tensor, got list",
+    ),
+    ErrorRow(
+        "prelu-weight-channels",
+        lambda d: mt.nn.functional.prelu(ones_on(d, 2, 3, 4), ones_on(d, 4)),
+        mt.ShapeError,
+        r"\[prelu\] weight has 4 slopes but the input of shape \(2, 3, 4\) has 3 channels",
+    ),
+    ErrorRow(
+        "prelu-weight-2d",
+        lambda d: mt.nn.functional.prelu(ones_on(d, 2, 3), ones_on(d, 1, 3)),
+        mt.ShapeError,
+        r"\[prelu\] weight must be 1-d, got shape \(1, 3\)",
     ),
 ]

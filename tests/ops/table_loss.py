@@ -1,10 +1,11 @@
-"""Rows for losses (src/core/ops/loss.cpp): cross_entropy and nll_loss over int64 targets."""
+"""Rows for losses: cross_entropy and nll_loss over int64 targets (src/core/ops/loss.cpp); the
+losses composed in Python (python/mytensor/ops/loss.py, issue #14)."""
 
 import mytensor as mt
 import numpy as np
 import torch.nn.functional as TF
 
-from tests.ops.op_table import ErrorRow, Row, ones_on, tensor_on
+from tests.ops.op_table import ErrorRow, Row, kwargs_label, ones_on, tensor_on
 
 F = mt.nn.functional
 
@@ -165,6 +166,283 @@ ROWS = [
         label="of-log_softmax",
     ),
 ]
+
+# Losses composed from elementwise ops and reductions (issue #14): rows named after the
+# functional (tests/test_op_coverage.py COMPOSED), every reduction, both inputs differentiated
+# where PyTorch differentiates both.
+PAIR_SHAPES = [
+    ((4, 10), (4, 10)),
+    ((10,), (10,)),
+    ((), ()),
+    ((3, 5, 4, 2), (3, 5, 4, 2)),
+    ((0, 5), (0, 5)),
+    ((37, 129), (37, 129)),
+    ((7000, 10), (7000, 10)),
+]
+
+
+def uniform_pair(lo1, hi1, lo2, hi2):
+    def make(shapes, rng, dtype):
+        return [
+            rng.uniform(lo1, hi1, shapes[0]).astype(dtype),
+            rng.uniform(lo2, hi2, shapes[1]).astype(dtype),
+        ]
+
+    return make
+
+
+def with_signs(shapes, rng, dtype):
+    """Two inputs in [-2, 2] and a target of +-1 (the last shape)."""
+    *xs, ys = shapes
+    out = [rng.uniform(-2, 2, s).astype(dtype) for s in xs]
+    return out + [np.asarray(rng.choice([-1.0, 1.0], size=ys)).astype(dtype)]
+
+
+def _loss(name, kw, lib):
+    fn = getattr(F if lib == "mt" else TF, name)
+    return lambda *a: fn(*a, **kw)
+
+
+_REGRESSION = [
+    ("mse_loss", {}),
+    ("l1_loss", {}),
+    ("smooth_l1_loss", {}),
+    ("smooth_l1_loss", {"beta": 0.5}),
+    ("smooth_l1_loss", {"beta": 0.0}),
+    ("huber_loss", {}),
+    ("huber_loss", {"delta": 0.3}),
+]
+_BINARY = [
+    # input probabilities away from 0 and 1, where the log clamp would cut the gradient.
+    ("binary_cross_entropy", {}, uniform_pair(0.02, 0.98, 0.0, 1.0)),
+    # large logits: the stable form has no overflow.
+    ("binary_cross_entropy_with_logits", {}, uniform_pair(-30.0, 30.0, 0.0, 1.0)),
+    # input: log-probabilities; target: probabilities away from 0 (PyTorch's target gradient is
+    # NaN at 0; see the "target-zeros" row).
+    ("kl_div", {}, uniform_pair(-4.0, 0.0, 0.02, 1.0)),
+    ("kl_div", {"log_target": True}, uniform_pair(-4.0, 0.0, -4.0, 0.0)),
+]
+
+for _name, _kw in _REGRESSION:
+    for _red in ("mean", "sum", "none"):
+        _args = dict(_kw, reduction=_red)
+        ROWS.append(
+            Row(
+                _name,
+                _loss(_name, _args, "mt"),
+                _loss(_name, _args, "torch"),
+                PAIR_SHAPES if _red == "mean" else PAIR_SHAPES[:5],
+                grad=(0, 1),
+                label=kwargs_label(_args),
+            )
+        )
+# Every pair of edge values (NaN, +-inf, huge, tiny, the kink at beta/delta = 1): values and
+# both gradients as PyTorch's, whose backward sends NaN through the quadratic piece.
+_EDGE = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, 1e30, -1e30, 1e-30, 3.0]
+
+
+def _edge_pairs(shapes, rng, dtype):
+    a, b = np.meshgrid(_EDGE, _EDGE)
+    n = int(np.prod(shapes[0]))
+    return [np.resize(v.ravel(), n).reshape(shapes[0]).astype(dtype) for v in (a, b)]
+
+
+for _name, _kw in _REGRESSION:
+    _args = dict(_kw, reduction="none")
+    ROWS.append(
+        Row(
+            _name,
+            _loss(_name, _args, "mt"),
+            _loss(_name, _args, "torch"),
+            [((12, 12), (12, 12)), ((144,), (144,))],
+            grad=(0, 1),
+            make=_edge_pairs,
+            gradcheck=False,
+            label=kwargs_label(_args) + "-edges",
+        )
+    )
+for _name, _kw, _make in _BINARY:
+    for _red in ("mean", "sum", "none") + (("batchmean",) if _name == "kl_div" else ()):
+        _args = dict(_kw, reduction=_red)
+        ROWS.append(
+            Row(
+                _name,
+                _loss(_name, _args, "mt"),
+                _loss(_name, _args, "torch"),
+                PAIR_SHAPES if _red == "mean" else PAIR_SHAPES[:5],
+                grad=(0, 1),
+                make=_make,
+                label=kwargs_label(_args),
+            )
+        )
+
+
+def _bce_edges(shapes, rng, dtype):
+    x = np.resize([0.0, 1.0, 0.5, 1e-30, 1 - 1e-7, 1e-3], shapes[0]).astype(dtype)
+    t = np.resize([0.0, 1.0, 0.3, 1.0, 0.0, 1.0, 0.7], shapes[1]).astype(dtype)
+    return [x, t]
+
+
+def _logit_edges(shapes, rng, dtype):
+    x = np.resize([1e4, -1e4, 0.0, 100.0, -100.0, np.inf, -np.inf, np.nan, 30.0], shapes[0])
+    t = np.resize([1.0, 0.0, 0.5, 0.0, 1.0, 1.0, 0.0, 1.0, 0.2, 0.9, 0.0], shapes[1])
+    return [x.astype(dtype), t.astype(dtype)]
+
+
+def _kl_target_zeros(shapes, rng, dtype):
+    x = rng.uniform(-4, 0, shapes[0]).astype(dtype)
+    t = rng.uniform(0, 1, shapes[1])
+    t[..., ::3] = 0.0
+    return [x, t.astype(dtype)]
+
+
+def _kl_signed_targets(shapes, rng, dtype):
+    x = rng.uniform(-4, 0, shapes[0]).astype(dtype)
+    t = np.resize([0.0, -0.5, 0.3, np.nan, 1.0, -0.0], shapes[1])
+    return [x, t.astype(dtype)]
+
+
+def _weights(shapes, rng, dtype):
+    return [
+        rng.uniform(-5, 5, shapes[0]).astype(dtype),
+        rng.uniform(0, 1, shapes[1]).astype(dtype),
+        rng.uniform(0.1, 3, shapes[2]).astype(dtype),
+    ]
+
+
+def _probs_weights(shapes, rng, dtype):
+    x, t, w = _weights(shapes, rng, dtype)
+    return [rng.uniform(0.02, 0.98, shapes[0]).astype(dtype), t, w]
+
+
+WEIGHT_SHAPES = [((4, 10), (4, 10), (10,)), ((3, 5), (3, 5), (3, 5)), ((2, 3, 4), (2, 3, 4), ())]
+ROWS += [
+    # log(0) and log(1 - 1) are clamped at -100: finite losses (values only; PyTorch's gradient
+    # there divides by max(x * (1 - x), 1e-12), the composed one is cut by the clamp).
+    Row(
+        "binary_cross_entropy",
+        lambda x, t: F.binary_cross_entropy(x, t, reduction="none"),
+        lambda x, t: TF.binary_cross_entropy(x, t, reduction="none"),
+        [((2, 6), (2, 6)), ((7,), (7,))],
+        grad=(),
+        make=_bce_edges,
+        label="edges",
+    ),
+    Row(
+        "binary_cross_entropy",
+        lambda x, t, w: F.binary_cross_entropy(x, t, weight=w),
+        lambda x, t, w: TF.binary_cross_entropy(x, t, weight=w),
+        WEIGHT_SHAPES,
+        grad=(0, 1),
+        make=_probs_weights,
+        label="weight",
+    ),
+    Row(
+        "binary_cross_entropy_with_logits",
+        lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction="none"),
+        lambda x, t: TF.binary_cross_entropy_with_logits(x, t, reduction="none"),
+        [((3, 3), (3, 3)), ((11,), (11,))],
+        make=_logit_edges,
+        gradcheck=False,
+        label="edges",
+    ),
+    Row(
+        "binary_cross_entropy_with_logits",
+        lambda x, t, w: F.binary_cross_entropy_with_logits(x, t, weight=w),
+        lambda x, t, w: TF.binary_cross_entropy_with_logits(x, t, weight=w),
+        WEIGHT_SHAPES,
+        grad=(0, 1),
+        make=_weights,
+        label="weight",
+    ),
+    Row(
+        "binary_cross_entropy_with_logits",
+        lambda x, t, w: F.binary_cross_entropy_with_logits(x, t, pos_weight=w, reduction="sum"),
+        lambda x, t, w: TF.binary_cross_entropy_with_logits(x, t, pos_weight=w, reduction="sum"),
+        WEIGHT_SHAPES,
+        grad=(0, 1),
+        make=_weights,
+        label="pos_weight",
+    ),
+    Row(
+        "kl_div",
+        lambda x, t: F.kl_div(x, t, reduction="batchmean"),
+        lambda x, t: TF.kl_div(x, t, reduction="batchmean"),
+        [((4, 10), (4, 10)), ((3, 5, 4), (3, 5, 4))],
+        make=_kl_target_zeros,
+        label="target-zeros",
+    ),
+    # xlogy(t, t): 0 at t = 0, NaN for a negative or NaN target, as PyTorch.
+    Row(
+        "kl_div",
+        lambda x, t: F.kl_div(x, t, reduction="none"),
+        lambda x, t: TF.kl_div(x, t, reduction="none"),
+        [((2, 6), (2, 6)), ((7,), (7,))],
+        make=_kl_signed_targets,
+        gradcheck=False,
+        label="signed-targets",
+    ),
+    Row(
+        "margin_ranking_loss",
+        lambda a, b, y: F.margin_ranking_loss(a, b, y),
+        lambda a, b, y: TF.margin_ranking_loss(a, b, y),
+        [((4, 10), (4, 10), (4, 10)), ((9,), (9,), (9,)), ((), (), ()), ((0,), (0,), (0,))],
+        grad=(0, 1),
+        make=with_signs,
+        label="mean",
+    ),
+    Row(
+        "margin_ranking_loss",
+        lambda a, b, y: F.margin_ranking_loss(a, b, y, margin=0.5, reduction="sum"),
+        lambda a, b, y: TF.margin_ranking_loss(a, b, y, margin=0.5, reduction="sum"),
+        [((4, 10), (4, 10), (4, 10)), ((37, 129), (37, 129), (37, 129))],
+        grad=(0, 1),
+        make=with_signs,
+        label="margin0.5-sum",
+    ),
+    Row(
+        "margin_ranking_loss",
+        lambda a, b, y: F.margin_ranking_loss(a, b, y, margin=-0.2, reduction="none"),
+        lambda a, b, y: TF.margin_ranking_loss(a, b, y, margin=-0.2, reduction="none"),
+        [((4, 10), (4, 10), (4, 10)), ((9,), (9,), (9,))],
+        grad=(0, 1),
+        make=with_signs,
+        label="margin-0.2-none",
+    ),
+    Row(
+        "cosine_embedding_loss",
+        lambda a, b, y: F.cosine_embedding_loss(a, b, y),
+        lambda a, b, y: TF.cosine_embedding_loss(a, b, y),
+        [
+            ((4, 10), (4, 10), (4,)),
+            ((7,), (7,), ()),
+            ((1, 3), (1, 3), (1,)),
+            ((37, 129), (37, 129), (37,)),
+        ],
+        grad=(0, 1),
+        make=with_signs,
+        label="mean",
+    ),
+    Row(
+        "cosine_embedding_loss",
+        lambda a, b, y: F.cosine_embedding_loss(a, b, y, margin=0.3, reduction="sum"),
+        lambda a, b, y: TF.cosine_embedding_loss(a, b, y, margin=0.3, reduction="sum"),
+        [((4, 10), (4, 10), (4,)), ((7,), (7,), ())],
+        grad=(0, 1),
+        make=with_signs,
+        label="margin0.3-sum",
+    ),
+    Row(
+        "cosine_embedding_loss",
+        lambda a, b, y: F.cosine_embedding_loss(a, b, y, margin=-0.5, reduction="none"),
+        lambda a, b, y: TF.cosine_embedding_loss(a, b, y, margin=-0.5, reduction="none"),
+        [((4, 10), (4, 10), (4,)), ((6, 3), (6, 3), (6,))],
+        grad=(0, 1),
+        make=with_signs,
+        label="margin-0.5-none",
+    ),
+]
+
 
 # Bad calls. CUDA kernels check target values themselves and report a bad one at the next
 # synchronize, with another message (src/cuda/device.cpp), so the out-of-bounds rows run on the
@@ -330,5 +608,111 @@ ERRORS = [
         ),
         mt.ShapeError,
         r"\[nll_loss_backward\] expected grad of shape \(4,\)",
+    ),
+    # issue #14: the composed losses check shapes, reductions and hyper-parameters.
+    ErrorRow(
+        "mse_loss-shape-mismatch",
+        lambda d: F.mse_loss(ones_on(d, 4, 3), ones_on(d, 4, 1)),
+        mt.ShapeError,
+        r"\[mse_loss\] input and target must have the same shape: input is \(4, 3\), target is "
+        r"\(4, 1\)",
+    ),
+    ErrorRow(
+        "l1_loss-unknown-reduction",
+        lambda d: F.l1_loss(ones_on(d, 2), ones_on(d, 2), reduction="avg"),
+        ValueError,
+        r"\[l1_loss\] reduction must be one of 'mean', 'sum', 'none', got 'avg'",
+    ),
+    ErrorRow(
+        "smooth_l1_loss-negative-beta",
+        lambda d: F.smooth_l1_loss(ones_on(d, 2), ones_on(d, 2), beta=-1.0),
+        ValueError,
+        r"\[smooth_l1_loss\] beta must be >= 0, got -1.0",
+    ),
+    ErrorRow(
+        "huber_loss-zero-delta",
+        lambda d: F.huber_loss(ones_on(d, 2), ones_on(d, 2), delta=0.0),
+        ValueError,
+        r"\[huber_loss\] delta must be > 0, got 0.0",
+    ),
+    ErrorRow(
+        "binary_cross_entropy-shape-mismatch",
+        lambda d: F.binary_cross_entropy(ones_on(d, 3), ones_on(d, 3, 1)),
+        mt.ShapeError,
+        r"\[binary_cross_entropy\] input and target must have the same shape",
+    ),
+    ErrorRow(
+        "binary_cross_entropy-input-above-1",
+        lambda d: F.binary_cross_entropy(tensor_on(d, [0.5, 1.5]), ones_on(d, 2)),
+        RuntimeError,
+        r"\[binary_cross_entropy\] all elements of input should be between 0 and 1, got 1 "
+        r"outside",
+    ),
+    ErrorRow(
+        "binary_cross_entropy-input-nan",
+        lambda d: F.binary_cross_entropy(tensor_on(d, [np.nan, 0.5, -0.1]), ones_on(d, 3)),
+        RuntimeError,
+        r"\[binary_cross_entropy\] all elements of input should be between 0 and 1, got 2 ",
+    ),
+    ErrorRow(
+        "binary_cross_entropy-weight-shape",
+        lambda d: F.binary_cross_entropy(ones_on(d, 2, 3), ones_on(d, 2, 3), weight=ones_on(d, 2)),
+        mt.ShapeError,
+        r"\[binary_cross_entropy\] weight of shape \(2,\) does not broadcast to the loss of "
+        r"shape \(2, 3\)",
+    ),
+    ErrorRow(
+        "binary_cross_entropy_with_logits-pos_weight-shape",
+        lambda d: F.binary_cross_entropy_with_logits(
+            ones_on(d, 2, 3), ones_on(d, 2, 3), pos_weight=ones_on(d, 4)
+        ),
+        mt.ShapeError,
+        r"\[binary_cross_entropy_with_logits\] pos_weight of shape \(4,\) does not broadcast",
+    ),
+    ErrorRow(
+        "binary_cross_entropy_with_logits-int-input",
+        lambda d: F.binary_cross_entropy_with_logits(ones_on(d, 2, dtype=mt.int64), ones_on(d, 2)),
+        mt.DTypeError,
+        r"\[binary_cross_entropy_with_logits\] input must be floating point, got int64",
+    ),
+    ErrorRow(
+        "kl_div-unknown-reduction",
+        lambda d: F.kl_div(ones_on(d, 2), ones_on(d, 2), reduction="batch"),
+        ValueError,
+        r"\[kl_div\] reduction must be one of 'mean', 'sum', 'none', 'batchmean', got 'batch'",
+    ),
+    ErrorRow(
+        "margin_ranking_loss-target-shape",
+        lambda d: F.margin_ranking_loss(ones_on(d, 3), ones_on(d, 3), ones_on(d, 2)),
+        mt.ShapeError,
+        r"\[margin_ranking_loss\] input and target must have the same shape: input is \(3,\), "
+        r"target is \(2,\)",
+    ),
+    ErrorRow(
+        "margin_ranking_loss-input2-shape",
+        lambda d: F.margin_ranking_loss(ones_on(d, 3), ones_on(d, 4), ones_on(d, 3)),
+        mt.ShapeError,
+        r"\[margin_ranking_loss\] input and input2 must have the same shape",
+    ),
+    ErrorRow(
+        "cosine_embedding_loss-target-shape",
+        lambda d: F.cosine_embedding_loss(ones_on(d, 4, 3), ones_on(d, 4, 3), ones_on(d, 3)),
+        mt.ShapeError,
+        r"\[cosine_embedding_loss\] expected target of shape \(4,\) for inputs of shape "
+        r"\(4, 3\), got \(3,\)",
+    ),
+    ErrorRow(
+        "cosine_embedding_loss-3d-inputs",
+        lambda d: F.cosine_embedding_loss(
+            ones_on(d, 2, 4, 3), ones_on(d, 2, 4, 3), ones_on(d, 2, 4)
+        ),
+        mt.ShapeError,
+        r"\[cosine_embedding_loss\] expected inputs of shape \(N, D\) or \(D\)",
+    ),
+    ErrorRow(
+        "mse_loss-not-a-tensor",
+        lambda d: F.mse_loss(ones_on(d, 2), [1.0, 2.0]),
+        TypeError,
+        r"\[mse_loss\] target must be a Tensor, got list",
     ),
 ]
