@@ -250,8 +250,9 @@ def binary_cross_entropy(
 ):
     """Binary cross entropy between probabilities ``input`` and ``target`` in [0, 1]:
     ``-(t * log(x) + (1 - t) * log(1 - x))``, each log clamped at -100 as in PyTorch (so x = 0
-    or 1 gives a finite loss). An input value outside [0, 1], or NaN, raises RuntimeError, as in
-    PyTorch (the check synchronises with the device).
+    or 1 gives a finite loss). On the CPU an input value outside [0, 1], or NaN, raises
+    RuntimeError, as in PyTorch; on CUDA that check would synchronise with the device (and could
+    not run inside a captured graph), so it is skipped there and such an input gives NaN.
 
     Args:
         input: a floating-point tensor.
@@ -264,8 +265,8 @@ def binary_cross_entropy(
     _check_pair("binary_cross_entropy", input, target)
     from mytensor.ops.elementwise import clamp, log
 
-    # PyTorch checks the range (NaN fails it too); this costs one device synchronisation.
-    inside = ((input >= 0.0) * (input <= 1.0)).sum().item()
+    # PyTorch checks the range (NaN fails it too): on the CPU, where reading it costs no sync.
+    inside = input.numel() if input.is_cuda else ((input >= 0.0) * (input <= 1.0)).sum().item()
     if inside != input.numel():
         raise RuntimeError(
             "[binary_cross_entropy] all elements of input should be between 0 and 1, got "
