@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import mytensor as mt
 
-from tests.ops.op_table import ROWS
+from tests.ops.op_table import COMPOSED, ROWS
 
 # _C functions that are not tensor ops (runtime, metadata, helpers used by autograd itself).
 NOT_OPS = {
@@ -40,29 +40,6 @@ NOT_OPS = {
     "check_device_errors",
     "check_convertible",
     "check_inplace_cast",
-}
-
-# Functionals composed in Python from differentiable ops, with no _C op of their own (issue #14):
-# their rows are named after the functional, and each must have one.
-COMPOSED = {
-    "silu",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "softplus",
-    "mish",
-    "hardswish",
-    "hardsigmoid",
-    "prelu",
-    "mse_loss",
-    "l1_loss",
-    "smooth_l1_loss",
-    "huber_loss",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "kl_div",
-    "margin_ranking_loss",
-    "cosine_embedding_loss",
 }
 
 

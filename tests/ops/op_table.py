@@ -16,6 +16,29 @@ from dataclasses import dataclass, field
 import mytensor as mt
 import numpy as np
 
+# Functionals composed in Python from differentiable ops, with no _C op of their own (issue #14):
+# their rows are named after the functional, and each must have one.
+COMPOSED = {
+    "silu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "softplus",
+    "mish",
+    "hardswish",
+    "hardsigmoid",
+    "prelu",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "margin_ranking_loss",
+    "cosine_embedding_loss",
+}
+
 FAMILIES = [
     "elementwise",
     "shape",
