@@ -13,8 +13,6 @@ namespace {
 
 namespace fn = mytensor::functors;
 
-// bool is x != 0, as in PyTorch; other conversions are C++ casts.
-
 template <class T>
 struct FillValue {
   T value;
