@@ -496,6 +496,23 @@ def getitem_case(draw, name=None):
     return _case("getitem", "x0[x1]", [x, idx])
 
 
+# The shape functions of issue #14 (their own generator, below).
+ISSUE14_NAMES = (
+    "split",
+    "chunk",
+    "unbind",
+    "narrow",
+    "movedim",
+    "unflatten",
+    "repeat",
+    "tile",
+    "roll",
+    "tril",
+    "triu",
+    "outer",
+    "meshgrid",
+)
+
 SHAPE_NAMES = [
     "reshape",
     "view",
@@ -516,19 +533,7 @@ SHAPE_NAMES = [
     "expand_as",
     "reshape_as",
     "view_as",
-    "split",
-    "chunk",
-    "unbind",
-    "narrow",
-    "movedim",
-    "unflatten",
-    "repeat",
-    "tile",
-    "roll",
-    "tril",
-    "triu",
-    "outer",
-    "meshgrid",
+    *ISSUE14_NAMES,
 ]
 
 
@@ -616,23 +621,6 @@ def shape_case(draw, name=None):
         pad = pad[:-1]
     value = draw(st.one_of(st.just(0), small_scalars, st.sampled_from([NAN, 1e38, -INF])))
     return _case(name, "F.pad(x0, p, value=v)", [x], p=pad, v=value)
-
-
-ISSUE14_NAMES = (
-    "split",
-    "chunk",
-    "unbind",
-    "narrow",
-    "movedim",
-    "unflatten",
-    "repeat",
-    "tile",
-    "roll",
-    "tril",
-    "triu",
-    "outer",
-    "meshgrid",
-)
 
 
 @st.composite
