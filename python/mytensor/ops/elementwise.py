@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from mytensor import _C
+from mytensor import _dtype as _dt
 from mytensor._tensor import Tensor
 from mytensor.autograd.function import Function
 from mytensor.ops._util import as_tensor, native, scalar_value, sum_to
@@ -352,9 +353,7 @@ def _promoted(a, b, op: str, wrap_ints: bool = True):
     (the cast is recorded by autograd)."""
     a, b = _pair(a, b, op, wrap_ints)
     if (a.requires_grad or b.requires_grad) and a.dtype is not b.dtype:
-        from mytensor._dtype import from_c
-
-        common = from_c(_C.result_type(a._impl, b._impl))
+        common = _dt.from_c(_C.result_type(a._impl, b._impl))
         a, b = a.to(common), b.to(common)
     return a, b
 
@@ -426,12 +425,6 @@ def square(x):
     return Mul.apply(x, x)
 
 
-def _bool_dtype():
-    from mytensor._dtype import bool_
-
-    return bool_
-
-
 def _times_alpha(a, b, alpha, op):
     """b * alpha for add/sub. As in PyTorch alpha takes no part in type promotion: with two
     bool operands it is cast to bool, so bool + bool * 0 stays bool; a float alpha needs a
@@ -442,7 +435,7 @@ def _times_alpha(a, b, alpha, op):
     result = check_alpha(ta, tb, alpha, op)
     if alpha == 1:
         return b
-    if result is _bool_dtype():
+    if result is _dt.bool_:
         return tb if alpha else mul(tb, False)
     # alpha scales b in the result's dtype: uint8 b * -2 would wrap before a float64 a - b * -2
     return mul(tb if tb.dtype is result else tb.to(result), alpha)
@@ -450,11 +443,9 @@ def _times_alpha(a, b, alpha, op):
 
 def check_alpha(ta, tb, alpha, op):
     """The result dtype of ``ta (op) tb``, after checking that `alpha` suits it (add/sub)."""
-    from mytensor._dtype import from_c
-
-    result = from_c(_C.result_type(ta._impl, tb._impl))
+    result = _dt.from_c(_C.result_type(ta._impl, tb._impl))
     if isinstance(alpha, (bool, np.bool_)):
-        if result is not _bool_dtype():
+        if result is not _dt.bool_:
             raise RuntimeError(
                 f"[{op}] Boolean alpha only supported for Boolean results, got {result}"
             )
@@ -523,12 +514,6 @@ def minimum(a, b):
     return _binary(Minimum, "minimum", a, b)
 
 
-def _default_float():
-    from mytensor._dtype import get_default_dtype
-
-    return get_default_dtype()
-
-
 def _is_float_bound(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
 
@@ -545,7 +530,7 @@ def _clamp_bound(x, value, name: str, floating: bool):
             raise RuntimeError(
                 f"[clamp] {name} {int(value)} is outside the range of {x.dtype.name}"
             )
-        result = x.dtype if x.dtype.is_floating_point else _default_float()
+        result = x.dtype if x.dtype.is_floating_point else _dt.get_default_dtype()
         _C.check_convertible(v, result._c, "clamp")
     return v
 
