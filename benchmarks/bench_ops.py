@@ -21,6 +21,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import table, time_fn  # noqa: E402
 
 CONV_LAYERS = [(3, 32, 32), (32, 32, 32), (32, 64, 16), (64, 64, 16), (64, 128, 8), (128, 128, 8)]
+# ResNet-18 for CIFAR at batch 256 (issue #12): (cin, cout, input size, kernel, stride, padding).
+# PyTorch runs them channels-last, its fastest layout (cuDNN's NHWC kernels, no transposes).
+RESNET_CONVS = [
+    (64, 64, 32, 3, 1, 1),
+    (64, 128, 32, 3, 2, 1),
+    (64, 128, 32, 1, 2, 0),
+    (128, 128, 16, 3, 1, 1),
+    (256, 256, 8, 3, 1, 1),
+    (512, 512, 4, 3, 1, 1),
+]
 
 
 def main() -> None:
@@ -113,6 +123,38 @@ def main() -> None:
                 go._impl, xi._impl, list(w.shape), [1, 1], [1, 1], [1, 1], 1
             ),
             lambda: torch.nn.grad.conv2d_weight(txi, tw.shape, tgo, padding=1),
+            flops=flops,
+        )
+
+    rbatch = 8 if args.quick else 256
+    cl = torch.channels_last
+    for cin, cout, hw, k, st, pd in RESNET_CONVS:
+        xi, txi = pair(rbatch, cin, hw, hw)
+        w, tw = pair(cout, cin, k, k)
+        ohw = (hw + 2 * pd - k) // st + 1
+        go, tgo = pair(rbatch, cout, ohw, ohw)
+        txi, tw, tgo = txi.to(memory_format=cl), tw.to(memory_format=cl), tgo.to(memory_format=cl)
+        flops = 2 * rbatch * cout * ohw * ohw * cin * k * k
+        tag = f"resnet conv {cin}->{cout} {hw}x{hw} k{k} s{st} b{rbatch}"
+        sv, pv = [st, st], [pd, pd]
+        bench(
+            f"{tag} fwd",
+            lambda: _C.conv2d(xi._impl, w._impl, None, sv, pv, [1, 1], 1),
+            lambda: torch.nn.functional.conv2d(txi, tw, stride=st, padding=pd),
+            flops=flops,
+        )
+        bench(
+            f"{tag} dgrad",
+            lambda: _C.conv2d_backward_input(go._impl, w._impl, list(xi.shape), sv, pv, [1, 1], 1),
+            lambda: torch.nn.grad.conv2d_input(txi.shape, tw, tgo, stride=st, padding=pd),
+            flops=flops,
+        )
+        bench(
+            f"{tag} wgrad",
+            lambda: _C.conv2d_backward_weight(
+                go._impl, xi._impl, list(w.shape), sv, pv, [1, 1], 1
+            ),
+            lambda: torch.nn.grad.conv2d_weight(txi, tw.shape, tgo, stride=st, padding=pd),
             flops=flops,
         )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One call on the lent GPU machine: build, run the CUDA tests, then the benchmarks.
-#   bash benchmarks/gpu_run.sh [build|test|sanitize|sanitize_graphs|racecheck|ops|train|speed|all]...
+#   bash benchmarks/gpu_run.sh [build|test|sanitize|sanitize_graphs|racecheck|ops|train|speed|
+#                               conv|models|all]...
 # Logs go to $OUT (the device tool's return folder) or ./gpu-logs. Data: .devdata/ holds the
 # CIFAR-10 archive and prepare.py (copied from ../shared/cifar10, carried by the device tool).
 set -uo pipefail
@@ -49,6 +50,20 @@ run_speed() {
 run_ops() {
   timeout 300 python3 benchmarks/bench_ops.py 2>&1 | tee "$OUT/bench_ops.log"
 }
+run_conv() {
+  # The Hopper convolutions (issue #12): their tests, the TF32 and sm90 GEMM tests beside them,
+  # then memcheck over a few geometries (full tiles, partial tiles, wide images, ragged channels).
+  MYTENSOR_REQUIRE_CUDA=1 timeout 300 python3 -m pytest -q -p no:cacheprovider \
+    tests/ops/test_conv_sm90.py tests/ops/test_tf32.py tests/ops/test_gemm_sm90.py 2>&1 \
+    | tail -40 | tee "$OUT/conv_tests.log"
+  MYTENSOR_REQUIRE_CUDA=1 timeout 240 compute-sanitizer --tool memcheck --error-exitcode 1 \
+    python3 -m pytest -q -x -p no:cacheprovider tests/ops/test_conv_sm90.py \
+    -k "case0 or case5 or case6 or case9 or case14" 2>&1 | tail -8 | tee "$OUT/memcheck_conv.log"
+}
+run_models() {
+  timeout 300 python3 benchmarks/bench_models.py --models "${MODELS:-resnet18}" --steps 20 \
+    2>&1 | tee "$OUT/bench_models.log" | tail -12
+}
 run_racecheck() {
   # Shared-memory races in the kernels that use shared memory (reductions, GEMM, conv, norm).
   MYTENSOR_REQUIRE_CUDA=1 timeout 300 compute-sanitizer --tool racecheck --error-exitcode 1 \
@@ -70,7 +85,7 @@ run_train() {
 for s in "${steps[@]}"; do
   case "$s" in
     all) run_build; run_test; run_ops ;;
-    build|test|sanitize|sanitize_graphs|racecheck|ops|train|speed) "run_$s" ;;
+    build|test|sanitize|sanitize_graphs|racecheck|ops|train|speed|conv|models) "run_$s" ;;
     *) echo "unknown step $s"; exit 2 ;;
   esac
 done

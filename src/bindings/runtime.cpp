@@ -8,6 +8,9 @@
 
 #include "core/allocator.h"
 #include "cuda/runtime.h"
+#if defined(MYTENSOR_SM90A)
+#include "cuda/conv_sm90.h"
+#endif
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -22,6 +25,16 @@ void init_runtime(nb::module_& m) {
 #endif
   });
   m.def("cuda_is_available", &cuda::is_available);
+  m.def(
+      "cuda_sm90_conv_launches",
+      []() -> int64_t {
+#if defined(MYTENSOR_SM90A)
+        return cuda::conv_sm90_launches();
+#else
+        return 0;
+#endif
+      },
+      "How many convolution passes ran on the Hopper (sm_90a) kernels in this process.");
   m.def("cuda_device_count", &cuda::device_count);
   m.def("cuda_synchronize", &cuda::synchronize, "device"_a = 0);
   m.def("cuda_memory_allocated", &cuda::memory_allocated, "device"_a = 0);

@@ -8,8 +8,13 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "cuda/gemm.h"
+#if defined(MYTENSOR_SM90A)
+#include "cuda/conv_sm90.h"
+#endif
 #include "cuda/kernels.h"
 #include "cuda/launch.cuh"
 #include "cuda/mma.cuh"
@@ -510,6 +515,24 @@ bool use_implicit_gemm(const ConvGeometry& g, DType dtype, int device) {
          g.n * g.h * g.w < limit && g.c * g.kh * g.kw < limit && g.o * g.kh * g.kw < limit;
 }
 
+#if defined(MYTENSOR_SM90A)
+// The Hopper kernels of conv_sm90.cu serve float32 with TF32 allowed and groups == 1 (each
+// declines the geometries it does not cover). MYTENSOR_CONV=igemm (read once) keeps them off, for
+// benchmarks and tests that compare the two paths.
+bool use_sm90(const ConvGeometry& g, DType dtype) {
+  static const bool disabled = [] {
+    const char* v = std::getenv("MYTENSOR_CONV");
+    return v != nullptr && std::string(v) == "igemm";
+  }();
+  return !disabled && dtype == DType::Float32 && allow_tf32_conv() && g.groups == 1;
+}
+
+Conv2dGeom sm90_geom(const ConvGeometry& g) {
+  return {g.n,  g.c,  g.h,  g.w,  g.o,  g.kh,  g.kw,  g.oh, g.ow, g.p.stride_h, g.p.stride_w,
+          g.p.pad_h, g.p.pad_w, g.p.dilation_h, g.p.dilation_w};
+}
+#endif
+
 }  // namespace
 
 void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
@@ -517,6 +540,13 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
   ConvGeometry g(x.shape(), w.shape(), out.shape(), p);
   if (g.n == 0 || g.o == 0 || g.ohw == 0) return;
   LaunchContext ctx(out);
+#if defined(MYTENSOR_SM90A)
+  if (use_sm90(g, out.dtype()) &&
+      conv2d_sm90(x, w, bias.defined() ? bias.data<float>() : nullptr, sm90_geom(g), out,
+                  ctx.device, ctx.stream)) {
+    return;
+  }
+#endif
   if (use_implicit_gemm(g, out.dtype(), ctx.device)) {
     IgemmParams ip{};
     ip.m = g.o, ip.n = g.n * g.ohw, ip.k = g.ckk;
@@ -584,6 +614,12 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, const Conv2d
     return;
   }
   LaunchContext ctx(grad_in);
+#if defined(MYTENSOR_SM90A)
+  if (use_sm90(g, grad_in.dtype()) &&
+      conv2d_backward_input_sm90(grad_out, w, sm90_geom(g), grad_in, ctx.device, ctx.stream)) {
+    return;
+  }
+#endif
   if (g.p.stride_h == 1 && g.p.stride_w == 1 && use_implicit_gemm(g, grad_in.dtype(), ctx.device)) {
     // A = w with out and in channels swapped: (C, O, KH, KW), a small copy.
     Tensor wt = Tensor::empty({g.c, g.o, g.kh, g.kw}, w.dtype(), w.device());
@@ -659,6 +695,12 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Conv2
     return;
   }
   LaunchContext ctx(grad_w);
+#if defined(MYTENSOR_SM90A)
+  if (use_sm90(g, grad_w.dtype()) &&
+      conv2d_backward_weight_sm90(grad_out, x, sm90_geom(g), grad_w, ctx.device, ctx.stream)) {
+    return;
+  }
+#endif
   if (use_implicit_gemm(g, grad_w.dtype(), ctx.device)) {
     IgemmParams ip{};
     ip.m = g.o, ip.n = g.ckk, ip.k = g.n * g.ohw;

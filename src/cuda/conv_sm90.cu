@@ -1,0 +1,565 @@
+// Hopper (sm_90a) implicit-GEMM convolutions on wgmma tensor cores, fed by the bulk tensor copy
+// engine (TMA) through an mbarrier ring: the pipeline of gemm_sm90.cu (one producer warpgroup,
+// two consumer warpgroups of 64 rows, persistent CTAs), with the im2col done by the copy engine.
+// A k-tile is 32 floats (128 bytes) of K, one SWIZZLE_128B row per GEMM row, in both operands.
+//
+// Forward (and the stride-1 input gradient, the same product with the roles renamed):
+//   D[pixel, o] = sum over taps (i, j) and channels c of X[pixel shifted by the tap, c] W[o, tap, c]
+//   M = output pixels, N = output channels, K = taps x channels. The A box is a (tn, th, tw)
+//   block of output pixels x 32 channels of a channels-last (NHWC) copy of the input: one TMA
+//   load per k-tile at the tap's offset, with the convolution stride as the box's element stride
+//   and the padding as out-of-bounds zero fill. B is the weight as (o, tap, c). The epilogue
+//   writes NCHW (plus the bias).
+// Weight gradient (stride 1):
+//   dW[o, c, tap] = sum over pixels p of dY[o, p] X[c, p shifted by the tap]
+//   M = O, N = C, K = pixels, read straight from the NCHW tensors: a k-tile is a 32-pixel
+//   rectangle of one image (rh rows of rw columns), so both boxes are K-major. The pixels are
+//   split across CTAs; each split writes its partial (tap, o, c) product to a workspace that a
+//   second kernel sums (deterministic, no atomics) into (o, c, kh, kw).
+//
+// Two numbers (METHOD.md), ResNet-18's 64->64 3x3 layer at 32x32, batch 256, forward: 19.3 GFLOP
+// at ~495 TFLOP/s dense tf32 = 39 us; 67 MB in + 67 MB out (+ 134 MB for the NHWC copy) at
+// 4.8 TB/s = 28 (56) us: both matter, which is why channels-last activations are the next step.
+#include <cuda.h>
+#include <cuda_runtime.h>
+#include <cudaTypedefs.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdint>
+
+#include "core/check.h"
+#include "core/tensor_impl.h"
+#include "cuda/conv_sm90.h"
+#include "cuda/cuda_check.h"
+#include "cuda/sm90.cuh"
+
+namespace mytensor::cuda {
+
+namespace {
+
+using namespace sm90;  // NOLINT: the PTX wrappers
+
+constexpr int kRows = 128;     // CTA tile rows: two consumer warpgroups of 64
+constexpr int kKBytes = 128;   // one k-tile: 32 floats of K, one swizzle row
+constexpr int kBK = 32;
+constexpr int kConsumers = 2;
+constexpr int kCtaThreads = 128 * (1 + kConsumers);
+constexpr int kProducerRegs = 40, kConsumerRegs = 232;
+constexpr int kABytes = kRows * kKBytes;  // 16 KiB
+
+template <int BN>
+struct Ring {
+  static constexpr int kBBytes = BN * kKBytes;
+  static constexpr int kStageBytes = kABytes + kBBytes;
+  static constexpr int kStages = (192 * 1024) / kStageBytes;  // BN 64: 8, 128: 6, 256: 4
+  // + 1 KiB to align the ring to the 1024-byte swizzle atom, + the barriers
+  static constexpr int kSmemBytes = kStages * kStageBytes + 1024 + 2 * kStages * 8;
+};
+
+std::atomic<int64_t> g_launches{0};
+
+// ---- the two problems --------------------------------------------------------------------------
+
+// Forward-shaped: an output grid (n, oh, ow) of `cout` channels from a channels-last input, tile
+// = 128 pixels as a (tn, th, tw) box (powers of two), x cout-tile of BN.
+struct Fprop {
+  int n, oh, ow, cout;
+  int tw_log, th_log;
+  int tiles_x, tiles_y, tiles_o;
+  int64_t tiles;
+  int cblocks, kw, ktiles;
+  int s_h, s_w, off_h, off_w, step_h, step_w;  // input = out * s + off + tap * step
+  int bn;
+  int64_t ohw;
+  float* out;
+  const float* bias;
+
+  __device__ __forceinline__ int64_t count() const { return tiles; }
+  __device__ __forceinline__ void range(int64_t, int* b, int* e) const {
+    *b = 0;
+    *e = ktiles;
+  }
+  __device__ __forceinline__ void origin(int64_t t, int* n0, int* y0, int* x0, int* o0) const {
+    const int64_t p = t / tiles_o;
+    *o0 = static_cast<int>(t - p * tiles_o) * bn;
+    const int64_t q = p / tiles_x;
+    *x0 = static_cast<int>(p - q * tiles_x) << tw_log;
+    const int64_t nt = q / tiles_y;
+    *y0 = static_cast<int>(q - nt * tiles_y) << th_log;
+    *n0 = static_cast<int>(nt) << (7 - tw_log - th_log);
+  }
+  __device__ __forceinline__ void load(int64_t t, int kt, uint32_t sa, uint32_t sb, uint32_t bar,
+                                       const CUtensorMap* ta, const CUtensorMap* tb) const {
+    int n0, y0, x0, o0;
+    origin(t, &n0, &y0, &x0, &o0);
+    const int tap = kt / cblocks, cb = kt - tap * cblocks;
+    const int i = tap / kw, j = tap - i * kw;
+    tma_load(sa, ta, bar, cb * kBK, x0 * s_w + off_w + j * step_w, y0 * s_h + off_h + i * step_h,
+             n0);
+    tma_load3(sb, tb, bar, cb * kBK, tap, o0);
+  }
+  // C from one consumer thread's registers (the m64nN accumulator layout: warp w of the
+  // warpgroup holds rows 16w..16w+15; register 4i+2h+e is row 16w + lane/4 + 8h, column
+  // 8i + 2(lane%4) + e). Rows are pixels of the box, columns output channels: NCHW stores, eight
+  // consecutive pixels per channel and warp.
+  template <int BN>
+  __device__ __forceinline__ void store(int64_t t, const float (&acc)[BN / 2], int cw,
+                                        int tid) const {
+    int n0, y0, x0, o0;
+    origin(t, &n0, &y0, &x0, &o0);
+    const int warp = tid >> 5, lane = tid & 31;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = cw * 64 + warp * 16 + (lane >> 2) + 8 * h;
+      const int x = x0 + (r & ((1 << tw_log) - 1));
+      const int y = y0 + ((r >> tw_log) & ((1 << th_log) - 1));
+      const int s = n0 + (r >> (tw_log + th_log));
+      if (x >= ow || y >= oh || s >= n) continue;
+      float* base = out + static_cast<int64_t>(s) * cout * ohw + static_cast<int64_t>(y) * ow + x;
+#pragma unroll
+      for (int i = 0; i < BN / 8; ++i) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int o = o0 + i * 8 + (lane & 3) * 2 + e;
+          if (o < cout) {
+            const float b = bias != nullptr ? bias[o] : 0.0f;
+            base[static_cast<int64_t>(o) * ohw] = acc[4 * i + 2 * h + e] + b;
+          }
+        }
+      }
+    }
+  }
+};
+
+// Weight-gradient-shaped: M = O rows, N = C columns per tap, K = the pixels of all images in
+// 32-pixel rectangles (rh rows of 1 << rw_log columns), split across CTAs.
+struct Wgrad {
+  int o, c, taps, kw;
+  int rw_log, rh, rects_x, rects;
+  int ktotal, kps;  // k-tiles in all, per split
+  int tiles_m, tiles_n, splits;
+  int64_t tiles;
+  int off_h, off_w, step_h, step_w;
+  int bn;
+  float* ws;  // (splits, taps, o, c)
+
+  __device__ __forceinline__ int64_t count() const { return tiles; }
+  __device__ __forceinline__ void split(int64_t t, int* s, int* tap, int* m0, int* c0) const {
+    const int tn = static_cast<int>(t % tiles_n);
+    t /= tiles_n;
+    const int tm = static_cast<int>(t % tiles_m);
+    t /= tiles_m;
+    *tap = static_cast<int>(t % taps);
+    *s = static_cast<int>(t / taps);
+    *m0 = tm * kRows;
+    *c0 = tn * bn;
+  }
+  __device__ __forceinline__ void range(int64_t t, int* b, int* e) const {
+    int s, tap, m0, c0;
+    split(t, &s, &tap, &m0, &c0);
+    *b = s * kps;
+    *e = min(*b + kps, ktotal);
+  }
+  __device__ __forceinline__ void load(int64_t t, int kt, uint32_t sa, uint32_t sb, uint32_t bar,
+                                       const CUtensorMap* ta, const CUtensorMap* tb) const {
+    int s, tap, m0, c0;
+    split(t, &s, &tap, &m0, &c0);
+    const int img = kt / rects, q = kt - img * rects;
+    const int qy = q / rects_x, qx = q - qy * rects_x;
+    const int x0 = qx << rw_log, y0 = qy * rh;
+    const int i = tap / kw, j = tap - i * kw;
+    tma_load(sa, ta, bar, x0, y0, m0, img);
+    tma_load(sb, tb, bar, x0 + off_w + j * step_w, y0 + off_h + i * step_h, c0, img);
+  }
+  template <int BN>
+  __device__ __forceinline__ void store(int64_t t, const float (&acc)[BN / 2], int cw,
+                                        int tid) const {
+    int s, tap, m0, c0;
+    split(t, &s, &tap, &m0, &c0);
+    const int warp = tid >> 5, lane = tid & 31;
+    float* w = ws + (static_cast<int64_t>(s) * taps + tap) * o * c;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = m0 + cw * 64 + warp * 16 + (lane >> 2) + 8 * h;
+      if (row >= o) continue;
+      float* wrow = w + static_cast<int64_t>(row) * c;
+#pragma unroll
+      for (int i = 0; i < BN / 8; ++i) {
+        const int col = c0 + i * 8 + (lane & 3) * 2;
+        if (col < c) wrow[col] = acc[4 * i + 2 * h];
+        if (col + 1 < c) wrow[col + 1] = acc[4 * i + 2 * h + 1];
+      }
+    }
+  }
+};
+
+// ---- the kernel (the ring and roles of gemm_sm90.cu) ------------------------------------------
+
+template <class P, int BN>
+__global__ void __launch_bounds__(kCtaThreads, 1)
+    conv_sm90_kernel(const __grid_constant__ CUtensorMap tmap_a,
+                     const __grid_constant__ CUtensorMap tmap_b, const P p) {
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using R = Ring<BN>;
+  constexpr int kStages = R::kStages;
+  extern __shared__ uint8_t smem_raw[];
+  const uint32_t raw = smem_u32(smem_raw);
+  const uint32_t ring = (raw + 1023) & ~1023u;
+  const uint32_t sa = ring, sb = ring + kStages * kABytes;
+  const uint32_t full0 = ring + kStages * R::kStageBytes, empty0 = full0 + kStages * 8;
+  const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < kStages; ++s) {
+      mbar_init(full0 + 8 * s, 1);                // the producer's arrive + the TMA bytes
+      mbar_init(empty0 + 8 * s, kConsumers * 4);  // one arrive per consumer warp
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+
+  if (wg == 0) {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kProducerRegs));
+    if (tid == 0) {
+      asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(&tmap_a))
+                   : "memory");
+      asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(&tmap_b))
+                   : "memory");
+      int stage = 0;
+      uint32_t phase = 0;
+      for (int64_t t = blockIdx.x; t < p.count(); t += gridDim.x) {
+        int kb, ke;
+        p.range(t, &kb, &ke);
+        for (int kt = kb; kt < ke; ++kt) {
+          mbar_wait(empty0 + 8 * stage, phase ^ 1);
+          const uint32_t full = full0 + 8 * stage;
+          mbar_arrive_expect_tx(full, R::kStageBytes);
+          p.load(t, kt, sa + stage * kABytes, sb + stage * R::kBBytes, full, &tmap_a, &tmap_b);
+          if (++stage == kStages) {
+            stage = 0;
+            phase ^= 1;
+          }
+        }
+      }
+    }
+  } else {
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegs));
+    const int cw = wg - 1;  // consumer warpgroup: rows 64 * cw .. 64 * cw + 63 of the tile
+    const bool arrives = (tid & 31) == 0;
+    int stage = 0;
+    uint32_t phase = 0;
+    for (int64_t t = blockIdx.x; t < p.count(); t += gridDim.x) {
+      int kb, ke;
+      p.range(t, &kb, &ke);
+      float acc[BN / 2];
+#pragma unroll
+      for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+      fence_regs(acc);
+      int prev = -1;
+      for (int kt = kb; kt < ke; ++kt) {
+        mbar_wait(full0 + 8 * stage, phase);
+        const uint64_t da = smem_desc(sa + stage * kABytes + cw * 64 * kKBytes);
+        const uint64_t db = smem_desc(sb + stage * R::kBBytes);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < kKBytes / 32; ++kk) {  // 32 bytes of K (k8 tf32) per wgmma
+          wgmma_tile<float, BN>(acc, da + 2 * kk, db + 2 * kk);
+        }
+        wgmma_commit();
+        wgmma_wait<1>();  // the previous k-tile's products are done: its stage may be refilled
+        fence_regs(acc);
+        if (prev >= 0 && arrives) mbar_arrive(empty0 + 8 * prev);
+        prev = stage;
+        if (++stage == kStages) {
+          stage = 0;
+          phase ^= 1;
+        }
+      }
+      wgmma_wait<0>();
+      fence_regs(acc);
+      if (prev >= 0 && arrives) mbar_arrive(empty0 + 8 * prev);
+      p.template store<BN>(t, acc, cw, tid);
+    }
+  }
+#else
+  __trap();  // only the sm_90a pass has the kernel; the host launches it on 9.0 devices only
+#endif
+}
+
+// dst[b][j][i] = src[b][i][j] for src (batches, rows, cols): NCHW -> NHWC and the weight
+// permutations, through a 32 x 33 shared tile so that reads and writes are both coalesced.
+__global__ void __launch_bounds__(256)
+    transpose_kernel(const float* __restrict__ src, float* __restrict__ dst, int64_t batches,
+                     int64_t rows, int64_t cols) {
+  __shared__ float tile[32][33];
+  const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
+  const int64_t rt = (rows + 31) / 32, ct = (cols + 31) / 32;
+  for (int64_t w = blockIdx.x; w < batches * rt * ct; w += gridDim.x) {
+    const int64_t b = w / (rt * ct), rc = w - b * rt * ct;
+    const int64_t r0 = (rc / ct) * 32, c0 = (rc % ct) * 32;
+    const float* s = src + b * rows * cols;
+    float* d = dst + b * rows * cols;
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+      const int64_t r = r0 + ty + 8 * q, cidx = c0 + tx;
+      if (r < rows && cidx < cols) tile[ty + 8 * q][tx] = s[r * cols + cidx];
+    }
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+      const int64_t cidx = c0 + ty + 8 * q, r = r0 + tx;
+      if (r < rows && cidx < cols) d[cidx * rows + r] = tile[tx][ty + 8 * q];
+    }
+    __syncthreads();
+  }
+}
+
+// grad_w[o][c][tap] = sum over splits of ws[split][tap][o][c].
+__global__ void __launch_bounds__(256)
+    wgrad_sum_kernel(const float* __restrict__ ws, int splits, int taps, int64_t oc,
+                     float* __restrict__ out) {
+  const int64_t total = oc * taps;
+  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t occ = idx / taps;
+    const int tap = static_cast<int>(idx - occ * taps);
+    float v = 0.0f;
+    for (int s = 0; s < splits; ++s) v += ws[(static_cast<int64_t>(s) * taps + tap) * oc + occ];
+    out[idx] = v;
+  }
+}
+
+// ---- host side ---------------------------------------------------------------------------------
+
+void after_launch(cudaStream_t stream) {
+  MT_CUDA_CHECK(cudaGetLastError());
+  if (sync_after_launch()) MT_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+int grid_size(int64_t work, int device) {
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(work, device_info(device).sms * 8)));
+}
+
+void transpose(const float* src, float* dst, int64_t batches, int64_t rows, int64_t cols,
+               int device, cudaStream_t stream) {
+  const int64_t tiles = batches * ((rows + 31) / 32) * ((cols + 31) / 32);
+  if (tiles == 0) return;
+  transpose_kernel<<<grid_size(tiles, device), 256, 0, stream>>>(src, dst, batches, rows, cols);
+  after_launch(stream);
+}
+
+Tensor scratch(int64_t floats, int device) {
+  return Tensor::empty(Shape{std::max<int64_t>(floats, 1)}, DType::Float32,
+                       Device{DeviceType::CUDA, device});
+}
+
+template <class P, int BN>
+void launch(const CUtensorMap& ta, const CUtensorMap& tb, const P& p, int device,
+            cudaStream_t stream) {
+  static std::atomic<uint64_t> configured{0};
+  const uint64_t bit = device < 64 ? (uint64_t(1) << device) : 0;
+  constexpr int bytes = Ring<BN>::kSmemBytes;
+  if (bit == 0 || !(configured.load() & bit)) {
+    MT_CUDA_CHECK(cudaFuncSetAttribute(conv_sm90_kernel<P, BN>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+    configured.fetch_or(bit);
+  }
+  const int grid = static_cast<int>(std::min<int64_t>(p.tiles, device_info(device).sms));
+  conv_sm90_kernel<P, BN><<<grid, kCtaThreads, bytes, stream>>>(ta, tb, p);
+  after_launch(stream);
+  g_launches.fetch_add(1);
+}
+
+template <class P>
+void launch_bn(const CUtensorMap& ta, const CUtensorMap& tb, const P& p, int device,
+               cudaStream_t stream) {
+  if (p.bn == 256) {
+    launch<P, 256>(ta, tb, p, device, stream);
+  } else if (p.bn == 128) {
+    launch<P, 128>(ta, tb, p, device, stream);
+  } else {
+    launch<P, 64>(ta, tb, p, device, stream);
+  }
+}
+
+int ceil_log2(int64_t v) {
+  int l = 0;
+  while ((int64_t(1) << l) < v) ++l;
+  return l;
+}
+
+bool fits_int(std::initializer_list<int64_t> vs) {
+  for (int64_t v : vs) {
+    if (v < 0 || v > INT32_MAX / 4) return false;
+  }
+  return true;
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+// The forward-shaped pass: out (n, cout, oh, ow) NCHW from `in` (n, ih, iw, cin) channels-last
+// and wp (cout, taps, cin), with input = out * stride + off + tap * step per axis.
+bool fprop(const float* in, int64_t n, int64_t cin, int64_t ih, int64_t iw, const float* wp,
+           int64_t cout, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t s_h,
+           int64_t s_w, int64_t off_h, int64_t off_w, int64_t step_h, int64_t step_w,
+           const float* bias, float* out, int device, cudaStream_t stream) {
+  const int tw_log = std::min(ceil_log2(ow), 7);
+  const int th_log = std::min(ceil_log2(oh), 7 - tw_log);
+  const int tn_log = 7 - tw_log - th_log;
+  const int64_t tw = int64_t(1) << tw_log, th = int64_t(1) << th_log, tn = int64_t(1) << tn_log;
+  if (tw * s_w > 256 || th * s_h > 256 || s_w > 8 || s_h > 8) return false;
+  const int64_t taps = kh * kw;
+  const int64_t sms = device_info(device).sms;
+
+  Fprop p{};
+  p.n = static_cast<int>(n), p.oh = static_cast<int>(oh), p.ow = static_cast<int>(ow);
+  p.cout = static_cast<int>(cout);
+  p.tw_log = tw_log, p.th_log = th_log;
+  p.tiles_x = static_cast<int>((ow + tw - 1) / tw);
+  p.tiles_y = static_cast<int>((oh + th - 1) / th);
+  const int64_t pixel_tiles =
+      static_cast<int64_t>(p.tiles_x) * p.tiles_y * ((n + tn - 1) / tn);
+  p.bn = cout <= 64 ? 64 : (cout <= 128 || pixel_tiles * ((cout + 255) / 256) < sms ? 128 : 256);
+  p.tiles_o = static_cast<int>((cout + p.bn - 1) / p.bn);
+  p.tiles = pixel_tiles * p.tiles_o;
+  p.cblocks = static_cast<int>((cin + kBK - 1) / kBK);
+  p.kw = static_cast<int>(kw);
+  p.ktiles = static_cast<int>(taps * p.cblocks);
+  p.s_h = static_cast<int>(s_h), p.s_w = static_cast<int>(s_w);
+  p.off_h = static_cast<int>(off_h), p.off_w = static_cast<int>(off_w);
+  p.step_h = static_cast<int>(step_h), p.step_w = static_cast<int>(step_w);
+  p.ohw = oh * ow;
+  p.out = out;
+  p.bias = bias;
+
+  CUtensorMap ta, tb;
+  const int64_t es = sizeof(float);
+  const int64_t a_dims[4] = {cin, iw, ih, n};
+  const int64_t a_strides[3] = {cin * es, iw * cin * es, ih * iw * cin * es};
+  const int a_box[4] = {kBK, static_cast<int>(tw * s_w), static_cast<int>(th * s_h),
+                        static_cast<int>(tn)};
+  const int a_es[4] = {1, static_cast<int>(s_w), static_cast<int>(s_h), 1};
+  const int64_t b_dims[3] = {cin, taps, cout};
+  const int64_t b_strides[2] = {cin * es, taps * cin * es};
+  const int b_box[3] = {kBK, 1, p.bn};
+  const int ones[3] = {1, 1, 1};
+  if (!encode_tiled(&ta, tma_type<float>(), 4, in, a_dims, a_strides, a_box, a_es,
+                    CU_TENSOR_MAP_SWIZZLE_128B) ||
+      !encode_tiled(&tb, tma_type<float>(), 3, wp, b_dims, b_strides, b_box, ones,
+                    CU_TENSOR_MAP_SWIZZLE_128B)) {
+    return false;
+  }
+  launch_bn(ta, tb, p, device, stream);
+  return true;
+}
+
+bool common_ok(const Conv2dGeom& g, int device) {
+  if (device_info(device).cc != 90) return false;
+  if (g.n <= 0 || g.c <= 0 || g.o <= 0 || g.oh <= 0 || g.ow <= 0) return false;
+  return fits_int({g.n * g.c * g.h * g.w, g.n * g.o * g.oh * g.ow, g.o * g.c * g.kh * g.kw,
+                   g.h + 2 * g.pad_h + g.dil_h * g.kh, g.w + 2 * g.pad_w + g.dil_w * g.kw});
+}
+
+}  // namespace
+
+int64_t conv_sm90_launches() { return g_launches.load(); }
+
+bool conv2d_sm90(const Tensor& x, const Tensor& w, const float* bias, const Conv2dGeom& g,
+                 const Tensor& out, int device, cudaStream_t stream) {
+  if (!common_ok(g, device) || g.c % 4 != 0) return false;
+  const int64_t taps = g.kh * g.kw;
+  Tensor xh = scratch(g.n * g.h * g.w * g.c, device);
+  Tensor wp = scratch(g.o * taps * g.c, device);
+  transpose(x.data<float>(), xh.data<float>(), g.n, g.c, g.h * g.w, device, stream);
+  transpose(w.data<float>(), wp.data<float>(), g.o, g.c, taps, device, stream);
+  return fprop(xh.data<float>(), g.n, g.c, g.h, g.w, wp.data<float>(), g.o, g.kh, g.kw, g.oh,
+               g.ow, g.stride_h, g.stride_w, -g.pad_h, -g.pad_w, g.dil_h, g.dil_w, bias,
+               out.data<float>(), device, stream);
+}
+
+bool conv2d_backward_input_sm90(const Tensor& grad_out, const Tensor& w, const Conv2dGeom& g,
+                                const Tensor& grad_in, int device, cudaStream_t stream) {
+  if (!common_ok(g, device) || g.o % 4 != 0) return false;
+  if (g.stride_h != 1 || g.stride_w != 1) return false;
+  const int64_t taps = g.kh * g.kw;
+  // grad_in[s, c, y, x] = sum over (o, i, j) of grad_out[s, o, y + pad - i dil, x + pad - j dil]
+  // w[o, c, i, j]: the forward product over grad_out (channels-last) with w as (c, tap, o).
+  Tensor gh = scratch(g.n * g.oh * g.ow * g.o, device);
+  Tensor wp = scratch(g.o * taps * g.c, device);
+  transpose(grad_out.data<float>(), gh.data<float>(), g.n, g.o, g.oh * g.ow, device, stream);
+  transpose(w.data<float>(), wp.data<float>(), 1, g.o, g.c * taps, device, stream);
+  return fprop(gh.data<float>(), g.n, g.o, g.oh, g.ow, wp.data<float>(), g.c, g.kh, g.kw, g.h,
+               g.w, 1, 1, g.pad_h, g.pad_w, -g.dil_h, -g.dil_w, nullptr, grad_in.data<float>(),
+               device, stream);
+}
+
+bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const Conv2dGeom& g,
+                                 const Tensor& grad_w, int device, cudaStream_t stream) {
+  if (!common_ok(g, device)) return false;
+  if (g.stride_h != 1 || g.stride_w != 1) return false;
+  // K-tiles are 32-pixel rectangles of one image: whole rows of a narrow image, or 32-column
+  // pieces of a wide one; rows must be 16-byte multiples for the copy engine.
+  if (g.ow % 4 != 0 || g.w % 4 != 0) return false;
+  int rw_log, rh;
+  if (g.ow >= kBK) {
+    if (g.ow % kBK != 0) return false;
+    rw_log = 5, rh = 1;
+  } else {
+    if (kBK % g.ow != 0 || g.oh % (kBK / g.ow) != 0) return false;
+    rw_log = ceil_log2(g.ow), rh = static_cast<int>(kBK / g.ow);
+  }
+  const float* dy = grad_out.data<float>();
+  const float* xs = x.data<float>();
+  if (!aligned16(dy) || !aligned16(xs)) return false;
+  const int64_t taps = g.kh * g.kw, sms = device_info(device).sms;
+
+  Wgrad p{};
+  p.o = static_cast<int>(g.o), p.c = static_cast<int>(g.c), p.taps = static_cast<int>(taps);
+  p.kw = static_cast<int>(g.kw);
+  p.rw_log = rw_log, p.rh = rh;
+  p.rects_x = static_cast<int>(g.ow >> rw_log);
+  p.rects = static_cast<int>(p.rects_x * (g.oh / rh));
+  const int64_t ktotal = g.n * p.rects;
+  if (ktotal > INT32_MAX / 2) return false;
+  p.ktotal = static_cast<int>(ktotal);
+  p.bn = g.c <= 64 ? 64 : (g.c <= 128 ? 128 : 256);
+  p.tiles_m = static_cast<int>((g.o + kRows - 1) / kRows);
+  p.tiles_n = static_cast<int>((g.c + p.bn - 1) / p.bn);
+  const int64_t per_split = taps * p.tiles_m * p.tiles_n;
+  // About two waves of CTAs, each split at least 8 k-tiles deep.
+  const int64_t want = std::max<int64_t>(
+      1, std::min<int64_t>((2 * sms + per_split - 1) / per_split, ktotal / 8));
+  p.kps = static_cast<int>((ktotal + want - 1) / want);
+  p.splits = static_cast<int>((ktotal + p.kps - 1) / p.kps);
+  p.tiles = per_split * p.splits;
+  p.off_h = static_cast<int>(-g.pad_h), p.off_w = static_cast<int>(-g.pad_w);
+  p.step_h = static_cast<int>(g.dil_h), p.step_w = static_cast<int>(g.dil_w);
+  Tensor ws = scratch(static_cast<int64_t>(p.splits) * taps * g.o * g.c, device);
+  p.ws = ws.data<float>();
+
+  CUtensorMap ta, tb;
+  const int64_t es = sizeof(float);
+  const int64_t a_dims[4] = {g.ow, g.oh, g.o, g.n};
+  const int64_t a_strides[3] = {g.ow * es, g.oh * g.ow * es, g.o * g.oh * g.ow * es};
+  const int a_box[4] = {1 << rw_log, rh, kRows, 1};
+  const int64_t b_dims[4] = {g.w, g.h, g.c, g.n};
+  const int64_t b_strides[3] = {g.w * es, g.h * g.w * es, g.c * g.h * g.w * es};
+  const int b_box[4] = {1 << rw_log, rh, p.bn, 1};
+  const int ones[4] = {1, 1, 1, 1};
+  if (!encode_tiled(&ta, tma_type<float>(), 4, dy, a_dims, a_strides, a_box, ones,
+                    CU_TENSOR_MAP_SWIZZLE_128B) ||
+      !encode_tiled(&tb, tma_type<float>(), 4, xs, b_dims, b_strides, b_box, ones,
+                    CU_TENSOR_MAP_SWIZZLE_128B)) {
+    return false;
+  }
+  launch_bn(ta, tb, p, device, stream);
+  const int64_t total = g.o * g.c * taps;
+  wgrad_sum_kernel<<<grid_size((total + 255) / 256, device), 256, 0, stream>>>(
+      p.ws, p.splits, p.taps, g.o * g.c, grad_w.data<float>());
+  after_launch(stream);
+  return true;
+}
+
+}  // namespace mytensor::cuda
