@@ -37,6 +37,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cuda")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a CPU smoke run")
+    p.add_argument("--only", help="run only the rows whose name contains this (e.g. resnet)")
     args = p.parse_args()
     dev = args.device
     on_gpu = dev.startswith("cuda")
@@ -59,6 +60,8 @@ def main() -> None:
     rows = []
 
     def bench(name, mt_fn, torch_fn, flops=None, nbytes=None):
+        if args.only and args.only not in name:
+            return
         tm = time_fn(mt_fn, msync)
         tt = time_fn(torch_fn, tsync)
         extra = ""

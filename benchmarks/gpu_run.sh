@@ -48,7 +48,8 @@ run_speed() {
   done
 }
 run_ops() {
-  timeout 300 python3 benchmarks/bench_ops.py 2>&1 | tee "$OUT/bench_ops.log"
+  timeout 300 python3 benchmarks/bench_ops.py ${OPS_ONLY:+--only "$OPS_ONLY"} 2>&1 \
+    | tee "$OUT/bench_ops.log"
 }
 run_conv() {
   # The Hopper convolutions (issue #12): their tests, the TF32 and sm90 GEMM tests beside them,
@@ -58,7 +59,9 @@ run_conv() {
     | tail -40 | tee "$OUT/conv_tests.log"
   MYTENSOR_REQUIRE_CUDA=1 timeout 240 compute-sanitizer --tool memcheck --error-exitcode 1 \
     python3 -m pytest -q -x -p no:cacheprovider tests/ops/test_conv_sm90.py \
-    -k "case0 or case5 or case6 or case9 or case14" 2>&1 | tail -8 | tee "$OUT/memcheck_conv.log"
+    -k "case0 or case5 or case6 or case9 or case14" > "$OUT/memcheck_conv.log" 2>&1
+  grep -E "^=========" "$OUT/memcheck_conv.log" | head -30
+  tail -4 "$OUT/memcheck_conv.log"
 }
 run_models() {
   timeout 300 python3 benchmarks/bench_models.py --models "${MODELS:-resnet18}" --steps 20 \

@@ -12,10 +12,13 @@
 //   writes NCHW (plus the bias).
 // Weight gradient (stride 1):
 //   dW[o, c, tap] = sum over pixels p of dY[o, p] X[c, p shifted by the tap]
-//   M = O, N = C, K = pixels, read straight from the NCHW tensors: a k-tile is a 32-pixel
-//   rectangle of one image (rh rows of rw columns), so both boxes are K-major. The pixels are
-//   split across CTAs; each split writes its partial (tap, o, c) product to a workspace that a
-//   second kernel sums (deterministic, no atomics) into (o, c, kh, kw).
+//   M = O, N = C, K = pixels, read from the NCHW tensors: a k-tile is a 32-pixel rectangle of
+//   one image (rh rows of rw columns), so both boxes are K-major. The copy engine shifts a box
+//   along the rows freely but along the innermost (column) dim only by 16-byte multiples, so the
+//   column shifts of the taps come from kw shifted copies of X (X itself when every shift is a
+//   multiple of 4 columns, as for 1x1 convolutions). The pixels are split across CTAs; each split
+//   writes its partial (tap, o, c) product to a workspace that a second kernel sums
+//   (deterministic, no atomics) into (o, c, kh, kw).
 //
 // Two numbers (METHOD.md), ResNet-18's 64->64 3x3 layer at 32x32, batch 256, forward: 19.3 GFLOP
 // at ~495 TFLOP/s dense tf32 = 39 us; 67 MB in + 67 MB out (+ 134 MB for the NHWC copy) at
@@ -142,6 +145,7 @@ struct Wgrad {
   int tiles_m, tiles_n, splits;
   int64_t tiles;
   int off_h, off_w, step_h, step_w;
+  bool shifted;  // B reads the kw column-shifted copies of X (coordinate 4 = the tap column)
   int bn;
   float* ws;  // (splits, taps, o, c)
 
@@ -171,7 +175,11 @@ struct Wgrad {
     const int x0 = qx << rw_log, y0 = qy * rh;
     const int i = tap / kw, j = tap - i * kw;
     tma_load(sa, ta, bar, x0, y0, m0, img);
-    tma_load(sb, tb, bar, x0 + off_w + j * step_w, y0 + off_h + i * step_h, c0, img);
+    if (shifted) {
+      tma_load5(sb, tb, bar, x0, y0 + off_h + i * step_h, c0, img, j);
+    } else {
+      tma_load5(sb, tb, bar, x0 + off_w + j * step_w, y0 + off_h + i * step_h, c0, img, 0);
+    }
   }
   template <int BN>
   __device__ __forceinline__ void store(int64_t t, const float (&acc)[BN / 2], int cw,
@@ -313,6 +321,21 @@ __global__ void __launch_bounds__(256)
       if (r < rows && cidx < cols) d[cidx * rows + r] = tile[tx][ty + 8 * q];
     }
     __syncthreads();
+  }
+}
+
+// dst[j][r][x] = src[r][x + off + j * step] (zero outside the source row) for j < copies, source
+// rows of width w, destination rows of width dw.
+__global__ void __launch_bounds__(256)
+    shift_columns_kernel(const float* __restrict__ src, float* __restrict__ dst, int64_t rows,
+                         int w, int dw, int copies, int off, int step) {
+  const int64_t per_copy = rows * dw;
+  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+       idx < per_copy * copies; idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t j = idx / per_copy, rx = idx - j * per_copy;
+    const int64_t r = rx / dw;
+    const int x = static_cast<int>(rx - r * dw) + off + static_cast<int>(j) * step;
+    dst[idx] = x >= 0 && x < w ? src[r * w + x] : 0.0f;
   }
 }
 
@@ -501,7 +524,11 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   if (g.stride_h != 1 || g.stride_w != 1) return false;
   // K-tiles are 32-pixel rectangles of one image: whole rows of a narrow image, or 32-column
   // pieces of a wide one; rows must be 16-byte multiples for the copy engine.
-  if (g.ow % 4 != 0 || g.w % 4 != 0) return false;
+  bool shifted = false;
+  for (int64_t j = 0; j < g.kw; ++j) {
+    if ((g.dil_w * j - g.pad_w) % 4 != 0) shifted = true;
+  }
+  if (g.ow % 4 != 0 || (!shifted && g.w % 4 != 0)) return false;
   int rw_log, rh;
   if (g.ow >= kBK) {
     if (g.ow % kBK != 0) return false;
@@ -511,8 +538,8 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
     rw_log = ceil_log2(g.ow), rh = static_cast<int>(kBK / g.ow);
   }
   const float* dy = grad_out.data<float>();
-  const float* xs = x.data<float>();
-  if (!aligned16(dy) || !aligned16(xs)) return false;
+  const float* xs_src = x.data<float>();
+  if (!aligned16(dy) || (!shifted && !aligned16(xs_src))) return false;
   const int64_t taps = g.kh * g.kw, sms = device_info(device).sms;
 
   Wgrad p{};
@@ -536,22 +563,38 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   p.tiles = per_split * p.splits;
   p.off_h = static_cast<int>(-g.pad_h), p.off_w = static_cast<int>(-g.pad_w);
   p.step_h = static_cast<int>(g.dil_h), p.step_w = static_cast<int>(g.dil_w);
+  p.shifted = shifted;
   Tensor ws = scratch(static_cast<int64_t>(p.splits) * taps * g.o * g.c, device);
   p.ws = ws.data<float>();
+  Tensor xs;
+  const int64_t copies = p.shifted ? g.kw : 1;
+  // The shifted copies are as wide as the output grid: column x of copy j is column
+  // x - pad + j * dil of X.
+  const int64_t bw = p.shifted ? g.ow : g.w;
+  if (p.shifted) {
+    const int64_t rows = g.n * g.c * g.h;
+    xs = scratch(copies * rows * bw, device);
+    shift_columns_kernel<<<grid_size((copies * rows * bw + 255) / 256, device), 256, 0,
+                           stream>>>(xs_src, xs.data<float>(), rows, static_cast<int>(g.w),
+                                     static_cast<int>(bw), static_cast<int>(copies), p.off_w,
+                                     p.step_w);
+    after_launch(stream);
+  }
 
   CUtensorMap ta, tb;
   const int64_t es = sizeof(float);
   const int64_t a_dims[4] = {g.ow, g.oh, g.o, g.n};
   const int64_t a_strides[3] = {g.ow * es, g.oh * g.ow * es, g.o * g.oh * g.ow * es};
   const int a_box[4] = {1 << rw_log, rh, kRows, 1};
-  const int64_t b_dims[4] = {g.w, g.h, g.c, g.n};
-  const int64_t b_strides[3] = {g.w * es, g.h * g.w * es, g.c * g.h * g.w * es};
-  const int b_box[4] = {1 << rw_log, rh, p.bn, 1};
-  const int ones[4] = {1, 1, 1, 1};
+  const int64_t b_dims[5] = {bw, g.h, g.c, g.n, copies};
+  const int64_t b_strides[4] = {bw * es, g.h * bw * es, g.c * g.h * bw * es,
+                                g.n * g.c * g.h * bw * es};
+  const int b_box[5] = {1 << rw_log, rh, p.bn, 1, 1};
+  const int ones[5] = {1, 1, 1, 1, 1};
   if (!encode_tiled(&ta, tma_type<float>(), 4, dy, a_dims, a_strides, a_box, ones,
                     CU_TENSOR_MAP_SWIZZLE_128B) ||
-      !encode_tiled(&tb, tma_type<float>(), 4, xs, b_dims, b_strides, b_box, ones,
-                    CU_TENSOR_MAP_SWIZZLE_128B)) {
+      !encode_tiled(&tb, tma_type<float>(), 5, p.shifted ? xs.data<float>() : xs_src, b_dims,
+                    b_strides, b_box, ones, CU_TENSOR_MAP_SWIZZLE_128B)) {
     return false;
   }
   launch_bn(ta, tb, p, device, stream);

@@ -70,6 +70,16 @@ __device__ __forceinline__ void tma_load3(uint32_t dst, const CUtensorMap* map, 
       : "memory");
 }
 
+// The same for a 5-d tensor map.
+__device__ __forceinline__ void tma_load5(uint32_t dst, const CUtensorMap* map, uint32_t bar, int c0,
+                                          int c1, int c2, int c3, int c4) {
+  asm volatile(
+      "cp.async.bulk.tensor.5d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%2, %3, %4, %5, %6}], [%7];\n" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(c4), "r"(bar)
+      : "memory");
+}
+
 __device__ __forceinline__ void wgmma_fence() {
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 }
@@ -327,6 +337,10 @@ constexpr CUtensorMapDataType tma_type() {
                                   : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
 }
 
+// The copy engine also requires the start of every box (its innermost coordinate times the
+// element size, added to the base address) to be 16-byte aligned: a convolution can shift its
+// boxes freely along the outer dims but only by multiples of 16 bytes along the innermost one.
+//
 // A tiled tensor map of `rank` dims (innermost first): dims in elements, strides in bytes of dims
 // 1..rank-1 (each a multiple of 16), box and element strides per dim. False when the driver
 // refuses it (the caller falls back to the older kernels).

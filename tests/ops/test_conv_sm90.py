@@ -56,7 +56,9 @@ def _expected_sm90(case) -> int:
         rect = ow % 32 == 0
     else:
         rect = 32 % ow == 0 and oh % (32 // ow) == 0
-    wgrad = sh == sw == 1 and ow % 4 == 0 and w % 4 == 0 and rect
+    # The column shifts of the taps come from shifted copies unless all are multiples of 4.
+    shifted = any((dw * j - pw) % 4 != 0 for j in range(kw))
+    wgrad = sh == sw == 1 and ow % 4 == 0 and (shifted or w % 4 == 0) and rect
     return int(fwd) + int(dgrad) + int(wgrad)
 
 
