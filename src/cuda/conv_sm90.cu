@@ -4,16 +4,17 @@
 // A k-tile is 32 floats (128 bytes) of K, one SWIZZLE_128B row per GEMM row, in both operands.
 //
 // Forward (and the stride-1 input gradient, the same product with the roles renamed):
-//   D[pixel, o] = sum over taps (i, j) and channels c of X[pixel shifted by the tap, c] W[o, tap, c]
-//   M = output pixels, N = output channels, K = taps x channels. The A box is a (tn, th, tw)
-//   block of output pixels x 32 channels of a channels-last (NHWC) copy of the input: one TMA
-//   load per k-tile at the tap's offset, with the convolution stride as the box's element stride
-//   and the padding as out-of-bounds zero fill. B is the weight as (o, tap, c). The epilogue
-//   writes NCHW (plus the bias).
+//   D[o, pixel] = sum over taps (i, j) and channels c of W[o, tap, c] X[pixel shifted by the tap, c]
+//   M = output channels, N = output pixels, K = taps x channels. A is the weight as (o, tap, c);
+//   the B box is a (tn, th, tw) block of 128 or 256 output pixels x 32 channels of a
+//   channels-last (NHWC) copy of the input: one TMA load per k-tile at the tap's offset, with
+//   the convolution stride as the box's element stride and the padding as out-of-bounds zero
+//   fill. The epilogue writes NCHW (plus the bias), runs of consecutive pixels per channel.
 // Weight gradient (stride 1):
 //   dW[o, c, tap] = sum over pixels p of dY[o, p] X[c, p shifted by the tap]
-//   M = O, N = C, K = pixels, read from the NCHW tensors: a k-tile is a 32-pixel rectangle of
-//   one image (rh rows of rw columns), so both boxes are K-major. The copy engine shifts a box
+//   M = O, N = C, K = pixels, read from the NCHW tensors: a k-tile is a 32-column piece of an
+//   image row, so both boxes are K-major (images narrower than 32 take the older kernels: the
+//   copy engine pads narrower box rows to the 128-byte swizzle span). The copy engine shifts a box
 //   along the rows freely but along the innermost (column) dim only by 16-byte multiples, so the
 //   column shifts of the taps come from kw shifted copies of X (X itself when every shift is a
 //   multiple of 4 columns, as for 1x1 convolutions). The pixels are split across CTAs; each split
@@ -44,19 +45,22 @@ namespace {
 
 using namespace sm90;  // NOLINT: the PTX wrappers
 
-constexpr int kRows = 128;     // CTA tile rows: two consumer warpgroups of 64
-constexpr int kKBytes = 128;   // one k-tile: 32 floats of K, one swizzle row
+constexpr int kKBytes = 128;  // one k-tile: 32 floats of K, one swizzle row
 constexpr int kBK = 32;
 constexpr int kConsumers = 2;
 constexpr int kCtaThreads = 128 * (1 + kConsumers);
 constexpr int kProducerRegs = 40, kConsumerRegs = 232;
-constexpr int kABytes = kRows * kKBytes;  // 16 KiB
 
-template <int BN>
-struct Ring {
+// A CTA tile is BM x BN. BM = 128: the two consumer warpgroups take 64 rows each (m64 x BN);
+// BM = 64: they share the 64 rows and take half the columns each (m64 x BN/2), so that 64-channel
+// layers do not run half-empty 128-row tiles.
+template <int BM, int BN>
+struct Tile {
+  static constexpr int kWN = BM == 128 ? BN : BN / 2;  // columns of one warpgroup
+  static constexpr int kABytes = BM * kKBytes;
   static constexpr int kBBytes = BN * kKBytes;
   static constexpr int kStageBytes = kABytes + kBBytes;
-  static constexpr int kStages = (192 * 1024) / kStageBytes;  // BN 64: 8, 128: 6, 256: 4
+  static constexpr int kStages = std::min(8, (192 * 1024) / kStageBytes);
   // + 1 KiB to align the ring to the 1024-byte swizzle atom, + the barriers
   static constexpr int kSmemBytes = kStages * kStageBytes + 1024 + 2 * kStages * 8;
 };
@@ -65,16 +69,17 @@ std::atomic<int64_t> g_launches{0};
 
 // ---- the two problems --------------------------------------------------------------------------
 
-// Forward-shaped: an output grid (n, oh, ow) of `cout` channels from a channels-last input, tile
-// = 128 pixels as a (tn, th, tw) box (powers of two), x cout-tile of BN.
+// Forward-shaped: rows = output channels (A = the weight as (cout, tap, cin)), columns = an
+// output-pixel tile of BN pixels as a (tn, th, tw) box (powers of two) of a channels-last input
+// (B). The epilogue writes NCHW: each warp stores runs of consecutive pixels of a channel.
 struct Fprop {
   int n, oh, ow, cout;
-  int tw_log, th_log;
+  int tw_log, th_log, tn_log;
   int tiles_x, tiles_y, tiles_o;
   int64_t tiles;
   int cblocks, kw, ktiles;
   int s_h, s_w, off_h, off_w, step_h, step_w;  // input = out * s + off + tap * step
-  int bn;
+  int bm;
   int64_t ohw;
   float* out;
   const float* bias;
@@ -86,12 +91,12 @@ struct Fprop {
   }
   __device__ __forceinline__ void origin(int64_t t, int* n0, int* y0, int* x0, int* o0) const {
     const int64_t p = t / tiles_o;
-    *o0 = static_cast<int>(t - p * tiles_o) * bn;
+    *o0 = static_cast<int>(t - p * tiles_o) * bm;
     const int64_t q = p / tiles_x;
     *x0 = static_cast<int>(p - q * tiles_x) << tw_log;
     const int64_t nt = q / tiles_y;
     *y0 = static_cast<int>(q - nt * tiles_y) << th_log;
-    *n0 = static_cast<int>(nt) << (7 - tw_log - th_log);
+    *n0 = static_cast<int>(nt) << tn_log;
   }
   __device__ __forceinline__ void load(int64_t t, int kt, uint32_t sa, uint32_t sb, uint32_t bar,
                                        const CUtensorMap* ta, const CUtensorMap* tb) const {
@@ -99,36 +104,36 @@ struct Fprop {
     origin(t, &n0, &y0, &x0, &o0);
     const int tap = kt / cblocks, cb = kt - tap * cblocks;
     const int i = tap / kw, j = tap - i * kw;
-    tma_load(sa, ta, bar, cb * kBK, x0 * s_w + off_w + j * step_w, y0 * s_h + off_h + i * step_h,
+    tma_load3(sa, ta, bar, cb * kBK, tap, o0);
+    tma_load(sb, tb, bar, cb * kBK, x0 * s_w + off_w + j * step_w, y0 * s_h + off_h + i * step_h,
              n0);
-    tma_load3(sb, tb, bar, cb * kBK, tap, o0);
   }
   // C from one consumer thread's registers (the m64nN accumulator layout: warp w of the
   // warpgroup holds rows 16w..16w+15; register 4i+2h+e is row 16w + lane/4 + 8h, column
-  // 8i + 2(lane%4) + e). Rows are pixels of the box, columns output channels: NCHW stores, eight
-  // consecutive pixels per channel and warp.
-  template <int BN>
-  __device__ __forceinline__ void store(int64_t t, const float (&acc)[BN / 2], int cw,
+  // 8i + 2(lane%4) + e), offset by the warpgroup's (row0, col0) in the tile.
+  template <int WN>
+  __device__ __forceinline__ void store(int64_t t, const float (&acc)[WN / 2], int row0, int col0,
                                         int tid) const {
     int n0, y0, x0, o0;
     origin(t, &n0, &y0, &x0, &o0);
     const int warp = tid >> 5, lane = tid & 31;
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int r = cw * 64 + warp * 16 + (lane >> 2) + 8 * h;
-      const int x = x0 + (r & ((1 << tw_log) - 1));
-      const int y = y0 + ((r >> tw_log) & ((1 << th_log) - 1));
-      const int s = n0 + (r >> (tw_log + th_log));
-      if (x >= ow || y >= oh || s >= n) continue;
-      float* base = out + static_cast<int64_t>(s) * cout * ohw + static_cast<int64_t>(y) * ow + x;
+      const int o = o0 + row0 + warp * 16 + (lane >> 2) + 8 * h;
+      if (o >= cout) continue;
+      const float b = bias != nullptr ? bias[o] : 0.0f;
+      float* plane = out + static_cast<int64_t>(o) * ohw;
 #pragma unroll
-      for (int i = 0; i < BN / 8; ++i) {
+      for (int i = 0; i < WN / 8; ++i) {
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
-          const int o = o0 + i * 8 + (lane & 3) * 2 + e;
-          if (o < cout) {
-            const float b = bias != nullptr ? bias[o] : 0.0f;
-            base[static_cast<int64_t>(o) * ohw] = acc[4 * i + 2 * h + e] + b;
+          const int q = col0 + i * 8 + (lane & 3) * 2 + e;
+          const int x = x0 + (q & ((1 << tw_log) - 1));
+          const int y = y0 + ((q >> tw_log) & ((1 << th_log) - 1));
+          const int s = n0 + (q >> (tw_log + th_log));
+          if (x < ow && y < oh && s < n) {
+            plane[static_cast<int64_t>(s) * cout * ohw + static_cast<int64_t>(y) * ow + x] =
+                acc[4 * i + 2 * h + e] + b;
           }
         }
       }
@@ -136,17 +141,17 @@ struct Fprop {
   }
 };
 
-// Weight-gradient-shaped: M = O rows, N = C columns per tap, K = the pixels of all images in
-// 32-pixel rectangles (rh rows of 1 << rw_log columns), split across CTAs.
+// Weight-gradient-shaped: rows = O, columns = C per tap, K = the pixels of all images in
+// 32-pixel pieces of image rows, split across CTAs.
 struct Wgrad {
   int o, c, taps, kw;
-  int rw_log, rh, rects_x, rects;
-  int ktotal, kps;  // k-tiles in all, per split
+  int rects_x, rects;  // 32-column pieces per image row, per image
+  int ktotal, kps;     // k-tiles in all, per split
   int tiles_m, tiles_n, splits;
   int64_t tiles;
   int off_h, off_w, step_h, step_w;
   bool shifted;  // B reads the kw column-shifted copies of X (coordinate 4 = the tap column)
-  int bn;
+  int bm, bn;
   float* ws;  // (splits, taps, o, c)
 
   __device__ __forceinline__ int64_t count() const { return tiles; }
@@ -157,7 +162,7 @@ struct Wgrad {
     t /= tiles_m;
     *tap = static_cast<int>(t % taps);
     *s = static_cast<int>(t / taps);
-    *m0 = tm * kRows;
+    *m0 = tm * bm;
     *c0 = tn * bn;
   }
   __device__ __forceinline__ void range(int64_t t, int* b, int* e) const {
@@ -171,8 +176,7 @@ struct Wgrad {
     int s, tap, m0, c0;
     split(t, &s, &tap, &m0, &c0);
     const int img = kt / rects, q = kt - img * rects;
-    const int qy = q / rects_x, qx = q - qy * rects_x;
-    const int x0 = qx << rw_log, y0 = qy * rh;
+    const int y0 = q / rects_x, x0 = (q - y0 * rects_x) * kBK;
     const int i = tap / kw, j = tap - i * kw;
     tma_load(sa, ta, bar, x0, y0, m0, img);
     if (shifted) {
@@ -181,8 +185,8 @@ struct Wgrad {
       tma_load5(sb, tb, bar, x0 + off_w + j * step_w, y0 + off_h + i * step_h, c0, img, 0);
     }
   }
-  template <int BN>
-  __device__ __forceinline__ void store(int64_t t, const float (&acc)[BN / 2], int cw,
+  template <int WN>
+  __device__ __forceinline__ void store(int64_t t, const float (&acc)[WN / 2], int row0, int col0,
                                         int tid) const {
     int s, tap, m0, c0;
     split(t, &s, &tap, &m0, &c0);
@@ -190,12 +194,12 @@ struct Wgrad {
     float* w = ws + (static_cast<int64_t>(s) * taps + tap) * o * c;
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int row = m0 + cw * 64 + warp * 16 + (lane >> 2) + 8 * h;
+      const int row = m0 + row0 + warp * 16 + (lane >> 2) + 8 * h;
       if (row >= o) continue;
       float* wrow = w + static_cast<int64_t>(row) * c;
 #pragma unroll
-      for (int i = 0; i < BN / 8; ++i) {
-        const int col = c0 + i * 8 + (lane & 3) * 2;
+      for (int i = 0; i < WN / 8; ++i) {
+        const int col = c0 + col0 + i * 8 + (lane & 3) * 2;
         if (col < c) wrow[col] = acc[4 * i + 2 * h];
         if (col + 1 < c) wrow[col + 1] = acc[4 * i + 2 * h + 1];
       }
@@ -205,17 +209,17 @@ struct Wgrad {
 
 // ---- the kernel (the ring and roles of gemm_sm90.cu) ------------------------------------------
 
-template <class P, int BN>
+template <class P, int BM, int BN>
 __global__ void __launch_bounds__(kCtaThreads, 1)
     conv_sm90_kernel(const __grid_constant__ CUtensorMap tmap_a,
                      const __grid_constant__ CUtensorMap tmap_b, const P p) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using R = Ring<BN>;
-  constexpr int kStages = R::kStages;
+  using R = Tile<BM, BN>;
+  constexpr int kStages = R::kStages, kWN = R::kWN;
   extern __shared__ uint8_t smem_raw[];
   const uint32_t raw = smem_u32(smem_raw);
   const uint32_t ring = (raw + 1023) & ~1023u;
-  const uint32_t sa = ring, sb = ring + kStages * kABytes;
+  const uint32_t sa = ring, sb = ring + kStages * R::kABytes;
   const uint32_t full0 = ring + kStages * R::kStageBytes, empty0 = full0 + kStages * 8;
   const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
 
@@ -244,7 +248,7 @@ __global__ void __launch_bounds__(kCtaThreads, 1)
           mbar_wait(empty0 + 8 * stage, phase ^ 1);
           const uint32_t full = full0 + 8 * stage;
           mbar_arrive_expect_tx(full, R::kStageBytes);
-          p.load(t, kt, sa + stage * kABytes, sb + stage * R::kBBytes, full, &tmap_a, &tmap_b);
+          p.load(t, kt, sa + stage * R::kABytes, sb + stage * R::kBBytes, full, &tmap_a, &tmap_b);
           if (++stage == kStages) {
             stage = 0;
             phase ^= 1;
@@ -254,26 +258,27 @@ __global__ void __launch_bounds__(kCtaThreads, 1)
     }
   } else {
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegs));
-    const int cw = wg - 1;  // consumer warpgroup: rows 64 * cw .. 64 * cw + 63 of the tile
+    const int cw = wg - 1;
+    const int row0 = BM == 128 ? cw * 64 : 0, col0 = BM == 128 ? 0 : cw * kWN;
     const bool arrives = (tid & 31) == 0;
     int stage = 0;
     uint32_t phase = 0;
     for (int64_t t = blockIdx.x; t < p.count(); t += gridDim.x) {
       int kb, ke;
       p.range(t, &kb, &ke);
-      float acc[BN / 2];
+      float acc[kWN / 2];
 #pragma unroll
-      for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+      for (int i = 0; i < kWN / 2; ++i) acc[i] = 0.0f;
       fence_regs(acc);
       int prev = -1;
       for (int kt = kb; kt < ke; ++kt) {
         mbar_wait(full0 + 8 * stage, phase);
-        const uint64_t da = smem_desc(sa + stage * kABytes + cw * 64 * kKBytes);
-        const uint64_t db = smem_desc(sb + stage * R::kBBytes);
+        const uint64_t da = smem_desc(sa + stage * R::kABytes + row0 * kKBytes);
+        const uint64_t db = smem_desc(sb + stage * R::kBBytes + col0 * kKBytes);
         wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < kKBytes / 32; ++kk) {  // 32 bytes of K (k8 tf32) per wgmma
-          wgmma_tile<float, BN>(acc, da + 2 * kk, db + 2 * kk);
+          wgmma_tile<float, kWN>(acc, da + 2 * kk, db + 2 * kk);
         }
         wgmma_commit();
         wgmma_wait<1>();  // the previous k-tile's products are done: its stage may be refilled
@@ -288,7 +293,7 @@ __global__ void __launch_bounds__(kCtaThreads, 1)
       wgmma_wait<0>();
       fence_regs(acc);
       if (prev >= 0 && arrives) mbar_arrive(empty0 + 8 * prev);
-      p.template store<BN>(t, acc, cw, tid);
+      p.template store<kWN>(t, acc, row0, col0, tid);
     }
   }
 #else
@@ -378,32 +383,43 @@ Tensor scratch(int64_t floats, int device) {
                        Device{DeviceType::CUDA, device});
 }
 
-template <class P, int BN>
+template <class P, int BM, int BN>
 void launch(const CUtensorMap& ta, const CUtensorMap& tb, const P& p, int device,
             cudaStream_t stream) {
   static std::atomic<uint64_t> configured{0};
   const uint64_t bit = device < 64 ? (uint64_t(1) << device) : 0;
-  constexpr int bytes = Ring<BN>::kSmemBytes;
+  constexpr int bytes = Tile<BM, BN>::kSmemBytes;
   if (bit == 0 || !(configured.load() & bit)) {
-    MT_CUDA_CHECK(cudaFuncSetAttribute(conv_sm90_kernel<P, BN>,
+    MT_CUDA_CHECK(cudaFuncSetAttribute(conv_sm90_kernel<P, BM, BN>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
     configured.fetch_or(bit);
   }
   const int grid = static_cast<int>(std::min<int64_t>(p.tiles, device_info(device).sms));
-  conv_sm90_kernel<P, BN><<<grid, kCtaThreads, bytes, stream>>>(ta, tb, p);
+  conv_sm90_kernel<P, BM, BN><<<grid, kCtaThreads, bytes, stream>>>(ta, tb, p);
   after_launch(stream);
   g_launches.fetch_add(1);
 }
 
+// The tile shapes: BM in {64, 128}, BN in {64, 128, 256} (BM 64 with BN 64 gives m64n32 halves).
 template <class P>
-void launch_bn(const CUtensorMap& ta, const CUtensorMap& tb, const P& p, int device,
-               cudaStream_t stream) {
-  if (p.bn == 256) {
-    launch<P, 256>(ta, tb, p, device, stream);
-  } else if (p.bn == 128) {
-    launch<P, 128>(ta, tb, p, device, stream);
+void launch_tile(const CUtensorMap& ta, const CUtensorMap& tb, const P& p, int bm, int bn,
+                 int device, cudaStream_t stream) {
+  if (bm == 128) {
+    if (bn == 256) {
+      launch<P, 128, 256>(ta, tb, p, device, stream);
+    } else if (bn == 128) {
+      launch<P, 128, 128>(ta, tb, p, device, stream);
+    } else {
+      launch<P, 128, 64>(ta, tb, p, device, stream);
+    }
   } else {
-    launch<P, 64>(ta, tb, p, device, stream);
+    if (bn == 256) {
+      launch<P, 64, 256>(ta, tb, p, device, stream);
+    } else if (bn == 128) {
+      launch<P, 64, 128>(ta, tb, p, device, stream);
+    } else {
+      launch<P, 64, 64>(ta, tb, p, device, stream);
+    }
   }
 }
 
@@ -428,25 +444,38 @@ bool fprop(const float* in, int64_t n, int64_t cin, int64_t ih, int64_t iw, cons
            int64_t cout, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t s_h,
            int64_t s_w, int64_t off_h, int64_t off_w, int64_t step_h, int64_t step_w,
            const float* bias, float* out, int device, cudaStream_t stream) {
-  const int tw_log = std::min(ceil_log2(ow), 7);
-  const int th_log = std::min(ceil_log2(oh), 7 - tw_log);
-  const int tn_log = 7 - tw_log - th_log;
-  const int64_t tw = int64_t(1) << tw_log, th = int64_t(1) << th_log, tn = int64_t(1) << tn_log;
-  if (tw * s_w > 256 || th * s_h > 256 || s_w > 8 || s_h > 8) return false;
   const int64_t taps = kh * kw;
   const int64_t sms = device_info(device).sms;
+  // Rows: output channels, 64 or 128 per tile. Columns: a box of 256 output pixels, or 128
+  // when 256 would leave SMs idle.
+  const int bm = cout <= 64 ? 64 : 128;
+  auto box = [&](int log_pixels, int* tw_log, int* th_log, int* tn_log) {
+    *tw_log = std::min(ceil_log2(ow), log_pixels);
+    *th_log = std::min(ceil_log2(oh), log_pixels - *tw_log);
+    *tn_log = log_pixels - *tw_log - *th_log;
+  };
+  auto pixel_tiles = [&](int log_pixels) {
+    int a, b, c;
+    box(log_pixels, &a, &b, &c);
+    return ((ow + (int64_t(1) << a) - 1) >> a) * ((oh + (int64_t(1) << b) - 1) >> b) *
+           ((n + (int64_t(1) << c) - 1) >> c);
+  };
+  const int64_t o_tiles = (cout + bm - 1) / bm;
+  const int log_pixels = pixel_tiles(8) * o_tiles >= sms ? 8 : 7;
+  const int bn = 1 << log_pixels;
 
   Fprop p{};
   p.n = static_cast<int>(n), p.oh = static_cast<int>(oh), p.ow = static_cast<int>(ow);
   p.cout = static_cast<int>(cout);
-  p.tw_log = tw_log, p.th_log = th_log;
+  box(log_pixels, &p.tw_log, &p.th_log, &p.tn_log);
+  const int64_t tw = int64_t(1) << p.tw_log, th = int64_t(1) << p.th_log;
+  const int64_t tn = int64_t(1) << p.tn_log;
+  if (tw * s_w > 256 || th * s_h > 256 || s_w > 8 || s_h > 8) return false;
   p.tiles_x = static_cast<int>((ow + tw - 1) / tw);
   p.tiles_y = static_cast<int>((oh + th - 1) / th);
-  const int64_t pixel_tiles =
-      static_cast<int64_t>(p.tiles_x) * p.tiles_y * ((n + tn - 1) / tn);
-  p.bn = cout <= 64 ? 64 : (cout <= 128 || pixel_tiles * ((cout + 255) / 256) < sms ? 128 : 256);
-  p.tiles_o = static_cast<int>((cout + p.bn - 1) / p.bn);
-  p.tiles = pixel_tiles * p.tiles_o;
+  p.bm = bm;
+  p.tiles_o = static_cast<int>(o_tiles);
+  p.tiles = pixel_tiles(log_pixels) * o_tiles;
   p.cblocks = static_cast<int>((cin + kBK - 1) / kBK);
   p.kw = static_cast<int>(kw);
   p.ktiles = static_cast<int>(taps * p.cblocks);
@@ -459,22 +488,22 @@ bool fprop(const float* in, int64_t n, int64_t cin, int64_t ih, int64_t iw, cons
 
   CUtensorMap ta, tb;
   const int64_t es = sizeof(float);
-  const int64_t a_dims[4] = {cin, iw, ih, n};
-  const int64_t a_strides[3] = {cin * es, iw * cin * es, ih * iw * cin * es};
-  const int a_box[4] = {kBK, static_cast<int>(tw * s_w), static_cast<int>(th * s_h),
-                        static_cast<int>(tn)};
-  const int a_es[4] = {1, static_cast<int>(s_w), static_cast<int>(s_h), 1};
-  const int64_t b_dims[3] = {cin, taps, cout};
-  const int64_t b_strides[2] = {cin * es, taps * cin * es};
-  const int b_box[3] = {kBK, 1, p.bn};
+  const int64_t a_dims[3] = {cin, taps, cout};
+  const int64_t a_strides[2] = {cin * es, taps * cin * es};
+  const int a_box[3] = {kBK, 1, bm};
   const int ones[3] = {1, 1, 1};
-  if (!encode_tiled(&ta, tma_type<float>(), 4, in, a_dims, a_strides, a_box, a_es,
+  const int64_t b_dims[4] = {cin, iw, ih, n};
+  const int64_t b_strides[3] = {cin * es, iw * cin * es, ih * iw * cin * es};
+  const int b_box[4] = {kBK, static_cast<int>(tw * s_w), static_cast<int>(th * s_h),
+                        static_cast<int>(tn)};
+  const int b_es[4] = {1, static_cast<int>(s_w), static_cast<int>(s_h), 1};
+  if (!encode_tiled(&ta, tma_type<float>(), 3, wp, a_dims, a_strides, a_box, ones,
                     CU_TENSOR_MAP_SWIZZLE_128B) ||
-      !encode_tiled(&tb, tma_type<float>(), 3, wp, b_dims, b_strides, b_box, ones,
+      !encode_tiled(&tb, tma_type<float>(), 4, in, b_dims, b_strides, b_box, b_es,
                     CU_TENSOR_MAP_SWIZZLE_128B)) {
     return false;
   }
-  launch_bn(ta, tb, p, device, stream);
+  launch_tile(ta, tb, p, bm, bn, device, stream);
   return true;
 }
 
@@ -529,14 +558,9 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
     if ((g.dil_w * j - g.pad_w) % 4 != 0) shifted = true;
   }
   if (g.ow % 4 != 0 || (!shifted && g.w % 4 != 0)) return false;
-  int rw_log, rh;
-  if (g.ow >= kBK) {
-    if (g.ow % kBK != 0) return false;
-    rw_log = 5, rh = 1;
-  } else {
-    if (kBK % g.ow != 0 || g.oh % (kBK / g.ow) != 0) return false;
-    rw_log = ceil_log2(g.ow), rh = static_cast<int>(kBK / g.ow);
-  }
+  // 32-column pieces of image rows: the copy engine pads narrower rows to the 128-byte
+  // swizzle span, so narrower images take the older kernels.
+  if (g.ow % kBK != 0) return false;
   const float* dy = grad_out.data<float>();
   const float* xs_src = x.data<float>();
   if (!aligned16(dy) || (!shifted && !aligned16(xs_src))) return false;
@@ -545,14 +569,14 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   Wgrad p{};
   p.o = static_cast<int>(g.o), p.c = static_cast<int>(g.c), p.taps = static_cast<int>(taps);
   p.kw = static_cast<int>(g.kw);
-  p.rw_log = rw_log, p.rh = rh;
-  p.rects_x = static_cast<int>(g.ow >> rw_log);
-  p.rects = static_cast<int>(p.rects_x * (g.oh / rh));
+  p.rects_x = static_cast<int>(g.ow / kBK);
+  p.rects = static_cast<int>(p.rects_x * g.oh);
   const int64_t ktotal = g.n * p.rects;
   if (ktotal > INT32_MAX / 2) return false;
   p.ktotal = static_cast<int>(ktotal);
+  p.bm = g.o <= 64 ? 64 : 128;
   p.bn = g.c <= 64 ? 64 : (g.c <= 128 ? 128 : 256);
-  p.tiles_m = static_cast<int>((g.o + kRows - 1) / kRows);
+  p.tiles_m = static_cast<int>((g.o + p.bm - 1) / p.bm);
   p.tiles_n = static_cast<int>((g.c + p.bn - 1) / p.bn);
   const int64_t per_split = taps * p.tiles_m * p.tiles_n;
   // About two waves of CTAs, each split at least 8 k-tiles deep.
@@ -585,11 +609,11 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   const int64_t es = sizeof(float);
   const int64_t a_dims[4] = {g.ow, g.oh, g.o, g.n};
   const int64_t a_strides[3] = {g.ow * es, g.oh * g.ow * es, g.o * g.oh * g.ow * es};
-  const int a_box[4] = {1 << rw_log, rh, kRows, 1};
+  const int a_box[4] = {kBK, 1, p.bm, 1};
   const int64_t b_dims[5] = {bw, g.h, g.c, g.n, copies};
   const int64_t b_strides[4] = {bw * es, g.h * bw * es, g.c * g.h * bw * es,
                                 g.n * g.c * g.h * bw * es};
-  const int b_box[5] = {1 << rw_log, rh, p.bn, 1, 1};
+  const int b_box[5] = {kBK, 1, p.bn, 1, 1};
   const int ones[5] = {1, 1, 1, 1, 1};
   if (!encode_tiled(&ta, tma_type<float>(), 4, dy, a_dims, a_strides, a_box, ones,
                     CU_TENSOR_MAP_SWIZZLE_128B) ||
@@ -597,7 +621,7 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
                     b_strides, b_box, ones, CU_TENSOR_MAP_SWIZZLE_128B)) {
     return false;
   }
-  launch_bn(ta, tb, p, device, stream);
+  launch_tile(ta, tb, p, p.bm, p.bn, device, stream);
   const int64_t total = g.o * g.c * taps;
   wgrad_sum_kernel<<<grid_size((total + 255) / 256, device), 256, 0, stream>>>(
       p.ws, p.splits, p.taps, g.o * g.c, grad_w.data<float>());

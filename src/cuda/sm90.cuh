@@ -111,6 +111,36 @@ __device__ __forceinline__ uint64_t smem_desc(uint32_t addr) {
 
 // wgmma.mma_async m64nNkK with A and B from shared memory, fp32 accumulators (generated operand
 // lists: one register per output element of the thread's 64 x N fragment share).
+__device__ __forceinline__ void wgmma_tf32_n32(float (&d)[16], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %18, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32 "
+      "{"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+      "}, %16, %17, p, 1, 1;\n"
+      "}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+      : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+}
+
+__device__ __forceinline__ void wgmma_bf16_n32(float (&d)[16], uint64_t desc_a, uint64_t desc_b, int scale_d) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %18, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
+      "{"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+      "}, %16, %17, p, 1, 1, 0, 0;\n"
+      "}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+      : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+}
+
 __device__ __forceinline__ void wgmma_tf32_n64(float (&d)[32], uint64_t desc_a, uint64_t desc_b, int scale_d) {
   asm volatile(
       "{\n"
@@ -269,22 +299,26 @@ __device__ __forceinline__ void wgmma_bf16_n256(float (&d)[128], uint64_t desc_a
 
 template <class T, int BN>
 __device__ __forceinline__ void wgmma_tile(float (&d)[BN / 2], uint64_t da, uint64_t db) {
-  static_assert(BN == 64 || BN == 128 || BN == 256, "wgmma tile width");
+  static_assert(BN == 32 || BN == 64 || BN == 128 || BN == 256, "wgmma tile width");
   if constexpr (std::is_same_v<T, float>) {
     if constexpr (BN == 256) {
       wgmma_tf32_n256(d, da, db, 1);
     } else if constexpr (BN == 128) {
       wgmma_tf32_n128(d, da, db, 1);
-    } else {
+    } else if constexpr (BN == 64) {
       wgmma_tf32_n64(d, da, db, 1);
+    } else {
+      wgmma_tf32_n32(d, da, db, 1);
     }
   } else {
     if constexpr (BN == 256) {
       wgmma_bf16_n256(d, da, db, 1);
     } else if constexpr (BN == 128) {
       wgmma_bf16_n128(d, da, db, 1);
-    } else {
+    } else if constexpr (BN == 64) {
       wgmma_bf16_n64(d, da, db, 1);
+    } else {
+      wgmma_bf16_n32(d, da, db, 1);
     }
   }
 }

@@ -52,13 +52,10 @@ def _expected_sm90(case) -> int:
     th = min(_log2ceil(oh), 7 - tw)
     fwd = c % 4 == 0 and (1 << tw) * sw <= 256 and (1 << th) * sh <= 256
     dgrad = sh == sw == 1 and o % 4 == 0
-    if ow >= 32:
-        rect = ow % 32 == 0
-    else:
-        rect = 32 % ow == 0 and oh % (32 // ow) == 0
-    # The column shifts of the taps come from shifted copies unless all are multiples of 4.
+    # K-tiles are 32-column pieces of image rows; the column shifts of the taps come from
+    # shifted copies unless all are multiples of 4.
     shifted = any((dw * j - pw) % 4 != 0 for j in range(kw))
-    wgrad = sh == sw == 1 and ow % 4 == 0 and (shifted or w % 4 == 0) and rect
+    wgrad = sh == sw == 1 and ow % 32 == 0 and (shifted or w % 4 == 0)
     return int(fwd) + int(dgrad) + int(wgrad)
 
 
