@@ -10,16 +10,16 @@
 //   channels-last (NHWC) copy of the input: one TMA load per k-tile at the tap's offset, with
 //   the convolution stride as the box's element stride and the padding as out-of-bounds zero
 //   fill. The epilogue writes NCHW (plus the bias), runs of consecutive pixels per channel.
-// Weight gradient (stride 1):
+// Weight gradient (stride 1, "same" padding):
 //   dW[o, c, tap] = sum over pixels p of dY[o, p] X[c, p shifted by the tap]
-//   M = O, N = C, K = pixels, read from the NCHW tensors: a k-tile is a 32-column piece of an
-//   image row, so both boxes are K-major (images narrower than 32 take the older kernels: the
-//   copy engine pads narrower box rows to the 128-byte swizzle span). The copy engine shifts a box
-//   along the rows freely but along the innermost (column) dim only by 16-byte multiples, so the
-//   column shifts of the taps come from kw shifted copies of X (X itself when every shift is a
-//   multiple of 4 columns, as for 1x1 convolutions). The pixels are split across CTAs; each split
-//   writes its partial (tap, o, c) product to a workspace that a second kernel sums
-//   (deterministic, no atomics) into (o, c, kh, kw).
+//   M = O, N = (tap, c), K = pixels, read from the NCHW tensors over the flat H*W index: a
+//   k-tile is 32 consecutive pixels of one image, so both boxes are K-major 128-byte rows. The
+//   copy engine shifts a box only by 16-byte multiples along its innermost dim (else it faults)
+//   and pads box rows narrower than 128 bytes to the swizzle span; a tap's row shift is a
+//   multiple of W (W % 4 == 0), and its column shift comes from kw column-shifted copies of X
+//   (none when every shift is a multiple of 4 columns, as for 1x1). The pixels are split across
+//   CTAs; each split writes its partial (tap, o, c) product to a workspace that a second kernel
+//   sums (deterministic, no atomics) into (o, c, kh, kw).
 //
 // Two numbers (METHOD.md), ResNet-18's 64->64 3x3 layer at 32x32, batch 256, forward: 19.3 GFLOP
 // at ~495 TFLOP/s dense tf32 = 39 us; 67 MB in + 67 MB out (+ 134 MB for the NHWC copy) at
@@ -141,67 +141,86 @@ struct Fprop {
   }
 };
 
-// Weight-gradient-shaped: rows = O, columns = C per tap, K = the pixels of all images in
-// 32-pixel pieces of image rows, split across CTAs.
+// Weight-gradient-shaped: rows = O, columns = (tap, c) tap-major, K = the pixels of all
+// images, 32 consecutive pixels of one image per k-tile (the flat H*W index, so images of any
+// width whose H*W is a multiple of 32 fill whole k-tiles). A column tile holds `tpt` taps of
+// `cpt` channels: one box of dY and one box of X per tap and k-tile. A tap's row offset is a
+// shift of the flat pixel index by a multiple of W (out-of-bounds rows read zeros); its column
+// offset comes from column-shifted copies of X (coordinate 3), or from the flat index when it
+// is a multiple of 4 columns (1x1 convolutions). The pixels are split across CTAs.
 struct Wgrad {
-  int o, c, taps, kw;
-  int rects_x, rects;  // 32-column pieces per image row, per image
-  int ktotal, kps;     // k-tiles in all, per split
+  int o, c, taps, kw, w;
+  int kpi;           // k-tiles per image: H*W / 32
+  int ktotal, kps;   // k-tiles in all, per split
+  int tpt, cpt, cblocks, tap_tiles;
   int tiles_m, tiles_n, splits;
   int64_t tiles;
   int off_h, off_w, step_h, step_w;
-  bool shifted;  // B reads the kw column-shifted copies of X (coordinate 4 = the tap column)
-  int bm, bn;
+  int copies;  // column-shifted copies of X (1: X itself, shifted through the flat index)
+  int bm;
   float* ws;  // (splits, taps, o, c)
 
   __device__ __forceinline__ int64_t count() const { return tiles; }
-  __device__ __forceinline__ void split(int64_t t, int* s, int* tap, int* m0, int* c0) const {
+  __device__ __forceinline__ void split(int64_t t, int* s, int* tap0, int* m0, int* c0) const {
     const int tn = static_cast<int>(t % tiles_n);
     t /= tiles_n;
     const int tm = static_cast<int>(t % tiles_m);
-    t /= tiles_m;
-    *tap = static_cast<int>(t % taps);
-    *s = static_cast<int>(t / taps);
+    *s = static_cast<int>(t / tiles_m);
     *m0 = tm * bm;
-    *c0 = tn * bn;
+    const int tt = tn / cblocks;
+    *tap0 = tt * tpt;
+    *c0 = (tn - tt * cblocks) * cpt;
   }
   __device__ __forceinline__ void range(int64_t t, int* b, int* e) const {
-    int s, tap, m0, c0;
-    split(t, &s, &tap, &m0, &c0);
+    int s, tap0, m0, c0;
+    split(t, &s, &tap0, &m0, &c0);
     *b = s * kps;
     *e = min(*b + kps, ktotal);
   }
   __device__ __forceinline__ void load(int64_t t, int kt, uint32_t sa, uint32_t sb, uint32_t bar,
                                        const CUtensorMap* ta, const CUtensorMap* tb) const {
-    int s, tap, m0, c0;
-    split(t, &s, &tap, &m0, &c0);
-    const int img = kt / rects, q = kt - img * rects;
-    const int y0 = q / rects_x, x0 = (q - y0 * rects_x) * kBK;
-    const int i = tap / kw, j = tap - i * kw;
-    tma_load(sa, ta, bar, x0, y0, m0, img);
-    if (shifted) {
-      tma_load5(sb, tb, bar, x0, y0 + off_h + i * step_h, c0, img, j);
-    } else {
-      tma_load5(sb, tb, bar, x0 + off_w + j * step_w, y0 + off_h + i * step_h, c0, img, 0);
+    int s, tap0, m0, c0;
+    split(t, &s, &tap0, &m0, &c0);
+    const int img = kt / kpi, p0 = (kt - img * kpi) * kBK;
+    tma_load3(sa, ta, bar, p0, m0, img);
+    for (int u = 0; u < tpt; ++u) {
+      const int tap = tap0 + u;
+      const uint32_t dst = sb + u * cpt * kKBytes;
+      if (tap >= taps) {  // past the last tap: an all-out-of-bounds box (zeros, same bytes)
+        tma_load(dst, tb, bar, p0, c0, img, copies);
+        continue;
+      }
+      const int i = tap / kw, j = tap - i * kw;
+      const int row = (off_h + i * step_h) * w;
+      if (copies > 1) {
+        tma_load(dst, tb, bar, p0 + row, c0, img, j);
+      } else {
+        tma_load(dst, tb, bar, p0 + row + off_w + j * step_w, c0, img, 0);
+      }
     }
   }
   template <int WN>
   __device__ __forceinline__ void store(int64_t t, const float (&acc)[WN / 2], int row0, int col0,
                                         int tid) const {
-    int s, tap, m0, c0;
-    split(t, &s, &tap, &m0, &c0);
+    int s, tap0, m0, c0;
+    split(t, &s, &tap0, &m0, &c0);
     const int warp = tid >> 5, lane = tid & 31;
-    float* w = ws + (static_cast<int64_t>(s) * taps + tap) * o * c;
+    const int64_t oc = static_cast<int64_t>(o) * c;
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = m0 + row0 + warp * 16 + (lane >> 2) + 8 * h;
       if (row >= o) continue;
-      float* wrow = w + static_cast<int64_t>(row) * c;
 #pragma unroll
       for (int i = 0; i < WN / 8; ++i) {
-        const int col = c0 + col0 + i * 8 + (lane & 3) * 2;
-        if (col < c) wrow[col] = acc[4 * i + 2 * h];
-        if (col + 1 < c) wrow[col + 1] = acc[4 * i + 2 * h + 1];
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int q = col0 + i * 8 + (lane & 3) * 2 + e;
+          const int u = q / cpt, col = c0 + q - u * cpt, tap = tap0 + u;
+          if (tap < taps && col < c) {
+            ws[(static_cast<int64_t>(s) * taps + tap) * oc + static_cast<int64_t>(row) * c + col] =
+                acc[4 * i + 2 * h + e];
+          }
+        }
       }
     }
   }
@@ -550,35 +569,46 @@ bool conv2d_backward_input_sm90(const Tensor& grad_out, const Tensor& w, const C
 bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const Conv2dGeom& g,
                                  const Tensor& grad_w, int device, cudaStream_t stream) {
   if (!common_ok(g, device)) return false;
-  if (g.stride_h != 1 || g.stride_w != 1) return false;
-  // K-tiles are 32-pixel rectangles of one image: whole rows of a narrow image, or 32-column
-  // pieces of a wide one; rows must be 16-byte multiples for the copy engine.
+  // Stride 1 with the output grid equal to the input grid (the flat pixel index of dY is that of
+  // X), whole 32-pixel k-tiles per image, and 16-byte aligned row shifts.
+  if (g.stride_h != 1 || g.stride_w != 1 || g.oh != g.h || g.ow != g.w) return false;
+  const int64_t hw = g.h * g.w;
+  if (hw % kBK != 0 || g.w % 4 != 0) return false;
+  const float* dy = grad_out.data<float>();
+  const float* xs_src = x.data<float>();
+  if (!aligned16(dy) || !aligned16(xs_src)) return false;
+  const int64_t taps = g.kh * g.kw, sms = device_info(device).sms;
   bool shifted = false;
   for (int64_t j = 0; j < g.kw; ++j) {
     if ((g.dil_w * j - g.pad_w) % 4 != 0) shifted = true;
   }
-  if (g.ow % 4 != 0 || (!shifted && g.w % 4 != 0)) return false;
-  // 32-column pieces of image rows: the copy engine pads narrower rows to the 128-byte
-  // swizzle span, so narrower images take the older kernels.
-  if (g.ow % kBK != 0) return false;
-  const float* dy = grad_out.data<float>();
-  const float* xs_src = x.data<float>();
-  if (!aligned16(dy) || (!shifted && !aligned16(xs_src))) return false;
-  const int64_t taps = g.kh * g.kw, sms = device_info(device).sms;
 
   Wgrad p{};
   p.o = static_cast<int>(g.o), p.c = static_cast<int>(g.c), p.taps = static_cast<int>(taps);
-  p.kw = static_cast<int>(g.kw);
-  p.rects_x = static_cast<int>(g.ow / kBK);
-  p.rects = static_cast<int>(p.rects_x * g.oh);
-  const int64_t ktotal = g.n * p.rects;
+  p.kw = static_cast<int>(g.kw), p.w = static_cast<int>(g.w);
+  p.bm = g.o <= 64 ? 64 : 128;
+  // Columns: 256 (or 128) per tile; channels below that share a tile among several taps.
+  int bn = 0;
+  if (g.c >= 256) {
+    bn = 256, p.tpt = 1, p.cpt = 256;
+  } else {
+    for (int cand : {256, 128, 64}) {
+      if (cand % g.c == 0 && cand / g.c <= 4) {
+        bn = cand, p.tpt = static_cast<int>(cand / g.c), p.cpt = static_cast<int>(g.c);
+        break;
+      }
+    }
+    if (bn == 0) return false;  // e.g. 3 channels: the older kernels
+  }
+  p.cblocks = static_cast<int>((g.c + p.cpt - 1) / p.cpt);
+  p.tap_tiles = static_cast<int>((taps + p.tpt - 1) / p.tpt);
+  p.tiles_m = static_cast<int>((g.o + p.bm - 1) / p.bm);
+  p.tiles_n = p.tap_tiles * p.cblocks;
+  p.kpi = static_cast<int>(hw / kBK);
+  const int64_t ktotal = g.n * p.kpi;
   if (ktotal > INT32_MAX / 2) return false;
   p.ktotal = static_cast<int>(ktotal);
-  p.bm = g.o <= 64 ? 64 : 128;
-  p.bn = g.c <= 64 ? 64 : (g.c <= 128 ? 128 : 256);
-  p.tiles_m = static_cast<int>((g.o + p.bm - 1) / p.bm);
-  p.tiles_n = static_cast<int>((g.c + p.bn - 1) / p.bn);
-  const int64_t per_split = taps * p.tiles_m * p.tiles_n;
+  const int64_t per_split = static_cast<int64_t>(p.tiles_m) * p.tiles_n;
   // About two waves of CTAs, each split at least 8 k-tiles deep.
   const int64_t want = std::max<int64_t>(
       1, std::min<int64_t>((2 * sms + per_split - 1) / per_split, ktotal / 8));
@@ -587,41 +617,35 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   p.tiles = per_split * p.splits;
   p.off_h = static_cast<int>(-g.pad_h), p.off_w = static_cast<int>(-g.pad_w);
   p.step_h = static_cast<int>(g.dil_h), p.step_w = static_cast<int>(g.dil_w);
-  p.shifted = shifted;
+  p.copies = shifted ? static_cast<int>(g.kw) : 1;
   Tensor ws = scratch(static_cast<int64_t>(p.splits) * taps * g.o * g.c, device);
   p.ws = ws.data<float>();
   Tensor xs;
-  const int64_t copies = p.shifted ? g.kw : 1;
-  // The shifted copies are as wide as the output grid: column x of copy j is column
-  // x - pad + j * dil of X.
-  const int64_t bw = p.shifted ? g.ow : g.w;
-  if (p.shifted) {
-    const int64_t rows = g.n * g.c * g.h;
-    xs = scratch(copies * rows * bw, device);
-    shift_columns_kernel<<<grid_size((copies * rows * bw + 255) / 256, device), 256, 0,
-                           stream>>>(xs_src, xs.data<float>(), rows, static_cast<int>(g.w),
-                                     static_cast<int>(bw), static_cast<int>(copies), p.off_w,
-                                     p.step_w);
+  if (shifted) {
+    const int64_t rows = g.n * g.c * g.h, total = p.copies * rows * g.w;
+    xs = scratch(total, device);
+    shift_columns_kernel<<<grid_size((total + 255) / 256, device), 256, 0, stream>>>(
+        xs_src, xs.data<float>(), rows, static_cast<int>(g.w), static_cast<int>(g.w), p.copies,
+        p.off_w, p.step_w);
     after_launch(stream);
   }
 
   CUtensorMap ta, tb;
   const int64_t es = sizeof(float);
-  const int64_t a_dims[4] = {g.ow, g.oh, g.o, g.n};
-  const int64_t a_strides[3] = {g.ow * es, g.oh * g.ow * es, g.o * g.oh * g.ow * es};
-  const int a_box[4] = {kBK, 1, p.bm, 1};
-  const int64_t b_dims[5] = {bw, g.h, g.c, g.n, copies};
-  const int64_t b_strides[4] = {bw * es, g.h * bw * es, g.c * g.h * bw * es,
-                                g.n * g.c * g.h * bw * es};
-  const int b_box[5] = {kBK, 1, p.bn, 1, 1};
-  const int ones[5] = {1, 1, 1, 1, 1};
-  if (!encode_tiled(&ta, tma_type<float>(), 4, dy, a_dims, a_strides, a_box, ones,
+  const int64_t a_dims[3] = {hw, g.o, g.n};
+  const int64_t a_strides[2] = {hw * es, g.o * hw * es};
+  const int a_box[3] = {kBK, p.bm, 1};
+  const int64_t b_dims[4] = {hw, g.c, g.n, p.copies};
+  const int64_t b_strides[3] = {hw * es, g.c * hw * es, g.n * g.c * hw * es};
+  const int b_box[4] = {kBK, p.cpt, 1, 1};
+  const int ones[4] = {1, 1, 1, 1};
+  if (!encode_tiled(&ta, tma_type<float>(), 3, dy, a_dims, a_strides, a_box, ones,
                     CU_TENSOR_MAP_SWIZZLE_128B) ||
-      !encode_tiled(&tb, tma_type<float>(), 5, p.shifted ? xs.data<float>() : xs_src, b_dims,
+      !encode_tiled(&tb, tma_type<float>(), 4, shifted ? xs.data<float>() : xs_src, b_dims,
                     b_strides, b_box, ones, CU_TENSOR_MAP_SWIZZLE_128B)) {
     return false;
   }
-  launch_tile(ta, tb, p, p.bm, p.bn, device, stream);
+  launch_tile(ta, tb, p, p.bm, bn, device, stream);
   const int64_t total = g.o * g.c * taps;
   wgrad_sum_kernel<<<grid_size((total + 255) / 256, device), 256, 0, stream>>>(
       p.ws, p.splits, p.taps, g.o * g.c, grad_w.data<float>());

@@ -31,6 +31,7 @@ CASES = [
     (2, 64, 15, 15, 32, 3, 3, 2, 1, 1, False),  # stride 2 on an odd size
     (2, 3, 32, 32, 16, 3, 3, 1, 1, 1, True),  # 3 input channels: the first layer
     (1, 300, 8, 8, 260, 3, 3, 1, 1, 1, False),  # several channel blocks, ragged
+    (2, 64, 16, 16, 32, 1, 1, 1, 0, 1, False),  # 1x1: the weight gradient reads X unshifted
 ]
 
 
@@ -52,10 +53,10 @@ def _expected_sm90(case) -> int:
     th = min(_log2ceil(oh), 7 - tw)
     fwd = c % 4 == 0 and (1 << tw) * sw <= 256 and (1 << th) * sh <= 256
     dgrad = sh == sw == 1 and o % 4 == 0
-    # K-tiles are 32-column pieces of image rows; the column shifts of the taps come from
-    # shifted copies unless all are multiples of 4.
-    shifted = any((dw * j - pw) % 4 != 0 for j in range(kw))
-    wgrad = sh == sw == 1 and ow % 32 == 0 and (shifted or w % 4 == 0)
+    # K-tiles are 32 consecutive pixels of the flat H*W index ("same" padding only); a column
+    # tile holds up to 4 taps of the channels (c >= 256, or c dividing 256, 128 or 64).
+    chans = c >= 256 or any(t % c == 0 and t // c <= 4 for t in (256, 128, 64))
+    wgrad = sh == sw == 1 and (oh, ow) == (h, w) and (h * w) % 32 == 0 and w % 4 == 0 and chans
     return int(fwd) + int(dgrad) + int(wgrad)
 
 
