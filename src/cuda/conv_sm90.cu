@@ -32,6 +32,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <vector>
 
 #include "core/check.h"
 #include "core/tensor_impl.h"
@@ -67,6 +68,8 @@ struct Tile {
 
 std::atomic<int64_t> g_launches{0};
 
+constexpr int kMaxPhaseTaps = 16;  // taps of one phase of a strided input gradient
+
 // ---- the two problems --------------------------------------------------------------------------
 
 // Forward-shaped: rows = output channels (A = the weight as (cout, tap, cin)), columns = an
@@ -83,6 +86,13 @@ struct Fprop {
   int64_t ohw;
   float* out;
   const float* bias;
+  // One phase of a strided input gradient: the k-tiles run over `ktiles / cblocks` listed taps
+  // (tap index, row and column offset of the input), and output pixel (y, x) of the grid is
+  // (y * osy + ofy, x * osx + ofx) of an (out_h, out_w) plane. phased = false: all taps, from
+  // off + tap * step, written densely.
+  bool phased;
+  int out_h, out_w, osy, osx, ofy, ofx;
+  int16_t tap_idx[kMaxPhaseTaps], tap_dy[kMaxPhaseTaps], tap_dx[kMaxPhaseTaps];
 
   __device__ __forceinline__ int64_t count() const { return tiles; }
   __device__ __forceinline__ void range(int64_t, int* b, int* e) const {
@@ -102,11 +112,16 @@ struct Fprop {
                                        const CUtensorMap* ta, const CUtensorMap* tb) const {
     int n0, y0, x0, o0;
     origin(t, &n0, &y0, &x0, &o0);
-    const int tap = kt / cblocks, cb = kt - tap * cblocks;
-    const int i = tap / kw, j = tap - i * kw;
+    const int slot = kt / cblocks, cb = kt - slot * cblocks;
+    int tap, dy, dx;
+    if (phased) {
+      tap = tap_idx[slot], dy = tap_dy[slot], dx = tap_dx[slot];
+    } else {
+      const int i = slot / kw, j = slot - i * kw;
+      tap = slot, dy = off_h + i * step_h, dx = off_w + j * step_w;
+    }
     tma_load3(sa, ta, bar, cb * kBK, tap, o0);
-    tma_load(sb, tb, bar, cb * kBK, x0 * s_w + off_w + j * step_w, y0 * s_h + off_h + i * step_h,
-             n0);
+    tma_load(sb, tb, bar, cb * kBK, x0 * s_w + dx, y0 * s_h + dy, n0);
   }
   // C from one consumer thread's registers (the m64nN accumulator layout: warp w of the
   // warpgroup holds rows 16w..16w+15; register 4i+2h+e is row 16w + lane/4 + 8h, column
@@ -122,7 +137,8 @@ struct Fprop {
       const int o = o0 + row0 + warp * 16 + (lane >> 2) + 8 * h;
       if (o >= cout) continue;
       const float b = bias != nullptr ? bias[o] : 0.0f;
-      float* plane = out + static_cast<int64_t>(o) * ohw;
+      const int64_t plane_size = static_cast<int64_t>(out_h) * out_w;
+      float* plane = out + static_cast<int64_t>(o) * plane_size;
 #pragma unroll
       for (int i = 0; i < WN / 8; ++i) {
 #pragma unroll
@@ -132,7 +148,8 @@ struct Fprop {
           const int y = y0 + ((q >> tw_log) & ((1 << th_log) - 1));
           const int s = n0 + (q >> (tw_log + th_log));
           if (x < ow && y < oh && s < n) {
-            plane[static_cast<int64_t>(s) * cout * ohw + static_cast<int64_t>(y) * ow + x] =
+            plane[static_cast<int64_t>(s) * cout * plane_size +
+                  static_cast<int64_t>(y * osy + ofy) * out_w + (x * osx + ofx)] =
                 acc[4 * i + 2 * h + e] + b;
           }
         }
@@ -157,6 +174,7 @@ struct Wgrad {
   int64_t tiles;
   int off_h, off_w, step_h, step_w;
   int copies;  // column-shifted copies of X (1: X itself, shifted through the flat index)
+  bool cols;   // B is an explicit (tap, c, pixel) im2col of X: coordinate 3 is the tap
   int bm;
   float* ws;  // (splits, taps, o, c)
 
@@ -188,6 +206,10 @@ struct Wgrad {
       const uint32_t dst = sb + u * cpt * kKBytes;
       if (tap >= taps) {  // past the last tap: an all-out-of-bounds box (zeros, same bytes)
         tma_load(dst, tb, bar, p0, c0, img, copies);
+        continue;
+      }
+      if (cols) {
+        tma_load(dst, tb, bar, p0, c0, img, tap);
         continue;
       }
       const int i = tap / kw, j = tap - i * kw;
@@ -363,6 +385,47 @@ __global__ void __launch_bounds__(256)
   }
 }
 
+// dst[b][a][p] = src[a][b][p] for src (na, nb, np): (n, o, pixels) -> (o, n, pixels).
+__global__ void __launch_bounds__(256)
+    swap_outer_kernel(const float* __restrict__ src, float* __restrict__ dst, int64_t na,
+                      int64_t nb, int64_t np) {
+  const int64_t total = na * nb * np;
+  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t pp = idx % np, ab = idx / np;
+    const int64_t b = ab / na, a = ab - b * na;
+    dst[idx] = src[(a * nb + b) * np + pp];
+  }
+}
+
+struct ColsGeom {
+  int64_t n, c, h, w, oh, ow, kw, taps;
+  int64_t s_h, s_w, p_h, p_w, d_h, d_w;
+};
+
+// cols[tap][c][s][y][x] = X[s][c][y s_h - p_h + i d_h][x s_w - p_w + j d_w], zero outside: the
+// weight gradient's K-major im2col (pixels contiguous), for activations small enough to copy.
+__global__ void __launch_bounds__(256)
+    im2col_kmajor_kernel(const float* __restrict__ x, float* __restrict__ cols, ColsGeom g) {
+  const int64_t ohw = g.oh * g.ow, total = g.taps * g.c * g.n * ohw;
+  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t r = idx;
+    const int64_t ox = r % g.ow;
+    r /= g.ow;
+    const int64_t oy = r % g.oh;
+    r /= g.oh;
+    const int64_t s = r % g.n;
+    r /= g.n;
+    const int64_t c = r % g.c;
+    const int64_t tap = r / g.c;
+    const int64_t i = tap / g.kw, j = tap - i * g.kw;
+    const int64_t y = oy * g.s_h - g.p_h + i * g.d_h, xx = ox * g.s_w - g.p_w + j * g.d_w;
+    cols[idx] = y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[((s * g.c + c) * g.h + y) * g.w + xx]
+                                                          : 0.0f;
+  }
+}
+
 // grad_w[o][c][tap] = sum over splits of ws[split][tap][o][c].
 __global__ void __launch_bounds__(256)
     wgrad_sum_kernel(const float* __restrict__ ws, int splits, int taps, int64_t oc,
@@ -416,7 +479,6 @@ void launch(const CUtensorMap& ta, const CUtensorMap& tb, const P& p, int device
   const int grid = static_cast<int>(std::min<int64_t>(p.tiles, device_info(device).sms));
   conv_sm90_kernel<P, BM, BN><<<grid, kCtaThreads, bytes, stream>>>(ta, tb, p);
   after_launch(stream);
-  g_launches.fetch_add(1);
 }
 
 // The tile shapes: BM in {64, 128}, BN in {64, 128, 256} (BM 64 with BN 64 gives m64n32 halves).
@@ -457,12 +519,20 @@ bool fits_int(std::initializer_list<int64_t> vs) {
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
+// One phase (ofy, ofx) of a strided input gradient: its taps and where its pixels go.
+struct Phase {
+  int out_h = 0, out_w = 0, osy = 1, osx = 1, ofy = 0, ofx = 0;
+  int taps = 0;
+  int16_t idx[kMaxPhaseTaps] = {}, dy[kMaxPhaseTaps] = {}, dx[kMaxPhaseTaps] = {};
+};
+
 // The forward-shaped pass: out (n, cout, oh, ow) NCHW from `in` (n, ih, iw, cin) channels-last
 // and wp (cout, taps, cin), with input = out * stride + off + tap * step per axis.
 bool fprop(const float* in, int64_t n, int64_t cin, int64_t ih, int64_t iw, const float* wp,
            int64_t cout, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t s_h,
            int64_t s_w, int64_t off_h, int64_t off_w, int64_t step_h, int64_t step_w,
-           const float* bias, float* out, int device, cudaStream_t stream) {
+           const float* bias, float* out, int device, cudaStream_t stream,
+           const Phase* phase = nullptr) {
   const int64_t taps = kh * kw;
   const int64_t sms = device_info(device).sms;
   // Rows: output channels, 64 or 128 per tile. Columns: a box of 256 output pixels, or 128
@@ -504,6 +574,18 @@ bool fprop(const float* in, int64_t n, int64_t cin, int64_t ih, int64_t iw, cons
   p.ohw = oh * ow;
   p.out = out;
   p.bias = bias;
+  p.phased = phase != nullptr;
+  p.out_h = static_cast<int>(oh), p.out_w = static_cast<int>(ow);
+  p.osy = p.osx = 1;
+  p.ofy = p.ofx = 0;
+  if (phase != nullptr) {
+    p.ktiles = phase->taps * p.cblocks;
+    p.out_h = phase->out_h, p.out_w = phase->out_w;
+    p.osy = phase->osy, p.osx = phase->osx, p.ofy = phase->ofy, p.ofx = phase->ofx;
+    for (int t = 0; t < phase->taps; ++t) {
+      p.tap_idx[t] = phase->idx[t], p.tap_dy[t] = phase->dy[t], p.tap_dx[t] = phase->dx[t];
+    }
+  }
 
   CUtensorMap ta, tb;
   const int64_t es = sizeof(float);
@@ -540,46 +622,112 @@ int64_t conv_sm90_launches() { return g_launches.load(); }
 bool conv2d_sm90(const Tensor& x, const Tensor& w, const float* bias, const Conv2dGeom& g,
                  const Tensor& out, int device, cudaStream_t stream) {
   if (!common_ok(g, device) || g.c % 4 != 0) return false;
+  // A strided 1x1 convolution reads a quarter of its input or less: the channels-last copy of
+  // all of it costs more than the older kernel's whole pass (measured: 0.119 against 0.065 ms).
+  if (g.kh * g.kw == 1 && (g.stride_h > 1 || g.stride_w > 1)) return false;
   const int64_t taps = g.kh * g.kw;
   Tensor xh = scratch(g.n * g.h * g.w * g.c, device);
   Tensor wp = scratch(g.o * taps * g.c, device);
   transpose(x.data<float>(), xh.data<float>(), g.n, g.c, g.h * g.w, device, stream);
   transpose(w.data<float>(), wp.data<float>(), g.o, g.c, taps, device, stream);
-  return fprop(xh.data<float>(), g.n, g.c, g.h, g.w, wp.data<float>(), g.o, g.kh, g.kw, g.oh,
-               g.ow, g.stride_h, g.stride_w, -g.pad_h, -g.pad_w, g.dil_h, g.dil_w, bias,
-               out.data<float>(), device, stream);
+  if (!fprop(xh.data<float>(), g.n, g.c, g.h, g.w, wp.data<float>(), g.o, g.kh, g.kw, g.oh,
+             g.ow, g.stride_h, g.stride_w, -g.pad_h, -g.pad_w, g.dil_h, g.dil_w, bias,
+             out.data<float>(), device, stream)) {
+    return false;
+  }
+  g_launches.fetch_add(1);
+  return true;
 }
 
 bool conv2d_backward_input_sm90(const Tensor& grad_out, const Tensor& w, const Conv2dGeom& g,
                                 const Tensor& grad_in, int device, cudaStream_t stream) {
   if (!common_ok(g, device) || g.o % 4 != 0) return false;
-  if (g.stride_h != 1 || g.stride_w != 1) return false;
   const int64_t taps = g.kh * g.kw;
+  const bool strided = g.stride_h != 1 || g.stride_w != 1;
+  // A strided input gradient splits into stride_h x stride_w phases: the pixels
+  // (ofy + stride_h * y, ofx + stride_w * x) of grad_in take only the taps i, j with
+  // ofy + pad - i dil = stride_h * di (and the same for columns), from grad_out[y + di, x + dj].
+  std::vector<Phase> phases;
+  bool empty_phase = false;
+  if (strided) {
+    if (g.stride_h > 8 || g.stride_w > 8) return false;
+    for (int64_t a = 0; a < g.stride_h; ++a) {
+      for (int64_t b = 0; b < g.stride_w; ++b) {
+        Phase ph;
+        ph.out_h = static_cast<int>(g.h), ph.out_w = static_cast<int>(g.w);
+        ph.osy = static_cast<int>(g.stride_h), ph.osx = static_cast<int>(g.stride_w);
+        ph.ofy = static_cast<int>(a), ph.ofx = static_cast<int>(b);
+        if (a >= g.h || b >= g.w) continue;
+        for (int64_t i = 0; i < g.kh; ++i) {
+          const int64_t ty = a + g.pad_h - i * g.dil_h;
+          if (((ty % g.stride_h) + g.stride_h) % g.stride_h != 0) continue;
+          for (int64_t j = 0; j < g.kw; ++j) {
+            const int64_t tx = b + g.pad_w - j * g.dil_w;
+            if (((tx % g.stride_w) + g.stride_w) % g.stride_w != 0) continue;
+            if (ph.taps == kMaxPhaseTaps) return false;
+            ph.idx[ph.taps] = static_cast<int16_t>(i * g.kw + j);
+            ph.dy[ph.taps] = static_cast<int16_t>(ty / g.stride_h);
+            ph.dx[ph.taps] = static_cast<int16_t>(tx / g.stride_w);
+            ++ph.taps;
+          }
+        }
+        if (ph.taps == 0) {
+          empty_phase = true;
+        } else {
+          phases.push_back(ph);
+        }
+      }
+    }
+  }
   // grad_in[s, c, y, x] = sum over (o, i, j) of grad_out[s, o, y + pad - i dil, x + pad - j dil]
   // w[o, c, i, j]: the forward product over grad_out (channels-last) with w as (c, tap, o).
   Tensor gh = scratch(g.n * g.oh * g.ow * g.o, device);
   Tensor wp = scratch(g.o * taps * g.c, device);
   transpose(grad_out.data<float>(), gh.data<float>(), g.n, g.o, g.oh * g.ow, device, stream);
   transpose(w.data<float>(), wp.data<float>(), 1, g.o, g.c * taps, device, stream);
-  return fprop(gh.data<float>(), g.n, g.o, g.oh, g.ow, wp.data<float>(), g.c, g.kh, g.kw, g.h,
+  if (!strided) {
+    if (!fprop(gh.data<float>(), g.n, g.o, g.oh, g.ow, wp.data<float>(), g.c, g.kh, g.kw, g.h,
                g.w, 1, 1, g.pad_h, g.pad_w, -g.dil_h, -g.dil_w, nullptr, grad_in.data<float>(),
-               device, stream);
+               device, stream)) {
+      return false;
+    }
+    g_launches.fetch_add(1);
+    return true;
+  }
+  if (empty_phase) {  // pixels that no tap reaches (e.g. a 1x1 stride-2 convolution)
+    MT_CUDA_CHECK(cudaMemsetAsync(grad_in.data<float>(), 0,
+                                  static_cast<size_t>(g.n * g.c * g.h * g.w) * sizeof(float),
+                                  stream));
+  }
+  for (const Phase& ph : phases) {
+    const int64_t gh_rows = (g.h - ph.ofy + g.stride_h - 1) / g.stride_h;
+    const int64_t gw_cols = (g.w - ph.ofx + g.stride_w - 1) / g.stride_w;
+    if (!fprop(gh.data<float>(), g.n, g.o, g.oh, g.ow, wp.data<float>(), g.c, g.kh, g.kw, gh_rows,
+               gw_cols, 1, 1, 0, 0, 0, 0, nullptr, grad_in.data<float>(), device, stream, &ph)) {
+      // Only a tensor map the driver refuses gets here, the same for every phase: the first
+      // phase fails before anything is written, so the older kernels can take the pass.
+      return false;
+    }
+  }
+  g_launches.fetch_add(1);
+  return true;
 }
 
 bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const Conv2dGeom& g,
                                  const Tensor& grad_w, int device, cudaStream_t stream) {
   if (!common_ok(g, device)) return false;
-  // Stride 1 with the output grid equal to the input grid (the flat pixel index of dY is that of
-  // X), whole 32-pixel k-tiles per image, and 16-byte aligned row shifts.
-  if (g.stride_h != 1 || g.stride_w != 1 || g.oh != g.h || g.ow != g.w) return false;
-  const int64_t hw = g.h * g.w;
-  if (hw % kBK != 0 || g.w % 4 != 0) return false;
+  // Flat: stride 1 with the output grid equal to the input grid (the flat pixel index of dY is
+  // that of X), whole 32-pixel k-tiles per image, and 16-byte aligned row shifts. Otherwise an
+  // explicit K-major im2col of X (cols) when it stays small: strided layers, 4x4 images.
+  const int64_t hw = g.h * g.w, taps = g.kh * g.kw, sms = device_info(device).sms;
   const float* dy = grad_out.data<float>();
   const float* xs_src = x.data<float>();
-  if (!aligned16(dy) || !aligned16(xs_src)) return false;
-  const int64_t taps = g.kh * g.kw, sms = device_info(device).sms;
+  const bool flat = g.stride_h == 1 && g.stride_w == 1 && g.oh == g.h && g.ow == g.w &&
+                    hw % kBK == 0 && g.w % 4 == 0 && aligned16(dy) && aligned16(xs_src);
+  const int64_t kcols = g.n * g.oh * g.ow;  // K of the cols form
+  if (!flat && (kcols % 4 != 0 || taps * g.c * kcols > (int64_t(128) << 20))) return false;
   bool shifted = false;
-  for (int64_t j = 0; j < g.kw; ++j) {
+  for (int64_t j = 0; flat && j < g.kw; ++j) {
     if ((g.dil_w * j - g.pad_w) % 4 != 0) shifted = true;
   }
 
@@ -604,8 +752,8 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   p.tap_tiles = static_cast<int>((taps + p.tpt - 1) / p.tpt);
   p.tiles_m = static_cast<int>((g.o + p.bm - 1) / p.bm);
   p.tiles_n = p.tap_tiles * p.cblocks;
-  p.kpi = static_cast<int>(hw / kBK);
-  const int64_t ktotal = g.n * p.kpi;
+  p.kpi = static_cast<int>(flat ? hw / kBK : (kcols + kBK - 1) / kBK);
+  const int64_t ktotal = flat ? g.n * p.kpi : p.kpi;
   if (ktotal > INT32_MAX / 2) return false;
   p.ktotal = static_cast<int>(ktotal);
   const int64_t per_split = static_cast<int64_t>(p.tiles_m) * p.tiles_n;
@@ -617,7 +765,8 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   p.tiles = per_split * p.splits;
   p.off_h = static_cast<int>(-g.pad_h), p.off_w = static_cast<int>(-g.pad_w);
   p.step_h = static_cast<int>(g.dil_h), p.step_w = static_cast<int>(g.dil_w);
-  p.copies = shifted ? static_cast<int>(g.kw) : 1;
+  p.copies = shifted ? static_cast<int>(g.kw) : (flat ? 1 : static_cast<int>(taps));
+  p.cols = !flat;
   Tensor ws = scratch(static_cast<int64_t>(p.splits) * taps * g.o * g.c, device);
   p.ws = ws.data<float>();
   Tensor xs;
@@ -630,19 +779,37 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
     after_launch(stream);
   }
 
+  Tensor dyt, xcols;
+  if (!flat) {  // dY as (o, n * pixels) and X as (tap, c, n * pixels)
+    const int64_t ohw = g.oh * g.ow;
+    dyt = scratch(g.o * kcols, device);
+    swap_outer_kernel<<<grid_size((g.o * kcols + 255) / 256, device), 256, 0, stream>>>(
+        dy, dyt.data<float>(), g.n, g.o, ohw);
+    after_launch(stream);
+    xcols = scratch(taps * g.c * kcols, device);
+    const ColsGeom cg{g.n,      g.c,      g.h,      g.w,      g.oh,     g.ow,     g.kw,
+                      taps,     g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h, g.dil_w};
+    im2col_kmajor_kernel<<<grid_size((taps * g.c * kcols + 255) / 256, device), 256, 0, stream>>>(
+        xs_src, xcols.data<float>(), cg);
+    after_launch(stream);
+  }
+
   CUtensorMap ta, tb;
   const int64_t es = sizeof(float);
-  const int64_t a_dims[3] = {hw, g.o, g.n};
-  const int64_t a_strides[2] = {hw * es, g.o * hw * es};
+  const int64_t ka = flat ? hw : kcols, na = flat ? g.n : 1;
+  const int64_t a_dims[3] = {ka, g.o, na};
+  const int64_t a_strides[2] = {ka * es, g.o * ka * es};
   const int a_box[3] = {kBK, p.bm, 1};
-  const int64_t b_dims[4] = {hw, g.c, g.n, p.copies};
-  const int64_t b_strides[3] = {hw * es, g.c * hw * es, g.n * g.c * hw * es};
+  const int64_t b_dims[4] = {ka, g.c, na, p.copies};
+  const int64_t b_strides[3] = {ka * es, g.c * ka * es, na * g.c * ka * es};
   const int b_box[4] = {kBK, p.cpt, 1, 1};
   const int ones[4] = {1, 1, 1, 1};
-  if (!encode_tiled(&ta, tma_type<float>(), 3, dy, a_dims, a_strides, a_box, ones,
+  const float* a_src = flat ? dy : dyt.data<float>();
+  const float* b_src = flat ? (shifted ? xs.data<float>() : xs_src) : xcols.data<float>();
+  if (!encode_tiled(&ta, tma_type<float>(), 3, a_src, a_dims, a_strides, a_box, ones,
                     CU_TENSOR_MAP_SWIZZLE_128B) ||
-      !encode_tiled(&tb, tma_type<float>(), 4, shifted ? xs.data<float>() : xs_src, b_dims,
-                    b_strides, b_box, ones, CU_TENSOR_MAP_SWIZZLE_128B)) {
+      !encode_tiled(&tb, tma_type<float>(), 4, b_src, b_dims, b_strides, b_box, ones,
+                    CU_TENSOR_MAP_SWIZZLE_128B)) {
     return false;
   }
   launch_tile(ta, tb, p, p.bm, bn, device, stream);
@@ -650,6 +817,7 @@ bool conv2d_backward_weight_sm90(const Tensor& grad_out, const Tensor& x, const 
   wgrad_sum_kernel<<<grid_size((total + 255) / 256, device), 256, 0, stream>>>(
       p.ws, p.splits, p.taps, g.o * g.c, grad_w.data<float>());
   after_launch(stream);
+  g_launches.fetch_add(1);
   return true;
 }
 
