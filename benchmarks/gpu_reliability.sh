@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One call on the lent GPU machine for the reliability issue (#10) and the model benchmark:
 #   bash benchmarks/gpu_reliability.sh [build] [fuzz] [suite] [asan] [models]...  (default: all)
-# build: the CUDA extension (CUDAARCHS=90); fuzz: 2,000 CUDA fuzz cases; suite: the whole test
+# build: the CUDA extension (CUDAARCHS=90); fuzz: 2,000 CUDA fuzz cases (FUZZ_N, FUZZ_SEED); suite: the whole test
 # suite with CUDA required; asan: an ASan/UBSan build (CUDA on) over the error tests and fuzz
 # slices on CPU and CUDA (it replaces the build: run it last); models: bench_models.py.
 # Logs go to a folder that is tarred into $OUT/logs.tgz after every step (the device tool
@@ -23,7 +23,7 @@ for s in "${steps[@]}"; do
       OUT=$L bash benchmarks/gpu_gemm.sh build > "$L/step_build.txt" 2>&1
       S+=("build: $(tail -1 "$L/step_build.txt") $(el)") ;;
     fuzz)
-      timeout 170 python3 -m tests.fuzz -n 2000 --seed "${FUZZ_SEED:-0}" --device cuda --jobs 12 \
+      timeout 170 python3 -m tests.fuzz -n "${FUZZ_N:-2000}" --seed "${FUZZ_SEED:-0}" --device cuda --jobs 12 \
         --report "$L/fuzz_cuda" > "$L/fuzz_cuda.log" 2>&1
       S+=("fuzz cuda rc=$?: $(grep UNEXPLAINED "$L/fuzz_cuda.log") $(el)") ;;
     suite)
