@@ -5,8 +5,9 @@ weights, the same fixed batch, cross-entropy, each configuration a row.
         [--configs torch-eager,torch-graph,...] [--device cuda]
 
 Models: ResNet-18 for CIFAR (3x3 stem, BasicBlock stages 64-128-256-512, batch 256, SGD lr 0.1,
-momentum 0.9, Nesterov, weight decay 5e-4) and the reference CNN of bench_train_step.py (batch
-128, Adam 1e-3); both frameworks' models come from one function of the `nn` namespace, and the
+momentum 0.9, Nesterov, weight decay 5e-4), the reference CNN of bench_train_step.py (batch
+128, Adam 1e-3) and a wide VGG-style net (`vgg`: 128-128-256-256-512-512-512 3x3 conv-BN-ReLU
+layers, batch 512, SGD as ResNet-18); both frameworks' models come from one function of the `nn` namespace, and the
 PyTorch weights are copied into mytensor's. TF32 is on for convolutions and matmul in both.
 Configurations (CUDA graphs capture forward, backward and optimizer step on a static batch):
 
@@ -83,6 +84,21 @@ def resnet18(nn, num_classes: int = 10):
     return nn.Sequential(*layers)
 
 
+def vgg_wide(nn, num_classes: int = 10):
+    """A wide VGG-style net for 32x32 inputs: 3x3 conv + batch-norm + ReLU blocks of 128, 128,
+    256, 256, 512, 512, 512 channels with 2x2 max-pooling after the 2nd, 4th, 6th and 7th,
+    adaptive average pooling, a 512 -> 10 linear layer (arithmetic-bound: 7 wide layers)."""
+    layers, cin = [], 3
+    for item in [128, 128, "M", 256, 256, "M", 512, 512, "M", 512, "M"]:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2))
+            continue
+        layers += [nn.Conv2d(cin, item, 3, padding=1, bias=False), nn.BatchNorm2d(item), nn.ReLU()]
+        cin = item
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes)]
+    return nn.Sequential(*layers)
+
+
 def _sgd(opt_mod, params, **extra):
     return opt_mod.SGD(
         params,
@@ -108,6 +124,7 @@ def _accepted(cls, kw: dict) -> dict:
 MODELS = {
     "resnet18": (resnet18, 256, _sgd),
     "cnn": (reference_cnn, 128, _adam),
+    "vgg": (vgg_wide, 512, _sgd),
 }
 
 
@@ -203,7 +220,7 @@ def set_tf32(on: bool) -> None:
 
 def main(argv=None) -> list[tuple]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="resnet18,cnn", help="comma-separated: " + ",".join(MODELS))
+    p.add_argument("--models", default="resnet18,cnn,vgg", help="comma-separated: " + ",".join(MODELS))
     p.add_argument(
         "--configs", default=",".join(CONFIGS), help="comma-separated: " + ",".join(CONFIGS)
     )
