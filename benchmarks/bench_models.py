@@ -7,8 +7,9 @@ weights, the same fixed batch, cross-entropy, each configuration a row.
 Models: ResNet-18 for CIFAR (3x3 stem, BasicBlock stages 64-128-256-512, batch 256, SGD lr 0.1,
 momentum 0.9, Nesterov, weight decay 5e-4), the reference CNN of bench_train_step.py (batch
 128, Adam 1e-3) and a wide VGG-style net (`vgg`: 128-128-256-256-512-512-512 3x3 conv-BN-ReLU
-layers, batch 512, SGD as ResNet-18); both frameworks' models come from one function of the `nn` namespace, and the
-PyTorch weights are copied into mytensor's. TF32 is on for convolutions and matmul in both.
+layers, batch 512, SGD as ResNet-18); both frameworks' models come from one function of the `nn`
+namespace, and the PyTorch weights are copied into mytensor's. TF32 is on for convolutions and
+matmul in both.
 Configurations (CUDA graphs capture forward, backward and optimizer step on a static batch):
 
     torch-eager           PyTorch eager
@@ -220,7 +221,9 @@ def set_tf32(on: bool) -> None:
 
 def main(argv=None) -> list[tuple]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="resnet18,cnn,vgg", help="comma-separated: " + ",".join(MODELS))
+    p.add_argument(
+        "--models", default="resnet18,cnn,vgg", help="comma-separated: " + ",".join(MODELS)
+    )
     p.add_argument(
         "--configs", default=",".join(CONFIGS), help="comma-separated: " + ",".join(CONFIGS)
     )

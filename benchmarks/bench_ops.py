@@ -154,9 +154,7 @@ def main() -> None:
         )
         bench(
             f"{tag} wgrad",
-            lambda: _C.conv2d_backward_weight(
-                go._impl, xi._impl, list(w.shape), sv, pv, [1, 1], 1
-            ),
+            lambda: _C.conv2d_backward_weight(go._impl, xi._impl, list(w.shape), sv, pv, [1, 1], 1),
             lambda: torch.nn.grad.conv2d_weight(txi, tw.shape, tgo, stride=st, padding=pd),
             flops=flops,
         )
