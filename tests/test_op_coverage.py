@@ -18,6 +18,7 @@ NOT_OPS = {
     "cuda_memory_reserved",
     "cuda_reset_peak_memory_stats",
     "cuda_empty_cache",
+    "cuda_sm90_conv_launches",
     "set_allow_tf32",
     "allow_tf32_matmul",
     "allow_tf32_conv",
