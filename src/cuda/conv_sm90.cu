@@ -32,6 +32,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "core/check.h"
@@ -665,9 +666,13 @@ bool conv2d_backward_input_sm90(const Tensor& grad_out, const Tensor& w, const C
             const int64_t tx = b + g.pad_w - j * g.dil_w;
             if (((tx % g.stride_w) + g.stride_w) % g.stride_w != 0) continue;
             if (ph.taps == kMaxPhaseTaps) return false;
+            const int64_t dy = ty / g.stride_h, dx = tx / g.stride_w;  // exact: divisible
+            if (i * g.kw + j > INT16_MAX || std::max(std::abs(dy), std::abs(dx)) > INT16_MAX) {
+              return false;  // the tap table holds 16-bit entries
+            }
             ph.idx[ph.taps] = static_cast<int16_t>(i * g.kw + j);
-            ph.dy[ph.taps] = static_cast<int16_t>(ty / g.stride_h);
-            ph.dx[ph.taps] = static_cast<int16_t>(tx / g.stride_w);
+            ph.dy[ph.taps] = static_cast<int16_t>(dy);
+            ph.dx[ph.taps] = static_cast<int16_t>(dx);
             ++ph.taps;
           }
         }
